@@ -1,0 +1,66 @@
+"""Pulseboard: the Flask application factory."""
+
+from __future__ import annotations
+
+import logging
+import os
+import uuid
+
+from dotenv import load_dotenv
+from flask import Flask, g, request
+from redis import Redis
+from werkzeug.exceptions import HTTPException
+
+from . import config as settings
+from . import db
+from .queue import celery_init_app
+from .responses import fail
+
+
+def create_app(config: dict | None = None, test: bool = False) -> Flask:
+    """Build the app from the environment (and `.env`), then apply `config` over it."""
+    if not test:
+        load_dotenv(os.environ.get("PULSEBOARD_DOTENV", ".env"), override=False)
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    app = Flask(__name__, template_folder=os.path.join(root, "templates"),
+                static_folder=os.path.join(root, "static"))
+    app.config.from_object(settings.TestConfig() if test else settings.Config())
+    app.config.from_mapping(config or {})
+    settings.check(app.config)
+    logging.basicConfig(level=app.config["LOG_LEVEL"],
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    db.init_app(app)
+    app.extensions["redis"] = Redis.from_url(
+        app.config["REDIS_URL"], socket_connect_timeout=2, socket_timeout=5,
+        health_check_interval=30,
+    )
+    celery_init_app(app)
+    _register(app)
+    return app
+
+
+def _register(app: Flask) -> None:
+    from . import api, cli
+
+    app.register_blueprint(api.bp)
+    cli.init_app(app)
+
+    @app.before_request
+    def _request_id():
+        g.request_id = request.headers.get("X-Request-ID") or uuid.uuid4().hex
+
+    @app.after_request
+    def _echo_request_id(response):
+        response.headers["X-Request-ID"] = g.get("request_id", "")
+        return response
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        messages = {413: "Request body too large: at most 1 MB"}
+        return fail(exc.code or 500, messages.get(exc.code, exc.description or exc.name))
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        app.logger.exception("unhandled error")
+        return fail(500, "Internal server error")

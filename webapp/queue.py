@@ -1,0 +1,38 @@
+"""Celery bound to the Flask app: broker settings, and tasks that run inside an app context."""
+
+from __future__ import annotations
+
+from celery import Celery, Task
+
+HEARTBEAT_KEY = "pulseboard:worker:heartbeat"
+
+
+def celery_init_app(app) -> Celery:
+    class FlaskTask(Task):
+        def __call__(self, *args, **kwargs):
+            with app.app_context():
+                return self.run(*args, **kwargs)
+
+    celery = Celery(app.name, task_cls=FlaskTask)
+    celery.conf.update(
+        broker_url=app.config["REDIS_URL"],
+        broker_connection_retry_on_startup=True,
+        broker_transport_options={
+            # An unacknowledged message goes back to the queue after this many seconds
+            # (a worker that died with it never acknowledges it).
+            "visibility_timeout": app.config["BROKER_VISIBILITY_TIMEOUT"],
+            "socket_connect_timeout": 2,
+            "socket_timeout": 10,
+        },
+        task_ignore_result=True,
+        task_serializer="json",
+        accept_content=["json"],
+        task_acks_late=True,  # acknowledge after the transaction commits
+        task_reject_on_worker_lost=True,  # a killed child puts its message back
+        worker_prefetch_multiplier=1,
+        worker_hijack_root_logger=False,
+        include=["worker.tasks"],
+    )
+    celery.set_default()
+    app.extensions["celery"] = celery
+    return celery

@@ -1,0 +1,8 @@
+"""The Celery application the worker process runs, bound to a Flask app."""
+
+from webapp import create_app
+
+flask_app = create_app()
+celery_app = flask_app.extensions["celery"]
+
+from . import heartbeat  # noqa: E402,F401  (connects the worker signals)

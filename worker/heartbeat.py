@@ -1,0 +1,42 @@
+"""The worker's heartbeat in Redis, which /health reads."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from celery.signals import worker_ready, worker_shutdown
+
+from webapp.queue import HEARTBEAT_KEY
+
+log = logging.getLogger(__name__)
+INTERVAL = 5
+_stop = threading.Event()
+
+
+def _beat(redis, ttl: int) -> None:
+    while not _stop.is_set():
+        try:
+            redis.set(HEARTBEAT_KEY, f"{time.time():.3f}", ex=ttl)
+        except Exception as exc:  # Redis away: try again next beat
+            log.warning("heartbeat not written: %s", exc)
+        _stop.wait(INTERVAL)
+
+
+@worker_ready.connect
+def start_heartbeat(sender, **_):
+    from worker.app import flask_app
+
+    thread = threading.Thread(
+        target=_beat,
+        args=(flask_app.extensions["redis"], flask_app.config["WORKER_HEARTBEAT_TTL"]),
+        name="heartbeat",
+        daemon=True,
+    )
+    thread.start()
+
+
+@worker_shutdown.connect
+def stop_heartbeat(**_):
+    _stop.set()

@@ -1,0 +1,31 @@
+"""Worker tasks: store a batch of events, count rejected ones."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from celery import shared_task
+from peewee import InterfaceError, OperationalError
+
+from webapp import storage
+from webapp.ingest import RECORD_INVALID, STORE_EVENTS
+
+log = logging.getLogger(__name__)
+
+# PostgreSQL away or restarting: try again with exponential backoff and jitter.
+RETRYABLE = (OperationalError, InterfaceError)
+
+
+@shared_task(name=STORE_EVENTS, bind=True, autoretry_for=RETRYABLE, retry_backoff=1,
+             retry_backoff_max=60, retry_jitter=True, max_retries=None)
+def store_events(self, project_id: int, events: list[dict]) -> int:
+    inserted = storage.store_batch(project_id, events)
+    log.info("stored %d of %d events for project %d (request %s)", inserted, len(events),
+             project_id, self.request.get("request_id"))
+    return inserted
+
+
+@shared_task(name=RECORD_INVALID, autoretry_for=RETRYABLE, retry_backoff=1, max_retries=10)
+def record_invalid(project_id: int, count: int, at: str) -> None:
+    storage.count_invalid(project_id, count, datetime.fromisoformat(at))
