@@ -24,7 +24,6 @@ def make_database(url: str, pool_size: int = 20, pool_timeout: int = 10):
         max_connections=pool_size,
         stale_timeout=300,
         timeout=pool_timeout,  # wait for a free connection instead of failing at once
-        autorollback=True,
         **params,
     )
 

@@ -1,0 +1,182 @@
+"""Fixtures: real PostgreSQL, Redis, Celery worker and gunicorn, chained app -> db -> client."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from redis import Redis
+
+from webapp import create_app
+from webapp.devservers import PrivatePostgres, PrivateRedis, free_port
+from webapp.queue import HEARTBEAT_KEY
+
+from .helpers import INGEST_KEY, READ_TOKEN, wait_until
+
+ROOT = Path(__file__).resolve().parent.parent
+TABLES = ("invalid_rollup_minute", "event_rollup_minute", "event", "project")
+
+
+@dataclass
+class Services:
+    database_url: str
+    redis_url: str
+    postgres: PrivatePostgres | None = None
+    redis: PrivateRedis | None = None
+
+    def env(self, **extra: str) -> dict[str, str]:
+        """Environment for a process of ours (worker, gunicorn) that uses these services."""
+        env = dict(os.environ)
+        for name in ("WEBHOOK_API_KEY", "API_TOKEN", "SECRET_KEY"):
+            env.pop(name, None)
+        env.update(
+            DATABASE_URL=self.database_url,
+            REDIS_URL=self.redis_url,
+            PULSEBOARD_ENV="test",
+            PULSEBOARD_DOTENV=os.devnull,
+            SECRET_KEY="test-secret-key",
+            BROKER_VISIBILITY_TIMEOUT="5",
+            LOG_LEVEL="warning",
+        )
+        env.update(extra)
+        return env
+
+
+@pytest.fixture(scope="session")
+def services(tmp_path_factory):
+    """TEST_DATABASE_URL / TEST_REDIS_URL when set, else private servers for this run."""
+    database_url = os.environ.get("TEST_DATABASE_URL")
+    redis_url = os.environ.get("TEST_REDIS_URL")
+    root = tmp_path_factory.mktemp("services")
+    postgres = redis = None
+    if not database_url:
+        postgres = PrivatePostgres(root / "postgres", database="pulseboard_test").start()
+        database_url = postgres.url
+    if not redis_url:
+        redis = PrivateRedis(root / "redis").start()
+        redis_url = redis.url
+    yield Services(database_url, redis_url, postgres, redis)
+    if redis:
+        redis.stop()
+    if postgres:
+        postgres.stop("immediate")
+
+
+@pytest.fixture(scope="session")
+def app(services):
+    app = create_app({"DATABASE_URL": services.database_url, "REDIS_URL": services.redis_url},
+                     test=True)
+    from webapp import db
+
+    with app.app_context():
+        db.database.execute_sql("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;")
+        db.migrate()
+    return app
+
+
+@pytest.fixture(scope="session")
+def redis(app) -> Redis:
+    return app.extensions["redis"]
+
+
+@pytest.fixture
+def clean(app, redis):
+    """Empty tables and our Redis keys before each test (the broker's own keys stay)."""
+    from webapp import auth, db
+
+    with app.app_context():
+        db.database.execute_sql(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")
+    keys = [k for k in redis.scan_iter("pulseboard:*") if k != HEARTBEAT_KEY.encode()]
+    if keys:
+        redis.delete(*keys)
+    auth.forget_keys()
+    yield
+
+
+@pytest.fixture
+def project(app, clean):
+    from webapp.cli import ensure_default_project
+
+    with app.app_context():
+        return ensure_default_project(INGEST_KEY, READ_TOKEN)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def start_worker(services: Services, concurrency: int = 2, **env) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "celery", "--app", "worker.app", "worker", "--loglevel=warning",
+         f"--concurrency={concurrency}", "--without-gossip", "--without-mingle",
+         "--without-heartbeat"],
+        cwd=ROOT, env=services.env(**env), start_new_session=True,
+    )
+
+
+def stop_process(process: subprocess.Popen, sig: int = signal.SIGTERM, timeout: float = 20):
+    if process.poll() is None:
+        os.killpg(process.pid, sig)
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def worker_alive(redis: Redis, since: float) -> bool:
+    beat = redis.get(HEARTBEAT_KEY)
+    return beat is not None and float(beat) >= since
+
+
+@pytest.fixture(scope="session")
+def worker(services, redis):
+    """One real Celery worker process for the session."""
+    since = time.time()
+    process = start_worker(services)
+    wait_until(lambda: worker_alive(redis, since), timeout=30, what="worker heartbeat")
+    yield process
+    stop_process(process)
+
+
+@dataclass
+class LiveServer:
+    url: str
+    process: subprocess.Popen
+
+
+def start_gunicorn(services: Services, workers: int = 1, **env) -> LiveServer:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--config", "webapp/gunicorn_conf.py",
+         "--workers", str(workers), "webapp.wsgi:app"],
+        cwd=ROOT, env=services.env(PORT=str(port), **env), start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+
+    def up() -> bool:
+        import urllib.request
+
+        try:
+            urllib.request.urlopen(url + "/health", timeout=1)
+        except OSError as exc:
+            return getattr(exc, "code", None) == 503  # serving, even if a check fails
+        return True
+
+    wait_until(up, timeout=30, what="gunicorn")
+    return LiveServer(url, process)
+
+
+@pytest.fixture(scope="session")
+def live_server(services, app, worker):
+    """gunicorn with gevent workers, as the Procfile runs it."""
+    server = start_gunicorn(services)
+    yield server
+    stop_process(server.process)

@@ -1,0 +1,48 @@
+"""Small helpers shared by the tests: known keys, polling, direct SQL."""
+
+from __future__ import annotations
+
+import time
+
+INGEST_KEY = "pb_test_ingest_key_0123456789"
+READ_TOKEN = "pb_test_read_token_0123456789"
+INGEST_HEADERS = {"X-API-Key": INGEST_KEY}
+READ_HEADERS = {"Authorization": f"Bearer {READ_TOKEN}"}
+
+
+def wait_until(predicate, timeout: float = 10, interval: float = 0.05, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)
+
+
+def sql_scalar(app, sql: str, params: tuple = ()):
+    from webapp.db import database
+
+    with app.app_context():
+        return database.execute_sql(sql, params).fetchone()[0]
+
+
+def stored(app) -> int:
+    return sql_scalar(app, "SELECT count(*) FROM event")
+
+
+def wait_stored(app, expected: int, timeout: float = 15) -> int:
+    wait_until(lambda: stored(app) >= expected, timeout=timeout, what=f"{expected} stored events")
+    return stored(app)
+
+
+def settle(app, seconds: float = 1.0) -> int:
+    """The stored count once it has stopped changing for `seconds`."""
+    last, since = stored(app), time.monotonic()
+    while time.monotonic() - since < seconds:
+        time.sleep(0.1)
+        now = stored(app)
+        if now != last:
+            last, since = now, time.monotonic()
+    return last
