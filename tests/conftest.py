@@ -136,14 +136,35 @@ def worker_alive(redis: Redis, since: float) -> bool:
     return beat is not None and float(beat) >= since
 
 
+class WorkerHandle:
+    """The session's Celery worker process, which a test may stop; the next test restarts it."""
+
+    def __init__(self, services: Services, redis: Redis):
+        self.services, self.redis, self.process = services, redis, None
+
+    def ensure_running(self) -> WorkerHandle:
+        if self.process is None or self.process.poll() is not None:
+            since = time.time()
+            self.process = start_worker(self.services)
+            wait_until(lambda: worker_alive(self.redis, since), timeout=30, what="worker heartbeat")
+        return self
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.process is not None:
+            stop_process(self.process, sig)
+
+
 @pytest.fixture(scope="session")
-def worker(services, redis):
-    """One real Celery worker process for the session."""
-    since = time.time()
-    process = start_worker(services)
-    wait_until(lambda: worker_alive(redis, since), timeout=30, what="worker heartbeat")
-    yield process
-    stop_process(process)
+def _worker_handle(services, redis):
+    handle = WorkerHandle(services, redis)
+    yield handle
+    handle.stop()
+
+
+@pytest.fixture
+def worker(_worker_handle) -> WorkerHandle:
+    """A real Celery worker process, running when the test starts."""
+    return _worker_handle.ensure_running()
 
 
 @dataclass
@@ -175,8 +196,9 @@ def start_gunicorn(services: Services, workers: int = 1, **env) -> LiveServer:
 
 
 @pytest.fixture(scope="session")
-def live_server(services, app, worker):
+def live_server(services, app, _worker_handle):
     """gunicorn with gevent workers, as the Procfile runs it."""
+    _worker_handle.ensure_running()
     server = start_gunicorn(services)
     yield server
     stop_process(server.process)

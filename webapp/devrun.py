@@ -13,7 +13,7 @@ from pathlib import Path
 from .devservers import PrivatePostgres, PrivateRedis
 
 ROOT = Path(__file__).resolve().parent.parent
-VAR = ROOT / "var"
+VAR = Path(os.environ.get("PULSEBOARD_VAR", ROOT / "var")).resolve()
 
 
 def dev_secrets() -> dict[str, str]:

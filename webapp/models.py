@@ -87,5 +87,6 @@ class InvalidRollupMinute(BaseModel):
 
 def iso(moment) -> str:
     """ISO-8601 in UTC with millisecond precision and a Z, as the reference writes times."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    utc = moment.astimezone(UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
 

@@ -14,13 +14,17 @@ def celery_init_app(app) -> Celery:
                 return self.run(*args, **kwargs)
 
     celery = Celery(app.name, task_cls=FlaskTask)
+    visibility = app.config["BROKER_VISIBILITY_TIMEOUT"]
     celery.conf.update(
         broker_url=app.config["REDIS_URL"],
         broker_connection_retry_on_startup=True,
         broker_transport_options={
             # An unacknowledged message goes back to the queue after this many seconds
             # (a worker that died with it never acknowledges it).
-            "visibility_timeout": app.config["BROKER_VISIBILITY_TIMEOUT"],
+            "visibility_timeout": visibility,
+            # Sweep for such messages often enough that the timeout is what decides.
+            "unacked_restore_interval": max(1, min(10, visibility // 2)),
+            "unacked_restore_throttle": 1,
             "socket_connect_timeout": 2,
             "socket_timeout": 10,
         },
