@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from webapp.devservers import free_port, port_is_free
+from webapp.devservers import free_port
 
 from ..helpers import wait_until
 
@@ -76,7 +77,15 @@ def test_make_run_prints_commands_that_work_and_ctrl_c_stops_everything(tmp_path
         output, _ = process.communicate(timeout=60)
     assert process.returncode == 0, "".join(lines) + output
     for freed in (port, db_port, redis_port):
-        wait_until(lambda p=freed: port_is_free(p), timeout=15, what=f"port {freed} to close")
+        wait_until(lambda p=freed: nothing_listens(p), timeout=15, what=f"port {freed} to close")
+
+
+def nothing_listens(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+    except ConnectionRefusedError:
+        return True
+    return False
 
 
 def curl_ok(url: str) -> bool:
