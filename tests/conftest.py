@@ -20,7 +20,8 @@ from webapp.queue import HEARTBEAT_KEY
 from .helpers import INGEST_KEY, READ_TOKEN, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
-TABLES = ("invalid_rollup_minute", "event_rollup_minute", "event", "project")
+TABLES = ("invalid_rollup_minute", "event_rollup_minute", "event", "signing_secret", "api_key",
+          "project", "organization")
 
 
 @dataclass
@@ -101,7 +102,7 @@ def clean(app, redis):
 
 @pytest.fixture
 def project(app, clean):
-    from webapp.cli import ensure_default_project
+    from webapp.tenants import ensure_default_project
 
     with app.app_context():
         return ensure_default_project(INGEST_KEY, READ_TOKEN)

@@ -41,8 +41,9 @@ def create_app(config: dict | None = None, test: bool = False) -> Flask:
 
 
 def _register(app: Flask) -> None:
-    from . import api, cli
+    from . import api, cli, limits
 
+    limits.init_app(app)
     app.register_blueprint(api.bp)
     cli.init_app(app)
 
@@ -57,7 +58,8 @@ def _register(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
-        messages = {413: "Request body too large: at most 1 MB"}
+        messages = {413: "Request body too large: at most 1 MB",
+                    429: f"Rate limit exceeded: {exc.description}"}
         return fail(exc.code or 500, messages.get(exc.code, exc.description or exc.name))
 
     @app.errorhandler(Exception)

@@ -7,10 +7,12 @@ from datetime import UTC, datetime
 
 from flask import Blueprint, current_app, g, request
 
-from . import auth, health, ingest, stats
+from . import auth, health, ingest, signed, stats
 from .events import BadQuery, list_events, parse_limit
+from .limits import limiter, sender_key, webhook_limit
 from .models import iso
 from .responses import envelope, fail, ok
+from .signatures import SignatureError
 from .windows import UnknownFilter, window_for
 
 bp = Blueprint("api", __name__)
@@ -26,6 +28,11 @@ def _unauthorized(exc):
 def _refused(exc):
     headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
     return fail(exc.status, exc.message, errors=exc.errors, headers=headers)
+
+
+@bp.errorhandler(SignatureError)
+def _bad_signature(exc):
+    return fail(exc.status, exc.message)
 
 
 @bp.errorhandler(UnknownFilter)
@@ -51,18 +58,34 @@ def health_check():
 
 
 @bp.post("/webhook")
-def webhook():
-    project_id = auth.ingest_project_id()
+@bp.post("/webhook/<project_slug>")
+@limiter.limit(webhook_limit, key_func=sender_key)
+def webhook(project_slug: str | None = None):
+    """Keyed (`X-API-Key` / Bearer) or signed (Standard Webhooks, to /webhook/<project>)."""
+    if project_slug is None:
+        project_id = auth.ingest_project_id()
+    else:
+        project_id = auth.project_id_for_slug(project_slug)
     if not ingest.is_json_content_type(request.mimetype):
         return fail(415, "Content-Type must be application/json")
-    accepted = ingest.accept(
-        current_app.extensions["celery"],
-        project_id,
-        request.get_data(cache=False),
-        delivery=request.headers.get("Idempotency-Key") or request.headers.get("webhook-id"),
-        request_id=g.get("request_id"),
-        retry_after=current_app.config["RETRY_AFTER_SECONDS"],
-    )
+    raw = request.get_data(cache=False)
+    msg_id = None
+    if project_slug is not None or signed.is_signed():
+        msg_id = signed.verify_request(project_id, raw)
+        signed.claim(current_app.extensions["redis"], project_id, msg_id)
+    try:
+        accepted = ingest.accept(
+            current_app.extensions["celery"],
+            project_id,
+            raw,
+            delivery=request.headers.get("Idempotency-Key") or request.headers.get("webhook-id"),
+            request_id=g.get("request_id"),
+            retry_after=current_app.config["RETRY_AFTER_SECONDS"],
+        )
+    except ingest.IngestError:
+        if msg_id is not None:
+            signed.release(current_app.extensions["redis"], project_id, msg_id)
+        raise
     received = iso(accepted.received_at)
     if accepted.single:
         data = {"eventId": accepted.event_ids[0], "receivedAt": received}

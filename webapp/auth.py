@@ -6,9 +6,9 @@ import time
 
 from flask import request
 
-from .models import Project
+from .models import ApiKey, Project
 
-_CACHE_SECONDS = 30
+_CACHE_SECONDS = 5  # a revoked key stops working within this time
 _cache: dict[tuple[str, str], tuple[float, int | None]] = {}
 
 
@@ -35,12 +35,14 @@ def _project_id(kind: str, secret: str) -> int | None:
     hit = _cache.get((kind, secret))
     if hit and hit[0] > now:
         return hit[1]
-    lookup = Project.by_ingest_key if kind == "ingest" else Project.by_read_token
-    project = lookup(secret)
+    if kind == "slug":
+        project_id = Project.select(Project.id).where(Project.slug == secret).scalar()
+    else:
+        project_id = ApiKey.project_id_for(kind, secret)
     if len(_cache) > 10_000:
         _cache.clear()
-    _cache[(kind, secret)] = (now + _CACHE_SECONDS, project.id if project else None)
-    return project.id if project else None
+    _cache[(kind, secret)] = (now + _CACHE_SECONDS, project_id)
+    return project_id
 
 
 def forget_keys() -> None:
@@ -64,4 +66,12 @@ def read_project_id() -> int:
     project_id = _project_id("read", token)
     if project_id is None:
         raise Unauthorized("Invalid read token")
+    return project_id
+
+
+def project_id_for_slug(slug: str) -> int:
+    """The project a signed delivery names in its URL (/webhook/<slug>)."""
+    project_id = _project_id("slug", slug)
+    if project_id is None:
+        raise Unauthorized(f"No project {slug!r}")
     return project_id

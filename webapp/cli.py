@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import click
 from flask import current_app
 from flask.cli import AppGroup
 
 from . import db
-from .models import Project, digest
+from .tenants import ensure_default_project
 
 db_cli = AppGroup("db", help="Database schema.")
-
-DEFAULT_PROJECT = "default"
-
 
 @db_cli.command("migrate")
 def migrate_command():
@@ -22,17 +17,6 @@ def migrate_command():
     applied = db.migrate()
     click.echo(f"applied {len(applied)} migration(s)" + (": " + ", ".join(applied) if applied
                                                        else ", schema is up to date"))
-
-
-def ensure_default_project(ingest_key: str, read_token: str) -> Project:
-    """The default project, its ingest key and read token set to the ones given."""
-    fields = {"ingest_key_hash": digest(ingest_key), "read_token_hash": digest(read_token)}
-    project = Project.get_or_none(Project.slug == DEFAULT_PROJECT)
-    if project is None:
-        return Project.create(slug=DEFAULT_PROJECT, name="Default project",
-                              created_at=datetime.now(UTC), **fields)
-    Project.update(**fields).where(Project.id == project.id).execute()
-    return Project.get_by_id(project.id)
 
 
 @click.command("bootstrap")

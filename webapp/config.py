@@ -39,6 +39,8 @@ class Config:
         # Seconds before an unacknowledged broker message is handed to another worker.
         self.BROKER_VISIBILITY_TIMEOUT = _int("BROKER_VISIBILITY_TIMEOUT", 300)
         self.SESSION_COOKIE_SECURE = self.ENV == "production"
+        # Requests per ingest key (flask-limiter notation, e.g. "1000 per second; 20000 per minute")
+        self.WEBHOOK_RATE_LIMIT = _env("WEBHOOK_RATE_LIMIT", "1000 per second")
 
 
 class TestConfig(Config):

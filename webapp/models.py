@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC
+from datetime import UTC, datetime
 
 from peewee import (
     BigAutoField,
@@ -29,20 +29,51 @@ class BaseModel(Model):
         legacy_table_names = False
 
 
-class Project(BaseModel):
+class Organization(BaseModel):
     slug = CharField(max_length=64, unique=True)
     name = CharField(max_length=200)
-    ingest_key_hash = CharField(max_length=64, unique=True)
-    read_token_hash = CharField(max_length=64, unique=True)
-    created_at = DateTimeTZField()
+    created_at = DateTimeTZField(default=lambda: datetime.now(UTC))
+
+
+class Project(BaseModel):
+    organization = ForeignKeyField(Organization, backref="projects", on_delete="CASCADE")
+    slug = CharField(max_length=64, unique=True)
+    name = CharField(max_length=200)
+    created_at = DateTimeTZField(default=lambda: datetime.now(UTC))
+
+
+class ApiKey(BaseModel):
+    """An ingest key or a read token of a project (kind), stored as its SHA-256."""
+
+    project = ForeignKeyField(Project, backref="keys", on_delete="CASCADE")
+    kind = CharField(max_length=8)
+    name = CharField(max_length=100)
+    prefix = CharField(max_length=16)
+    key_hash = CharField(max_length=64, unique=True)
+    created_at = DateTimeTZField(default=lambda: datetime.now(UTC))
+    revoked_at = DateTimeTZField(null=True)
 
     @classmethod
-    def by_ingest_key(cls, key: str) -> Project | None:
-        return cls.get_or_none(cls.ingest_key_hash == digest(key))
+    def project_id_for(cls, kind: str, secret: str) -> int | None:
+        row = (cls.select(cls.project)
+               .where(cls.key_hash == digest(secret), cls.kind == kind, cls.revoked_at.is_null())
+               .tuples().first())
+        return row[0] if row else None
+
+
+class SigningSecret(BaseModel):
+    """A Standard Webhooks secret (whsec_...); several may be live at once for rotation."""
+
+    project = ForeignKeyField(Project, backref="signing_secrets", on_delete="CASCADE")
+    name = CharField(max_length=100)
+    secret = CharField(max_length=200)
+    created_at = DateTimeTZField(default=lambda: datetime.now(UTC))
+    revoked_at = DateTimeTZField(null=True)
 
     @classmethod
-    def by_read_token(cls, token: str) -> Project | None:
-        return cls.get_or_none(cls.read_token_hash == digest(token))
+    def live_for(cls, project_id: int) -> list[str]:
+        query = cls.select(cls.secret).where(cls.project == project_id, cls.revoked_at.is_null())
+        return [secret for (secret,) in query.tuples()]
 
 
 class Event(BaseModel):

@@ -1,0 +1,39 @@
+"""Rate limits on Redis (flask-limiter): per ingest key on /webhook; 429 with Retry-After."""
+
+from __future__ import annotations
+
+import hashlib
+
+from flask import current_app, request
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+
+from .auth import presented_key
+
+limiter = Limiter(
+    key_func=get_remote_address,
+    headers_enabled=True,
+    strategy="fixed-window",
+    swallow_errors=True,  # Redis away: do not limit; the queue check answers 503 anyway
+    key_prefix="pulseboard:limits",
+)
+
+
+def init_app(app) -> None:
+    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"])
+    app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"socket_connect_timeout": 2,
+                                                        "socket_timeout": 2})
+    limiter.init_app(app)
+
+
+def sender_key() -> str:
+    """What /webhook limits on: the ingest key presented (hashed), else the project in the URL."""
+    key = presented_key("X-API-Key")
+    if key:
+        return "key:" + hashlib.sha256(key.encode()).hexdigest()[:32]
+    slug = (request.view_args or {}).get("project_slug")
+    return f"project:{slug}" if slug else "ip:" + get_remote_address()
+
+
+def webhook_limit() -> str:
+    return current_app.config["WEBHOOK_RATE_LIMIT"]
