@@ -75,8 +75,8 @@ def test_rotation_old_and_new_secrets_both_verify(client, app, project, secret):
         newer = add_signing_secret(project, "rotated").secret
     assert deliver(client, signed_headers(secret, "msg_old")).status_code == 202
     assert deliver(client, signed_headers(newer, "msg_new")).status_code == 202
-    from webapp.tenants import revoke_signing_secret
     from webapp.models import SigningSecret
+    from webapp.tenants import revoke_signing_secret
 
     with app.app_context():
         old_id = SigningSecret.get(SigningSecret.secret == secret).id
@@ -114,5 +114,6 @@ def test_rate_limit_answers_429_with_headers_and_spares_normal_traffic(services,
     assert refused.headers["X-RateLimit-Limit"] == "3"
     assert answers[0].headers["X-RateLimit-Remaining"] == "2"
     # another key is not limited by the first one's traffic
-    other = client.post("/webhook/default", data=event, headers={"Content-Type": "application/json"})
+    other = client.post("/webhook/default", data=event,
+                        headers={"Content-Type": "application/json"})
     assert other.status_code != 429
