@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 
-from flask import Blueprint, current_app, g, request
+from flask import Blueprint, Response, current_app, g, request, stream_with_context
 
-from . import auth, health, ingest, signed, stats
+from . import auth, export, health, ingest, signed, stats
 from .events import BadQuery, list_events, parse_limit
 from .limits import limiter, sender_key, webhook_limit
 from .models import iso
@@ -117,3 +117,21 @@ def events_stats():
     project_id = auth.read_project_id()
     window = window_for(request.args.get("filter"))
     return ok(stats.compute(project_id, window, datetime.now(UTC)))
+
+
+@bp.get("/events/export")
+def events_export():
+    """Every event of the filter as CSV (default), NDJSON or JSON, streamed."""
+    project_id = auth.read_project_id()
+    fmt = request.args.get("format", "csv")
+    if fmt not in export.FORMATS:
+        raise BadQuery(f'"format" must be one of [{", ".join(export.FORMATS)}]')
+    name = request.args.get("filter") or "all"
+    now = datetime.now(UTC)
+    start = None if name == "all" else window_for(name).start(now)
+    source = export.rows(project_id, start, request.args.get("eventType"),
+                         request.args.get("userId"))
+    filename = f"pulseboard-events-{name}-{now:%Y%m%dT%H%M%SZ}.{fmt}"
+    return Response(stream_with_context(export.WRITERS[fmt](source)),
+                    content_type=export.FORMATS[fmt],
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})

@@ -30,6 +30,83 @@ def bootstrap_command():
     click.echo(f"project {project.slug!r} is ready")
 
 
+projects_cli = AppGroup("projects", help="Organizations, projects, keys and signing secrets.")
+
+
+def _project(slug: str):
+    from .models import Project
+
+    project = Project.get_or_none(Project.slug == slug)
+    if project is None:
+        raise click.UsageError(f"no project {slug!r}")
+    return project
+
+
+@projects_cli.command("create")
+@click.argument("name")
+@click.option("--org", "org_slug", default="default", show_default=True,
+              help="organization slug (created when missing)")
+@click.option("--slug", default=None, help="URL name; derived from NAME when omitted")
+def create_project_command(name, org_slug, slug):
+    """Create a project with one ingest key and one read token (shown once)."""
+    from .models import Organization
+    from .tenants import create_key, create_organization, create_project
+
+    organization = (Organization.get_or_none(Organization.slug == org_slug)
+                    or create_organization(org_slug, org_slug))
+    project = create_project(organization, name, slug)
+    _, ingest = create_key(project, "ingest", "first ingest key")
+    _, read = create_key(project, "read", "first read token")
+    click.echo(f"project {project.slug!r} in {organization.slug!r}\n"
+               f"ingest key {ingest}\nread token {read}\n(shown once: store them now)")
+
+
+@projects_cli.command("key")
+@click.argument("project_slug")
+@click.option("--kind", type=click.Choice(["ingest", "read"]), default="ingest", show_default=True)
+@click.option("--name", default="", help="what the key is for")
+def create_key_command(project_slug, kind, name):
+    """Add a key to a project; prints it once."""
+    from .tenants import create_key
+
+    key, secret = create_key(_project(project_slug), kind, name)
+    click.echo(f"{kind} key #{key.id} {secret}\n(shown once: store it now)")
+
+
+@projects_cli.command("keys")
+@click.argument("project_slug")
+def list_keys_command(project_slug):
+    """List a project's keys (never their secrets)."""
+    from .models import ApiKey
+
+    for key in ApiKey.select().where(ApiKey.project == _project(project_slug)):
+        state = f"revoked {key.revoked_at:%Y-%m-%d}" if key.revoked_at else "live"
+        click.echo(f"#{key.id}\t{key.kind}\t{key.prefix}…\t{key.name}\t{state}")
+
+
+@projects_cli.command("revoke")
+@click.argument("project_slug")
+@click.argument("key_id", type=int)
+def revoke_key_command(project_slug, key_id):
+    """Revoke a key; it stops working within seconds."""
+    from .tenants import revoke_key
+
+    revoke_key(_project(project_slug), key_id)
+    click.echo(f"key #{key_id} revoked")
+
+
+@projects_cli.command("signing-secret")
+@click.argument("project_slug")
+@click.option("--name", default="", help="which sender uses it")
+def add_secret_command(project_slug, name):
+    """Add a Standard Webhooks secret (whsec_...); senders sign deliveries to /webhook/<project>."""
+    from .tenants import add_signing_secret
+
+    secret = add_signing_secret(_project(project_slug), name)
+    click.echo(f"signing secret #{secret.id} {secret.secret}")
+
+
 def init_app(app) -> None:
     app.cli.add_command(db_cli)
     app.cli.add_command(bootstrap_command)
+    app.cli.add_command(projects_cli)

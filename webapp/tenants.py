@@ -74,11 +74,18 @@ def revoke_signing_secret(project: Project, secret_id: int) -> None:
         raise TenantError(f"no live signing secret {secret_id} in project {project.slug!r}")
 
 
+ENV_KEY_NAME = "from environment"
+
+
 def ensure_key(project: Project, kind: str, secret: str) -> None:
-    """Make `secret` a live key of the project (the keys set in the environment)."""
+    """Make `secret` the live key of this kind set by the environment (replacing an older one)."""
     existing = ApiKey.get_or_none(ApiKey.key_hash == digest(secret))
     if existing is None:
-        create_key(project, kind, "from environment", secret)
+        (ApiKey.update(revoked_at=datetime.now(UTC))
+         .where(ApiKey.project == project, ApiKey.kind == kind, ApiKey.name == ENV_KEY_NAME,
+                ApiKey.revoked_at.is_null())
+         .execute())
+        create_key(project, kind, ENV_KEY_NAME, secret)
     elif existing.project_id != project.id or existing.kind != kind:
         raise TenantError(f"that {kind} key belongs to another project or kind")
     elif existing.revoked_at is not None:

@@ -28,9 +28,9 @@ CREATE TABLE api_key (
 );
 CREATE INDEX api_key_project ON api_key (project_id);
 INSERT INTO api_key (project_id, kind, name, prefix, key_hash)
-    SELECT id, 'ingest', 'default', '', ingest_key_hash FROM project;
+    SELECT id, 'ingest', 'from environment', '', ingest_key_hash FROM project;
 INSERT INTO api_key (project_id, kind, name, prefix, key_hash)
-    SELECT id, 'read', 'default', '', read_token_hash FROM project;
+    SELECT id, 'read', 'from environment', '', read_token_hash FROM project;
 ALTER TABLE project DROP COLUMN ingest_key_hash, DROP COLUMN read_token_hash;
 
 -- Standard Webhooks secrets (whsec_...): kept as given, since verifying needs the secret itself

@@ -1,0 +1,56 @@
+"""Keys: many per project, hashed, shown once, revocable; the environment's key replaced."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from webapp.models import ApiKey, digest
+from webapp.tenants import create_key, ensure_default_project, revoke_key
+
+from ..helpers import INGEST_KEY, READ_TOKEN, wait_until
+
+EVENT = json.dumps({"eventType": "a", "userId": "1"})
+
+
+def post(client, key):
+    return client.post("/webhook", data=EVENT, headers={"X-API-Key": key},
+                       content_type="application/json").status_code
+
+
+def test_keys_are_stored_hashed_and_revocable(app, client, project, worker):
+    with app.app_context():
+        key, secret = create_key(project, "ingest", "ci")
+        assert ApiKey.get_by_id(key.id).key_hash == digest(secret)
+        assert secret not in json.dumps(list(ApiKey.select().dicts()), default=str)
+    assert post(client, secret) == 202
+    with app.app_context():
+        revoke_key(project, key.id)
+    wait_until(lambda: post(client, secret) == 401, timeout=8, what="the revoked key to fail")
+    assert post(client, INGEST_KEY) == 202  # other keys keep working
+
+
+def test_a_new_environment_key_replaces_the_old_one(app, client, project):
+    with app.app_context():
+        ensure_default_project("pb_new_ingest_key_000000", READ_TOKEN)
+        live = [k.key_hash for k in ApiKey.select().where(ApiKey.kind == "ingest",
+                                                          ApiKey.revoked_at.is_null())]
+    assert live == [digest("pb_new_ingest_key_000000")]
+
+
+def test_cli_creates_projects_and_keys(app, project):
+    runner = app.test_cli_runner()
+    created = runner.invoke(args=["projects", "create", "Shop Front", "--org", "acme"])
+    assert created.exit_code == 0, created.output
+    ingest = re.search(r"ingest key (\S+)", created.output).group(1)
+    with app.app_context():
+        assert ApiKey.project_id_for("ingest", ingest) is not None
+    listed = runner.invoke(args=["projects", "keys", "shop-front"])
+    assert "first ingest key" in listed.output and ingest not in listed.output
+    key_id = int(re.search(r"#(\d+)\tingest", listed.output).group(1))
+    revoked = runner.invoke(args=["projects", "revoke", "shop-front", str(key_id)])
+    assert revoked.exit_code == 0
+    with app.app_context():
+        assert ApiKey.project_id_for("ingest", ingest) is None
+    missing = runner.invoke(args=["projects", "keys", "nope"])
+    assert missing.exit_code != 0 and "no project 'nope'" in missing.output
