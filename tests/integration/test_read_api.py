@@ -120,3 +120,12 @@ def test_reads_need_the_read_token(client, project, headers):
         response = client.get(path, headers=headers)
         assert response.status_code == 401
         assert response.get_json()["success"] is False
+
+
+def test_every_answer_carries_security_headers(client, project):
+    response = client.get("/health")
+    csp = response.headers["Content-Security-Policy"]
+    assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp
+    assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["X-Request-ID"]
