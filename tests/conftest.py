@@ -21,7 +21,7 @@ from .helpers import INGEST_KEY, READ_TOKEN, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 TABLES = ("invalid_rollup_minute", "event_rollup_minute", "event", "signing_secret", "api_key",
-          "project", "organization")
+          "membership", "app_user", "project", "organization")
 
 
 @dataclass
@@ -115,7 +115,8 @@ def client(app):
 
 def start_worker(services: Services, concurrency: int = 2, **env) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "celery", "--app", "worker.app", "worker", "--loglevel=warning",
+        [sys.executable, "-m", "celery", "--app", "worker.app", "worker", "--queues", "live,celery",
+         "--loglevel=warning",
          f"--concurrency={concurrency}", "--without-gossip", "--without-mingle",
          "--without-heartbeat"],
         cwd=ROOT, env=services.env(**env), start_new_session=True,

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import uuid
 
 from dotenv import load_dotenv
-from flask import Flask, g, request
+from flask import Flask, g, render_template, request
 from redis import Redis
 from werkzeug.exceptions import HTTPException
 
@@ -53,12 +54,25 @@ def create_app(config: dict | None = None, test: bool = False) -> Flask:
     return app
 
 
+def json_text(value, limit: int = 300) -> str:
+    """Compact JSON for display as text (Jinja escapes it); long values are shortened."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _register(app: Flask) -> None:
-    from . import api, cli, limits
+    from flask_wtf.csrf import CSRFProtect
+
+    from . import api, cli, dashboard, limits
 
     limits.init_app(app)
+    csrf = CSRFProtect(app)
+    csrf.exempt(api.bp)  # the API authenticates with keys and tokens, not cookies
     app.register_blueprint(api.bp)
+    app.register_blueprint(dashboard.bp)
     cli.init_app(app)
+
+    app.jinja_env.filters["tojson_text"] = json_text
 
     @app.before_request
     def _request_id():
@@ -75,6 +89,8 @@ def _register(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
+        if request.blueprint == "dashboard":
+            return render_template("error.html", error=exc), exc.code
         messages = {413: "Request body too large: at most 1 MB",
                     429: f"Rate limit exceeded: {exc.description}"}
         return fail(exc.code or 500, messages.get(exc.code, exc.description or exc.name))

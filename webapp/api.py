@@ -24,6 +24,11 @@ def _unauthorized(exc):
     return fail(401, exc.message, headers={"WWW-Authenticate": "Bearer"})
 
 
+@bp.errorhandler(auth.Forbidden)
+def _forbidden(exc):
+    return fail(403, exc.message)
+
+
 @bp.errorhandler(ingest.IngestError)
 def _refused(exc):
     headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from flask import request
+from flask import request, session
 
 from .models import ApiKey, Project
 
@@ -59,13 +59,33 @@ def ingest_project_id() -> int:
     return project_id
 
 
+class Forbidden(Exception):
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
 def read_project_id() -> int:
+    """The project a read is for: the read token's, or one the dashboard session may see.
+
+    `?project=<slug>` picks among a session's projects; with a token it must name the token's.
+    """
+    from . import accounts
+
+    slug = request.args.get("project") or None
     token = presented_key()
     if token is None:
-        raise Unauthorized("Missing read token: send it as Authorization: Bearer")
+        if "user_id" not in session:
+            raise Unauthorized("Missing read token: send it as Authorization: Bearer")
+        project_id = accounts.session_project_id(slug)
+        if project_id is None:
+            raise Forbidden("You may not see this project")
+        return project_id
     project_id = _project_id("read", token)
     if project_id is None:
         raise Unauthorized("Invalid read token")
+    if slug is not None and _project_id("slug", slug) != project_id:
+        raise Forbidden("This token may not read that project")
     return project_id
 
 

@@ -7,6 +7,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from . import db
+from .accounts import ensure_admin
 from .tenants import ensure_default_project
 
 db_cli = AppGroup("db", help="Database schema.")
@@ -21,13 +22,18 @@ def migrate_command():
 
 @click.command("bootstrap")
 def bootstrap_command():
-    """Migrate, then create or update the default project from WEBHOOK_API_KEY and API_TOKEN."""
+    """Migrate; set up the default project (WEBHOOK_API_KEY, API_TOKEN) and admin login."""
     db.migrate()
     key, token = current_app.config["WEBHOOK_API_KEY"], current_app.config["API_TOKEN"]
     if not key or not token:
         raise click.UsageError("set WEBHOOK_API_KEY and API_TOKEN (`make run` generates them)")
     project = ensure_default_project(key, token)
-    click.echo(f"project {project.slug!r} is ready")
+    email, password = current_app.config["ADMIN_EMAIL"], current_app.config["ADMIN_PASSWORD"]
+    if password:
+        ensure_admin(email, password)
+        click.echo(f"project {project.slug!r} is ready; {email} can log in")
+    else:
+        click.echo(f"project {project.slug!r} is ready (set ADMIN_PASSWORD to create a login)")
 
 
 projects_cli = AppGroup("projects", help="Organizations, projects, keys and signing secrets.")

@@ -41,6 +41,7 @@ class Config:
         self.SESSION_COOKIE_SECURE = self.ENV == "production"
         # Requests per ingest key (flask-limiter notation, e.g. "1000 per second; 20000 per minute")
         self.WEBHOOK_RATE_LIMIT = _env("WEBHOOK_RATE_LIMIT", "1000 per second")
+        self.LOGIN_RATE_LIMIT = _env("LOGIN_RATE_LIMIT", "10 per minute")
 
 
 class TestConfig(Config):
@@ -59,9 +60,7 @@ class TestConfig(Config):
 
 def check(config) -> None:
     """Fail fast on settings a running install cannot do without."""
-    missing = [k for k in ("DATABASE_URL", "REDIS_URL") if not config.get(k)]
-    if config.get("ENV") == "production" and not config.get("SECRET_KEY"):
-        missing.append("SECRET_KEY")
+    missing = [k for k in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY") if not config.get(k)]
     if missing:
         raise RuntimeError(
             "missing settings: " + ", ".join(missing)

@@ -37,3 +37,9 @@ def sender_key() -> str:
 
 def webhook_limit() -> str:
     return current_app.config["WEBHOOK_RATE_LIMIT"]
+
+
+def login_account_key() -> str:
+    """Login attempts counted per account as well as per address."""
+    email = (request.form.get("email") or "").strip().lower()
+    return "login:" + hashlib.sha256(email.encode()).hexdigest()[:32]

@@ -76,6 +76,27 @@ class SigningSecret(BaseModel):
         return [secret for (secret,) in query.tuples()]
 
 
+class User(BaseModel):
+    email = CharField(max_length=254, unique=True)
+    password_hash = CharField(max_length=256)
+    created_at = DateTimeTZField(default=lambda: datetime.now(UTC))
+    last_login_at = DateTimeTZField(null=True)
+
+    class Meta:
+        table_name = "app_user"
+
+
+class Membership(BaseModel):
+    """A user's role in an organization: owner, admin or viewer."""
+
+    user = ForeignKeyField(User, backref="memberships", on_delete="CASCADE")
+    organization = ForeignKeyField(Organization, backref="memberships", on_delete="CASCADE")
+    role = CharField(max_length=8)
+
+    class Meta:
+        primary_key = CompositeKey("user", "organization")
+
+
 class Event(BaseModel):
     id = BigAutoField()
     project = ForeignKeyField(Project, backref="events", on_delete="CASCADE")

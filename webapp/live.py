@@ -1,0 +1,178 @@
+"""Live updates: coalesced pushes from the worker, one Redis subscription per web process."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+from flask import current_app
+from flask_sse import Message, ServerSentEventsBlueprint
+from redis import Redis
+
+from .windows import WINDOWS
+
+log = logging.getLogger(__name__)
+
+PREFIX = "pulseboard:live:"
+HEARTBEAT_SECONDS = 15
+PUSH_INTERVAL_MS = 250  # at most ~4 pushes a second per project, whatever the event rate
+PUSH_TASK = "pulseboard.push_live"
+
+
+def channel(project_id: int, filter_name: str) -> str:
+    return f"{PREFIX}{project_id}:{filter_name}"
+
+
+# --- publishing (worker side) ----------------------------------------------------------------
+
+
+class SharedClientSSE(ServerSentEventsBlueprint):
+    """flask-sse's publish, through the app's one Redis client instead of a new one per call."""
+
+    @property
+    def redis(self) -> Redis:
+        return current_app.extensions["redis"]
+
+
+sse = SharedClientSSE("sse", __name__)
+
+
+def mark_dirty(redis: Redis, celery, project_id: int) -> None:
+    """After a commit: schedule one push for the project unless one is already scheduled."""
+    redis.set(f"pulseboard:dirty:{project_id}", time.time())
+    if redis.set(f"pulseboard:push-lock:{project_id}", 1, nx=True, px=PUSH_INTERVAL_MS):
+        celery.send_task(PUSH_TASK, args=[project_id], countdown=PUSH_INTERVAL_MS / 1000,
+                         queue="live")
+
+
+def push(redis: Redis, project_id: int) -> bool:
+    """Render each filter's fragments once and publish them; False when nothing changed."""
+    from .panels import render_fragments
+
+    dirty_since = redis.getdel(f"pulseboard:dirty:{project_id}")
+    if dirty_since is None:
+        return False
+    now = datetime.now(UTC)
+    for name, window in WINDOWS.items():
+        for fragment, html in render_fragments(project_id, window, now).items():
+            sse.publish(html, type=fragment, channel=channel(project_id, name))
+    latency = time.time() - float(dirty_since)
+    redis.hset("pulseboard:live:stats", mapping={"last_push_latency": f"{latency:.4f}",
+                                                 "last_push_at": f"{time.time():.3f}"})
+    redis.hincrby("pulseboard:live:stats", "pushes", 1)
+    return True
+
+
+# --- fan-out (web side) ----------------------------------------------------------------------
+
+
+class Client:
+    """One open stream: the newest message of each fragment not yet sent, and a wake-up."""
+
+    def __init__(self, name: str):
+        self.channel = name
+        self.pending: dict[str, str] = {}
+        self.ready = threading.Event()
+
+    def offer(self, kind: str, text: str) -> None:
+        self.pending[kind] = text  # a slow client only ever gets the newest of each fragment
+        self.ready.set()
+
+    def wait(self, timeout: float) -> str | None:
+        if not self.ready.wait(timeout):
+            return None
+        self.ready.clear()
+        batch, self.pending = self.pending, {}
+        return "".join(batch.values())
+
+
+class Hub:
+    """This process's one Redis subscription, fanned out to its open streams."""
+
+    def __init__(self, redis_url: str):
+        self.redis_url = redis_url
+        self.clients: dict[str, set[Client]] = {}
+        self.lock = threading.Lock()
+        self.started = False
+
+    def connect(self, name: str) -> Client:
+        client = Client(name)
+        with self.lock:
+            self.clients.setdefault(name, set()).add(client)
+            if not self.started:
+                self.started = True
+                threading.Thread(target=self._listen, name="sse-hub", daemon=True).start()
+        return client
+
+    def disconnect(self, client: Client) -> None:
+        with self.lock:
+            members = self.clients.get(client.channel)
+            if members is not None:
+                members.discard(client)
+                if not members:
+                    del self.clients[client.channel]
+
+    def count(self) -> int:
+        return sum(len(members) for members in self.clients.values())
+
+    def _listen(self) -> None:
+        delay = 0.5
+        while True:
+            try:
+                pubsub = Redis.from_url(self.redis_url, health_check_interval=30).pubsub(
+                    ignore_subscribe_messages=True)
+                pubsub.psubscribe(PREFIX + "*")
+                delay = 0.5
+                for message in pubsub.listen():
+                    self._dispatch(message)
+            except Exception as exc:  # Redis away: keep streams open, resubscribe when back
+                log.warning("live subscription lost (%s); retrying in %.1fs", exc, delay)
+                time.sleep(delay)
+                delay = min(delay * 2, 10)
+
+    def _dispatch(self, message: dict) -> None:
+        if message.get("type") != "pmessage":
+            return
+        name = message["channel"].decode()
+        members = self.clients.get(name)
+        if not members:
+            return
+        payload = json.loads(message["data"])
+        text = str(Message(payload["data"], type=payload.get("type"), id=payload.get("id")))
+        for client in list(members):
+            client.offer(payload.get("type") or "message", text)
+
+
+_hubs: dict[str, Hub] = {}
+
+
+def hub() -> Hub:
+    url = current_app.config["REDIS_URL"]
+    if url not in _hubs:
+        _hubs[url] = Hub(url)
+    return _hubs[url]
+
+
+def open_clients() -> int:
+    """Streams open in this process (for /metrics)."""
+    return sum(h.count() for h in _hubs.values())
+
+
+def stream(project_id: int, filter_name: str) -> Iterator[str]:
+    """The text/event-stream body of one dashboard tab."""
+    the_hub = hub()
+    client = the_hub.connect(channel(project_id, filter_name))
+
+    def generate() -> Iterator[str]:
+        try:
+            yield f"retry: 2000\n: connected to {filter_name}\n\n"  # headers go out at once
+            while True:
+                yield client.wait(HEARTBEAT_SECONDS) or ": heartbeat\n\n"
+        finally:  # the client went away: a write failed or the server is closing
+            the_hub.disconnect(client)
+
+    return generate()
