@@ -11,13 +11,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from peewee import OperationalError
 from redis import Redis
 
 from webapp import create_app
 from webapp.devservers import PrivatePostgres, PrivateRedis, free_port
 from webapp.queue import HEARTBEAT_KEY
 
-from .helpers import INGEST_KEY, READ_TOKEN, wait_until
+from .helpers import ADMIN_EMAIL, ADMIN_PASSWORD, INGEST_KEY, READ_TOKEN, login, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 TABLES = ("invalid_rollup_minute", "event_rollup_minute", "event", "signing_secret", "api_key",
@@ -44,6 +45,8 @@ class Services:
             SECRET_KEY="test-secret-key",
             BROKER_VISIBILITY_TIMEOUT="5",
             LOG_LEVEL="warning",
+            LIVE_HEARTBEAT_SECONDS="2",
+            LOGIN_RATE_LIMIT="1000 per minute",
         )
         env.update(extra)
         return env
@@ -92,7 +95,14 @@ def clean(app, redis):
     from webapp import auth, db
 
     with app.app_context():
-        db.database.execute_sql(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")
+        for attempt in range(5):  # a worker may still be finishing the last test's tasks
+            try:
+                db.database.execute_sql(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")
+                break
+            except OperationalError:
+                if attempt == 4:
+                    raise
+                time.sleep(0.2)
     keys = [k for k in redis.scan_iter("pulseboard:*") if k != HEARTBEAT_KEY.encode()]
     if keys:
         redis.delete(*keys)
@@ -109,8 +119,23 @@ def project(app, clean):
 
 
 @pytest.fixture
+def admin(app, project):
+    from webapp.accounts import ensure_admin
+
+    with app.app_context():
+        return ensure_admin(ADMIN_EMAIL, ADMIN_PASSWORD)
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture
+def logged_in(client, admin):
+    """A test client with a dashboard session of the admin."""
+    login(client, ADMIN_EMAIL, ADMIN_PASSWORD)
+    return client
 
 
 def start_worker(services: Services, concurrency: int = 2, **env) -> subprocess.Popen:

@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 INGEST_KEY = "pb_test_ingest_key_0123456789"
 READ_TOKEN = "pb_test_read_token_0123456789"
 INGEST_HEADERS = {"X-API-Key": INGEST_KEY}
 READ_HEADERS = {"Authorization": f"Bearer {READ_TOKEN}"}
+ADMIN_EMAIL = "admin@example.test"
+ADMIN_PASSWORD = "correct horse battery staple"
+
+
+def csrf_token(html: str) -> str:
+    return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
+
+
+def login(client, email: str, password: str, next_url: str | None = None):
+    page = client.get("/login")
+    url = "/login" + (f"?next={next_url}" if next_url else "")
+    return client.post(url, data={"email": email, "password": password,
+                                  "csrf_token": csrf_token(page.get_data(as_text=True))})
 
 
 def wait_until(predicate, timeout: float = 10, interval: float = 0.05, what: str = "condition"):

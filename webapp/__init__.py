@@ -17,7 +17,6 @@ from . import db
 from .queue import celery_init_app
 from .responses import fail
 
-
 # Only our own origin may supply scripts, styles, images and connections; no framing.
 SECURITY_HEADERS = {
     "Content-Security-Policy": (

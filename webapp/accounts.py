@@ -76,7 +76,8 @@ def login_required(view):
 
 
 def visible_projects(user: User) -> list[Project]:
-    return list(Project.select().join(Membership, on=(Membership.organization == Project.organization))
+    member = Membership.organization == Project.organization
+    return list(Project.select().join(Membership, on=member)
                 .where(Membership.user == user).order_by(Project.name))
 
 

@@ -41,6 +41,7 @@ class Config:
         self.SESSION_COOKIE_SECURE = self.ENV == "production"
         # Requests per ingest key (flask-limiter notation, e.g. "1000 per second; 20000 per minute")
         self.WEBHOOK_RATE_LIMIT = _env("WEBHOOK_RATE_LIMIT", "1000 per second")
+        self.LIVE_HEARTBEAT_SECONDS = float(_env("LIVE_HEARTBEAT_SECONDS", "15"))
         self.LOGIN_RATE_LIMIT = _env("LOGIN_RATE_LIMIT", "10 per minute")
 
 
@@ -56,6 +57,7 @@ class TestConfig(Config):
         self.DATABASE_URL = _env("TEST_DATABASE_URL")
         self.REDIS_URL = _env("TEST_REDIS_URL")
         self.BROKER_VISIBILITY_TIMEOUT = 5
+        self.LOGIN_RATE_LIMIT = "1000 per minute"  # the suite logs in many times a minute
 
 
 def check(config) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -18,7 +20,6 @@ from .windows import WINDOWS
 log = logging.getLogger(__name__)
 
 PREFIX = "pulseboard:live:"
-HEARTBEAT_SECONDS = 15
 PUSH_INTERVAL_MS = 250  # at most ~4 pushes a second per project, whatever the event rate
 PUSH_TASK = "pulseboard.push_live"
 
@@ -90,14 +91,27 @@ class Client:
         return "".join(batch.values())
 
 
+CLIENTS_KEY = "pulseboard:live:clients"  # hash: web process -> "open streams|unix time"
+
+
 class Hub:
     """This process's one Redis subscription, fanned out to its open streams."""
 
-    def __init__(self, redis_url: str):
+    def __init__(self, redis_url: str, redis: Redis):
         self.redis_url = redis_url
+        self.redis = redis
+        self.name = f"{socket.gethostname()}:{os.getpid()}"
         self.clients: dict[str, set[Client]] = {}
         self.lock = threading.Lock()
         self.started = False
+        self.changed = threading.Event()  # the count changed since the last report
+
+    def report(self) -> None:
+        """Publish this process's open-stream count (read by /metrics and the tests)."""
+        try:
+            self.redis.hset(CLIENTS_KEY, self.name, f"{self.count()}|{time.time():.0f}")
+        except Exception as exc:
+            log.debug("could not report stream count: %s", exc)
 
     def connect(self, name: str) -> Client:
         client = Client(name)
@@ -106,7 +120,17 @@ class Hub:
             if not self.started:
                 self.started = True
                 threading.Thread(target=self._listen, name="sse-hub", daemon=True).start()
+                threading.Thread(target=self._report_every, name="sse-report", daemon=True).start()
+        self.changed.set()
         return client
+
+    def _report_every(self, at_most: float = 0.5, at_least: float = 10) -> None:
+        """One writer per process: soon after a change, and every few seconds regardless."""
+        while True:
+            self.changed.wait(at_least)
+            self.changed.clear()
+            self.report()
+            time.sleep(at_most)
 
     def disconnect(self, client: Client) -> None:
         with self.lock:
@@ -115,6 +139,7 @@ class Hub:
                 members.discard(client)
                 if not members:
                     del self.clients[client.channel]
+        self.changed.set()
 
     def count(self) -> int:
         return sum(len(members) for members in self.clients.values())
@@ -122,17 +147,23 @@ class Hub:
     def _listen(self) -> None:
         delay = 0.5
         while True:
+            pubsub = Redis.from_url(self.redis_url, health_check_interval=30,
+                                    client_name=f"pulseboard-live:{self.name}").pubsub(
+                ignore_subscribe_messages=True)
             try:
-                pubsub = Redis.from_url(self.redis_url, health_check_interval=30).pubsub(
-                    ignore_subscribe_messages=True)
                 pubsub.psubscribe(PREFIX + "*")
                 delay = 0.5
                 for message in pubsub.listen():
-                    self._dispatch(message)
+                    try:
+                        self._dispatch(message)
+                    except Exception:
+                        log.exception("could not fan out a live message")
             except Exception as exc:  # Redis away: keep streams open, resubscribe when back
-                log.warning("live subscription lost (%s); retrying in %.1fs", exc, delay)
+                log.warning("live subscription lost (%r); retrying in %.1fs", exc, delay)
                 time.sleep(delay)
                 delay = min(delay * 2, 10)
+            finally:
+                pubsub.close()
 
     def _dispatch(self, message: dict) -> None:
         if message.get("type") != "pmessage":
@@ -153,17 +184,23 @@ _hubs: dict[str, Hub] = {}
 def hub() -> Hub:
     url = current_app.config["REDIS_URL"]
     if url not in _hubs:
-        _hubs[url] = Hub(url)
+        _hubs[url] = Hub(url, current_app.extensions["redis"])
     return _hubs[url]
 
 
-def open_clients() -> int:
-    """Streams open in this process (for /metrics)."""
-    return sum(h.count() for h in _hubs.values())
+def open_clients(redis: Redis, fresh_seconds: float = 60) -> int:
+    """Streams open across every web process that reported lately."""
+    total, now = 0, time.time()
+    for value in redis.hgetall(CLIENTS_KEY).values():
+        count, _, at = value.decode().partition("|")
+        if now - float(at) <= fresh_seconds:
+            total += int(count)
+    return total
 
 
 def stream(project_id: int, filter_name: str) -> Iterator[str]:
     """The text/event-stream body of one dashboard tab."""
+    heartbeat = current_app.config["LIVE_HEARTBEAT_SECONDS"]
     the_hub = hub()
     client = the_hub.connect(channel(project_id, filter_name))
 
@@ -171,7 +208,7 @@ def stream(project_id: int, filter_name: str) -> Iterator[str]:
         try:
             yield f"retry: 2000\n: connected to {filter_name}\n\n"  # headers go out at once
             while True:
-                yield client.wait(HEARTBEAT_SECONDS) or ": heartbeat\n\n"
+                yield client.wait(heartbeat) or ": heartbeat\n\n"
         finally:  # the client went away: a write failed or the server is closing
             the_hub.disconnect(client)
 
