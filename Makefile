@@ -24,6 +24,9 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
+demo: $(STAMP)
+	$(BIN)/python -m webapp.demo $(DEMO_ARGS)
+
 lint: $(STAMP)
 	$(BIN)/ruff check webapp worker tests scripts
 

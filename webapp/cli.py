@@ -8,6 +8,7 @@ from flask.cli import AppGroup
 
 from . import db
 from .accounts import ensure_admin
+from .demo import demo_command
 from .tenants import ensure_default_project
 
 db_cli = AppGroup("db", help="Database schema.")
@@ -116,3 +117,4 @@ def init_app(app) -> None:
     app.cli.add_command(db_cli)
     app.cli.add_command(bootstrap_command)
     app.cli.add_command(projects_cli)
+    app.cli.add_command(demo_command)
