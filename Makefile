@@ -24,6 +24,9 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
+bench-live: $(STAMP)
+	$(BIN)/python -m bench.live $(BENCH_ARGS)
+
 demo: $(STAMP)
 	$(BIN)/python -m webapp.demo $(DEMO_ARGS)
 

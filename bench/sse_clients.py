@@ -24,9 +24,10 @@ class Fleet:
     """Open `count` streams to http://host:port/path and record every event each receives."""
 
     def __init__(self, host: str, port: int, path: str, headers: dict[str, str], count: int,
-                 keep_data: bool = True):
+                 on_event=None):
+        """`on_event(client, kind, data, when)` sees each event instead of it being stored."""
         self.host, self.port, self.path, self.count = host, port, path, count
-        self.headers, self.keep_data = headers, keep_data
+        self.headers, self.on_event = headers, on_event
         self.selector = selectors.DefaultSelector()
         self.clients: list[Client] = []
 
@@ -102,7 +103,10 @@ class Fleet:
             elif line.startswith("data:"):
                 data.append(line[5:])
         if kind is not None or data:
-            client.events.append((now, kind, "\n".join(data) if self.keep_data else None))
+            if self.on_event is not None:
+                self.on_event(client, kind, "\n".join(data), now)
+            else:
+                client.events.append((now, kind, "\n".join(data)))
 
     def _close(self, client: Client) -> None:
         client.closed = True

@@ -1,0 +1,133 @@
+"""`make bench-live`: POST-to-every-tab latency with 1,000 / 5,000 / 10,000 SSE clients."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import statistics
+import sys
+import threading
+import time
+import urllib.request
+from urllib.parse import urlsplit
+
+import psutil
+from redis import Redis
+
+from bench.sse_clients import Fleet
+from bench.stack import raise_open_file_limit, running
+
+TOTAL = re.compile(r'data-testid="total">([\d,]+)<')
+
+
+def post(url: str, key: str, events: list) -> None:
+    request = urllib.request.Request(url + "/webhook", data=json.dumps(events).encode(),
+                                     headers={"Content-Type": "application/json", "X-API-Key": key})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        assert response.status == 202
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def run_size(stack, clients: int, rate: int, seconds: float) -> dict:
+    url = urlsplit(stack.url)
+    seen: dict[int, list[tuple[float, int]]] = {}  # client index -> (arrival, total shown)
+
+    def on_event(client, kind, data, when):
+        if kind == "counters" and (match := TOTAL.search(data)):
+            seen.setdefault(id(client), []).append((when, int(match.group(1).replace(",", ""))))
+
+    fleet = Fleet(url.hostname, url.port, "/stream?filter=hour",
+                  {"Authorization": f"Bearer {stack.read_token}"}, clients, on_event=on_event)
+    started = time.monotonic()
+    fleet.open(timeout=300)
+    connect_seconds = time.monotonic() - started
+    base = int(Redis.from_url(stack.redis_url).hget("pulseboard:live:stats", "pushes") or 0)
+    posts: list[tuple[float, int]] = []  # (time the POST was answered, total after it)
+    per_request, interval = max(1, rate // 20), 1 / 20
+    total = [stack_total(stack)]
+
+    def sender():
+        next_at = time.monotonic()
+        end = next_at + seconds
+        while next_at < end:
+            post(stack.url, stack.ingest_key,
+                 [{"eventType": f"bench_{i % 5}", "userId": f"u{i}"} for i in range(per_request)])
+            total[0] += per_request
+            posts.append((time.monotonic(), total[0]))
+            next_at += interval
+            time.sleep(max(0.0, next_at - time.monotonic()))
+
+    thread = threading.Thread(target=sender)
+    thread.start()
+    while thread.is_alive():
+        fleet.poll(0.02)
+    final = total[0]
+    try:
+        fleet.run_until(lambda: len(seen) == clients and all(
+            s[-1][1] >= final for s in seen.values()), 30, "the last push on every client")
+    except TimeoutError as exc:
+        print(f"  warning: {exc}", file=sys.stderr)
+    latencies = []
+    for arrivals in seen.values():
+        for posted_at, needed in posts:
+            shown = next((when for when, shown_total in arrivals if shown_total >= needed), None)
+            if shown is not None:
+                latencies.append(max(0.0, shown - posted_at))
+    web = [psutil.Process(pid) for pid in stack.web_pids()]
+    redis_clients = Redis.from_url(stack.redis_url).info("clients")["connected_clients"]
+    pushes = int(Redis.from_url(stack.redis_url).hget("pulseboard:live:stats", "pushes") or 0)
+    fleet.close()
+    missing = clients * len(posts) - len(latencies)
+    return {
+        "clients": clients, "connect_s": round(connect_seconds, 1),
+        "posts": len(posts), "events": final - posts[0][1] + per_request if posts else 0,
+        "pushes": pushes - base, "samples": len(latencies), "missing": missing,
+        "p50_ms": round(1000 * percentile(latencies, 0.50)),
+        "p95_ms": round(1000 * percentile(latencies, 0.95)),
+        "p99_ms": round(1000 * percentile(latencies, 0.99)),
+        "max_ms": round(1000 * max(latencies)), "mean_ms": round(1000 * statistics.mean(latencies)),
+        "web_rss_mb": round(sum(p.memory_info().rss for p in web) / 2**20),
+        "redis_clients": redis_clients,
+    }
+
+
+def stack_total(stack) -> int:
+    request = urllib.request.Request(stack.url + "/events/stats?filter=hour",
+                                     headers={"Authorization": f"Bearer {stack.read_token}"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.load(response)["data"]["totalEvents"]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sizes", default="1000,5000,10000")
+    parser.add_argument("--rate", type=int, default=1000, help="events per second posted")
+    parser.add_argument("--seconds", type=float, default=5)
+    args = parser.parse_args()
+    limit = raise_open_file_limit()
+    print(f"open-file limit {limit}; one web process (gevent), one Celery worker (2 processes)")
+    rows = []
+    with running(web_workers=1, extra_env={"WORKER_CONNECTIONS": str(limit - 200)}) as stack:
+        for size in (int(s) for s in args.sizes.split(",")):
+            if size > limit - 500:
+                print(f"skipping {size} clients: the open-file limit is {limit}")
+                continue
+            row = run_size(stack, size, args.rate, args.seconds)
+            rows.append(row)
+            print(json.dumps(row), flush=True)
+            time.sleep(3)  # let the server release the closed streams
+    print("\n| clients | p50 | p95 | p99 | max | pushes | web RSS | Redis clients |")
+    print("|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        print(f"| {r['clients']:,} | {r['p50_ms']} ms | {r['p95_ms']} ms | {r['p99_ms']} ms | "
+              f"{r['max_ms']} ms | {r['pushes']} | {r['web_rss_mb']} MB | {r['redis_clients']} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,118 @@
+"""A whole Pulseboard for a benchmark: private PostgreSQL and Redis, gunicorn, Celery workers."""
+
+from __future__ import annotations
+
+import os
+import resource
+import secrets
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+from webapp.devservers import PrivatePostgres, PrivateRedis, free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def raise_open_file_limit() -> int:
+    """Lift this process's soft limit on open files to the hard limit (children inherit it)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    return hard
+
+
+class Stack:
+    def __init__(self, web_workers: int = 1, celery_workers: int = 1, concurrency: int = 2,
+                 extra_env: dict | None = None):
+        self.web_workers, self.celery_workers, self.concurrency = (
+            web_workers, celery_workers, concurrency)
+        self.extra_env = extra_env or {}
+        self.ingest_key = "pb_bench_" + secrets.token_urlsafe(16)
+        self.read_token = "pb_bench_read_" + secrets.token_urlsafe(16)
+        self.processes: list[subprocess.Popen] = []
+        self.servers: list = []
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def env(self) -> dict:
+        env = dict(os.environ)
+        env.update(PULSEBOARD_ENV="development", PULSEBOARD_DOTENV=os.devnull,
+                   SECRET_KEY=secrets.token_hex(16), WEBHOOK_API_KEY=self.ingest_key,
+                   API_TOKEN=self.read_token, PORT=str(self.port), LOG_LEVEL="warning",
+                   WEB_CONCURRENCY=str(self.web_workers), DATABASE_URL=self.database_url,
+                   REDIS_URL=self.redis_url, WEBHOOK_RATE_LIMIT="1000000 per second")
+        env.update(self.extra_env)
+        return env
+
+    def start(self, root: Path) -> Stack:
+        self.database_url = os.environ.get("DATABASE_URL") or self._serve(
+            PrivatePostgres(root / "postgres", database="pulseboard_bench")).url
+        self.redis_url = os.environ.get("REDIS_URL") or self._serve(
+            PrivateRedis(root / "redis")).url
+        subprocess.run([sys.executable, "-m", "flask", "--app", "webapp.wsgi", "bootstrap"],
+                       cwd=ROOT, env=self.env(), check=True, stdout=subprocess.DEVNULL)
+        self.processes.append(self._spawn([sys.executable, "-m", "gunicorn", "--config",
+                                           "webapp/gunicorn_conf.py", "webapp.wsgi:app"]))
+        for _ in range(self.celery_workers):
+            self.start_celery()
+        self._wait_healthy()
+        return self
+
+    def start_celery(self) -> subprocess.Popen:
+        process = self._spawn([sys.executable, "-m", "celery", "--app", "worker.app", "worker",
+                               "--queues", "live,celery", f"--concurrency={self.concurrency}",
+                               "--loglevel=warning", "--without-gossip", "--without-mingle"])
+        self.processes.append(process)
+        return process
+
+    def _serve(self, server):
+        server.start()
+        self.servers.append(server)
+        return server
+
+    def _spawn(self, args: list[str]) -> subprocess.Popen:
+        return subprocess.Popen(args, cwd=ROOT, env=self.env(), start_new_session=True,
+                                stdout=subprocess.DEVNULL)
+
+    def _wait_healthy(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(self.url + "/health", timeout=2):
+                    return
+            except (urllib.error.URLError, OSError):
+                time.sleep(0.2)
+        raise RuntimeError("the benchmark stack did not become healthy")
+
+    def web_pids(self) -> list[int]:
+        import psutil
+
+        return [child.pid for child in psutil.Process(self.processes[0].pid).children()]
+
+    def stop(self) -> None:
+        for process in reversed(self.processes):
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in self.processes:
+            try:
+                process.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+        for server in reversed(self.servers):
+            server.stop()
+
+
+@contextmanager
+def running(**options):
+    with tempfile.TemporaryDirectory(prefix="pulseboard-bench-") as root:
+        stack = Stack(**options)
+        try:
+            yield stack.start(Path(root))
+        finally:
+            stack.stop()
