@@ -38,7 +38,7 @@ def run_size(stack, clients: int, rate: int, seconds: float) -> dict:
     seen: dict[int, list[tuple[float, int]]] = {}  # client index -> (arrival, total shown)
 
     def on_event(client, kind, data, when):
-        if kind == "counters" and (match := TOTAL.search(data)):
+        if kind == "update" and (match := TOTAL.search(data)):
             seen.setdefault(id(client), []).append((when, int(match.group(1).replace(",", ""))))
 
     fleet = Fleet(url.hostname, url.port, "/stream?filter=hour",

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 import logging
 import os
 import socket
@@ -22,6 +24,7 @@ log = logging.getLogger(__name__)
 PREFIX = "pulseboard:live:"
 PUSH_INTERVAL_MS = 250  # at most ~4 pushes a second per project, whatever the event rate
 PUSH_TASK = "pulseboard.push_live"
+BETWEEN_TAGS = re.compile(r">\s+<")
 
 
 def channel(project_id: int, filter_name: str) -> str:
@@ -50,17 +53,29 @@ def mark_dirty(redis: Redis, celery, project_id: int) -> None:
                          queue="live")
 
 
+def one_line(html: str) -> str:
+    """The same HTML on one line (one SSE data line): whitespace between tags dropped,
+    newlines in text written as character references."""
+    return BETWEEN_TAGS.sub("><", html).strip().replace("\r", "&#13;").replace("\n", "&#10;")
+
+
 def push(redis: Redis, project_id: int) -> bool:
-    """Render each filter's fragments once and publish them; False when nothing changed."""
+    """Render each filter's panels once and publish them as one update; False when idle."""
     from .panels import render_fragments
 
     dirty_since = redis.getdel(f"pulseboard:dirty:{project_id}")
     if dirty_since is None:
         return False
     now = datetime.now(UTC)
+    last_key = f"pulseboard:live:last:{project_id}"
     for name, window in WINDOWS.items():
-        for fragment, html in render_fragments(project_id, window, now).items():
-            sse.publish(html, type=fragment, channel=channel(project_id, name))
+        update = "".join(one_line(html) for html in
+                         render_fragments(project_id, window, now).values())
+        digest = hashlib.sha1(update.encode()).hexdigest()
+        if redis.hget(last_key, name) == digest.encode():
+            continue  # nothing visible changed for this filter
+        redis.hset(last_key, name, digest)
+        sse.publish(update, type="update", channel=channel(project_id, name))
     latency = time.time() - float(dirty_since)
     redis.hset("pulseboard:live:stats", mapping={"last_push_latency": f"{latency:.4f}",
                                                  "last_push_at": f"{time.time():.3f}"})

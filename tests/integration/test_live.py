@@ -55,7 +55,7 @@ def pushes(redis) -> int:
 
 def saw_total(client, total: int) -> bool:
     marker = f'data-testid="total">{total:,}<'
-    return any(kind == "counters" and marker in data for _, kind, data in client.events)
+    return any(kind == "update" and marker in data for _, kind, data in client.events)
 
 
 def burst(server, total: int, seconds: float = 1.0, requests: int = 10) -> None:
