@@ -113,8 +113,36 @@ def add_secret_command(project_slug, name):
     click.echo(f"signing secret #{secret.id} {secret.secret}")
 
 
+rollups_cli = AppGroup("rollups", help="Per-minute and per-hour rollups.")
+
+
+@rollups_cli.command("rebuild")
+@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]),
+              default=None, help="first UTC day to rebuild (default: the oldest event's)")
+def rebuild_rollups_command(since):
+    """Recompute rollups and unique-user sketches from raw events, a day at a time."""
+    from datetime import UTC, datetime
+
+    from . import rollups
+
+    start = since.replace(tzinfo=UTC) if since else rollups.oldest_event()
+    if start is None:
+        click.echo("no events: nothing to rebuild")
+        return
+    redis = current_app.extensions["redis"]
+    chunks = rollups.days(start, datetime.now(UTC))
+    with click.progressbar(chunks, label="rebuilding rollups", show_pos=True,
+                           item_show_func=lambda d: d and f"{d:%Y-%m-%d}") as bar:
+        for day in bar:
+            rollups.rebuild_day(day)
+            rollups.rebuild_sketches(redis, day)
+    rollups.invalidate_all(redis)
+    click.echo(f"rebuilt {len(chunks)} day(s) of rollups from {chunks[0]:%Y-%m-%d}")
+
+
 def init_app(app) -> None:
     app.cli.add_command(db_cli)
     app.cli.add_command(bootstrap_command)
     app.cli.add_command(projects_cli)
     app.cli.add_command(demo_command)
+    app.cli.add_command(rollups_cli)

@@ -128,6 +128,16 @@ class EventRollupMinute(BaseModel):
         primary_key = CompositeKey("project", "minute", "event_type")
 
 
+class EventRollupHour(BaseModel):
+    project = ForeignKeyField(Project, on_delete="CASCADE")
+    hour = DateTimeTZField()
+    event_type = CharField(max_length=64)
+    count = BigIntegerField()
+
+    class Meta:
+        primary_key = CompositeKey("project", "hour", "event_type")
+
+
 class InvalidRollupMinute(BaseModel):
     project = ForeignKeyField(Project, on_delete="CASCADE")
     minute = DateTimeTZField()

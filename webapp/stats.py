@@ -1,24 +1,34 @@
-"""Statistics of a project over a window, aggregated in PostgreSQL from the rollups."""
+"""Statistics of a project over a window: from the rollups, cached in Redis until data changes."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
+import orjson
+from flask import current_app
 from peewee import fn
+from redis import Redis
 
+from . import uniques
 from .db import database
-from .models import Event, EventRollupMinute, InvalidRollupMinute, iso
+from .models import EventRollupHour, EventRollupMinute, InvalidRollupMinute, iso
 from .windows import Window
 
 TOP_TYPES = 5
 
 
-def counts_by_type(project_id: int, start: datetime) -> dict[str, int]:
-    query = (EventRollupMinute
-             .select(EventRollupMinute.event_type, fn.SUM(EventRollupMinute.count))
-             .where(EventRollupMinute.project == project_id, EventRollupMinute.minute >= start)
-             .group_by(EventRollupMinute.event_type)
-             .tuples())
+def rollup_for(window: Window):
+    """Hourly rows serve windows made of whole hours (the week); minute rows the rest."""
+    if window.bucket.total_seconds() % 3600 == 0:
+        return EventRollupHour, EventRollupHour.hour
+    return EventRollupMinute, EventRollupMinute.minute
+
+
+def counts_by_type(project_id: int, window: Window, start: datetime) -> dict[str, int]:
+    model, moment = rollup_for(window)
+    query = (model.select(model.event_type, fn.SUM(model.count))
+             .where(model.project == project_id, moment >= start)
+             .group_by(model.event_type).tuples())
     return {event_type: int(n) for event_type, n in query}
 
 
@@ -30,26 +40,20 @@ def invalid_count(project_id: int, start: datetime) -> int:
     return int(total)
 
 
-def unique_users(project_id: int, start: datetime) -> int:
-    inner = (Event.select(Event.user_id)
-             .where(Event.project == project_id, Event.timestamp >= start)
-             .distinct())
-    return inner.count()
-
-
 def series(project_id: int, window: Window, now: datetime) -> list[dict]:
     """Events per bucket, every bucket of the window present (zero when empty)."""
+    model, moment = rollup_for(window)
     seconds = int(window.bucket.total_seconds())
-    start = window.start(now)
     cursor = database.execute_sql(
-        "SELECT floor(extract(epoch FROM minute) / %s)::bigint * %s AS bucket, sum(count) "
-        "FROM event_rollup_minute WHERE project_id = %s AND minute >= %s GROUP BY 1",
-        (seconds, seconds, project_id, start),
+        f"SELECT floor(extract(epoch FROM {moment.column_name}) / %s)::bigint * %s, sum(count) "
+        f"FROM {model._meta.table_name} WHERE project_id = %s AND {moment.column_name} >= %s "
+        "GROUP BY 1",
+        (seconds, seconds, project_id, window.start(now)),
     )
     by_epoch = {int(epoch): int(n) for epoch, n in cursor.fetchall()}
     return [
-        {"timestamp": iso(moment), "count": by_epoch.get(int(moment.timestamp()), 0)}
-        for moment in window.bucket_starts(now)
+        {"timestamp": iso(start), "count": by_epoch.get(int(start.timestamp()), 0)}
+        for start in window.bucket_starts(now)
     ]
 
 
@@ -61,15 +65,17 @@ def top_types(counts: dict[str, int], total: int, limit: int = TOP_TYPES) -> lis
     ]
 
 
-def compute(project_id: int, window: Window, now: datetime) -> dict:
-    """The `/events/stats` data object."""
+def compute_fresh(redis: Redis, project_id: int, window: Window, now: datetime) -> dict:
+    """The `/events/stats` data object, from the rollups (never from a scan of raw events)."""
     start = window.start(now)
-    counts = counts_by_type(project_id, start)
+    counts = counts_by_type(project_id, window, start)
     total = sum(counts.values())
-    return {
+    users, approximate = uniques.count(redis, project_id, window, now, total)
+    data = {
         "totalEvents": total,
         "invalidEvents": invalid_count(project_id, start),
-        "uniqueUsers": unique_users(project_id, start),
+        "uniqueUsers": users,
+        "uniqueUsersApproximate": approximate,
         "statistics": dict(sorted(counts.items())),
         "topEventTypes": top_types(counts, total),
         "series": series(project_id, window, now),
@@ -77,3 +83,40 @@ def compute(project_id: int, window: Window, now: datetime) -> dict:
         "filter": window.name,
         "from": iso(start),
     }
+    if approximate:
+        data["uniqueUsersError"] = uniques.ERROR_NOTE
+    return data
+
+
+def version_key(project_id: int) -> str:
+    return f"pulseboard:stats:{project_id}:version"
+
+
+def cache_key(project_id: int, window: Window, now: datetime) -> str:
+    return f"pulseboard:stats:{project_id}:{window.name}:{int(window.start(now).timestamp())}"
+
+
+def invalidate(redis: Redis, project_id: int) -> None:
+    """After a commit: every cached figure of the project is out of date."""
+    redis.incr(version_key(project_id))
+
+
+def compute(project_id: int, window: Window, now: datetime) -> dict:
+    """Cached stats for the window, valid while no commit has touched the project since."""
+    redis: Redis = current_app.extensions["redis"]
+    key = cache_key(project_id, window, now)
+    try:
+        version, cached = (redis.pipeline(transaction=False).get(version_key(project_id))
+                           .get(key).execute())
+    except Exception:  # Redis away: answer from PostgreSQL
+        return compute_fresh(redis, project_id, window, now)
+    version = int(version or 0)
+    if cached is not None:
+        entry = orjson.loads(cached)
+        if entry["v"] == version:
+            return entry["data"]
+    data = compute_fresh(redis, project_id, window, now)
+    # the entry is only ever read while the window starts where it does now
+    redis.set(key, orjson.dumps({"v": version, "data": data}),
+              ex=int(window.bucket.total_seconds()) + 60)
+    return data

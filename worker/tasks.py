@@ -10,7 +10,7 @@ from celery import shared_task
 from flask import current_app
 from peewee import InterfaceError, OperationalError
 
-from webapp import live, storage
+from webapp import live, stats, storage, uniques
 from webapp.ingest import RECORD_INVALID, STORE_EVENTS
 
 log = logging.getLogger(__name__)
@@ -23,16 +23,23 @@ RETRYABLE = (OperationalError, InterfaceError)
              retry_backoff_max=60, retry_jitter=True, max_retries=None)
 def store_events(self, project_id: int, events: list[dict]) -> int:
     inserted = storage.store_batch(project_id, events)
+    redis = current_app.extensions["redis"]
+    # After the commit; a failure here retries the task, whose insert then adds nothing.
+    uniques.record(redis, project_id, events)
     if inserted:
-        live.mark_dirty(current_app.extensions["redis"], current_celery, project_id)
-    log.info("stored %d of %d events for project %d (request %s)", inserted, len(events),
+        stats.invalidate(redis, project_id)
+        live.mark_dirty(redis, current_celery, project_id)
+    log.info("stored %d of %d events for project %d (request %s)", len(inserted), len(events),
              project_id, self.request.get("request_id"))
-    return inserted
+    return len(inserted)
 
 
 @shared_task(name=RECORD_INVALID, autoretry_for=RETRYABLE, retry_backoff=1, max_retries=10)
 def record_invalid(project_id: int, count: int, at: str) -> None:
     storage.count_invalid(project_id, count, datetime.fromisoformat(at))
+    redis = current_app.extensions["redis"]
+    stats.invalidate(redis, project_id)
+    live.mark_dirty(redis, current_celery, project_id)
 
 
 @shared_task(name=live.PUSH_TASK, ignore_result=True)

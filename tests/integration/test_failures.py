@@ -73,7 +73,7 @@ def lock_events_table(app):
 
 def waiting_on_lock(app) -> bool:
     return sql_scalar(app, "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
-                      " AND query LIKE 'INSERT INTO \"event\"%%'") > 0
+                      " AND query ILIKE '%%INSERT INTO event %%'") > 0
 
 
 @pytest.mark.slow

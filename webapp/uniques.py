@@ -1,0 +1,54 @@
+"""Unique users per window: exact in SQL while cheap, else HyperLogLog in Redis."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from redis import Redis
+
+from .models import Event
+from .windows import Window
+
+EXACT_LIMIT = 50_000  # events in a window up to which COUNT(DISTINCT) is used
+# Redis's HyperLogLog has a standard error of 0.81%; about 99.7% of counts are within 3 of that.
+STANDARD_ERROR = 0.0081
+ERROR_NOTE = "±2.4% (3 standard errors of Redis's HyperLogLog)"
+SKETCH_SECONDS = {"day": 1800, "week": 10800}  # one sketch per chart bucket
+KEEP_SECONDS = {1800: 3 * 86400, 10800: 9 * 86400}
+
+
+def sketch_key(project_id: int, seconds: int, epoch: int) -> str:
+    return f"pulseboard:hll:{project_id}:{seconds}:{epoch}"
+
+
+def record(redis: Redis, project_id: int, payload: list[dict]) -> None:
+    """Add a batch's users to the sketch of each bucket their events fall in (idempotent)."""
+    groups: dict[str, set[str]] = {}
+    for item in payload:
+        epoch = int(datetime.fromisoformat(item["ts"]).timestamp())
+        for seconds in KEEP_SECONDS:
+            groups.setdefault(sketch_key(project_id, seconds, epoch - epoch % seconds),
+                              set()).add(item["user"])
+    pipe = redis.pipeline(transaction=False)
+    for key, users in groups.items():
+        pipe.pfadd(key, *users)
+        pipe.expire(key, KEEP_SECONDS[int(key.split(":")[3])])
+    pipe.execute()
+
+
+def exact(project_id: int, start: datetime) -> int:
+    return (Event.select(Event.user_id)
+            .where(Event.project == project_id, Event.timestamp >= start)
+            .distinct().count())
+
+
+def count(redis: Redis, project_id: int, window: Window, now: datetime,
+          total_events: int) -> tuple[int, bool]:
+    """(unique users in the window, whether the number is an estimate)."""
+    start = window.start(now)
+    seconds = SKETCH_SECONDS.get(window.name)
+    if seconds is None or total_events <= EXACT_LIMIT:
+        return exact(project_id, start), False
+    keys = [sketch_key(project_id, seconds, int(moment.timestamp()))
+            for moment in window.bucket_starts(now)]
+    return int(redis.pfcount(*keys)), True
