@@ -60,3 +60,21 @@ def settle(app, seconds: float = 1.0) -> int:
         if now != last:
             last, since = now, time.monotonic()
     return last
+
+
+def queue_drained(redis) -> bool:
+    """Nothing waiting in the broker and nothing taken but not yet acknowledged."""
+    return redis.llen("celery") == 0 and redis.hlen("unacked") == 0
+
+
+def drain(redis, timeout: float = 30) -> None:
+    """Wait until the broker has stayed empty for a moment (a message being handed to a worker
+    is briefly in neither the queue nor the unacknowledged set)."""
+    def empty_for_a_while() -> bool:
+        for _ in range(4):
+            if not queue_drained(redis):
+                return False
+            time.sleep(0.05)
+        return True
+
+    wait_until(empty_for_a_while, timeout=timeout, what="the queue to drain")

@@ -41,7 +41,8 @@ def invalid_count(project_id: int, start: datetime) -> int:
 
 
 def series(project_id: int, window: Window, now: datetime) -> list[dict]:
-    """Events per bucket, every bucket of the window present (zero when empty)."""
+    """Events per bucket, every bucket of the window present (zero when empty); the current
+    bucket also holds events stamped a little ahead of the clock."""
     model, moment = rollup_for(window)
     seconds = int(window.bucket.total_seconds())
     cursor = database.execute_sql(
@@ -50,11 +51,14 @@ def series(project_id: int, window: Window, now: datetime) -> list[dict]:
         "GROUP BY 1",
         (seconds, seconds, project_id, window.start(now)),
     )
-    by_epoch = {int(epoch): int(n) for epoch, n in cursor.fetchall()}
-    return [
-        {"timestamp": iso(start), "count": by_epoch.get(int(start.timestamp()), 0)}
-        for start in window.bucket_starts(now)
-    ]
+    starts = window.bucket_starts(now)
+    last = int(starts[-1].timestamp())
+    by_epoch: dict[int, int] = {}
+    for epoch, n in cursor.fetchall():  # events up to 5 minutes ahead count in the last bucket
+        key = min(int(epoch), last)
+        by_epoch[key] = by_epoch.get(key, 0) + int(n)
+    return [{"timestamp": iso(start), "count": by_epoch.get(int(start.timestamp()), 0)}
+            for start in starts]
 
 
 def top_types(counts: dict[str, int], total: int, limit: int = TOP_TYPES) -> list[dict]:
