@@ -24,6 +24,9 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
+bench-stats: $(STAMP)
+	$(BIN)/python -m bench.stats $(BENCH_ARGS)
+
 bench-live: $(STAMP)
 	$(BIN)/python -m bench.live $(BENCH_ARGS)
 
