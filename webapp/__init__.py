@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import os
 import uuid
 
@@ -13,7 +12,7 @@ from redis import Redis
 from werkzeug.exceptions import HTTPException
 
 from . import config as settings
-from . import db
+from . import db, logs, metrics
 from .queue import celery_init_app
 from .responses import fail
 
@@ -40,8 +39,7 @@ def create_app(config: dict | None = None, test: bool = False) -> Flask:
     app.config.from_object(settings.TestConfig() if test else settings.Config())
     app.config.from_mapping(config or {})
     settings.check(app.config)
-    logging.basicConfig(level=app.config["LOG_LEVEL"],
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.configure(app.config["LOG_LEVEL"], app.config["LOG_FORMAT"])
 
     db.init_app(app)
     app.extensions["redis"] = Redis.from_url(
@@ -90,6 +88,9 @@ def _register(app: Flask) -> None:
     def _http_error(exc: HTTPException):
         if request.blueprint == "dashboard":
             return render_template("error.html", error=exc), exc.code
+        if request.endpoint == "api.webhook" and exc.code in (413, 429):
+            reason = "too_large" if exc.code == 413 else "rate_limited"
+            metrics.rejected(app.extensions["redis"], reason)
         messages = {413: "Request body too large: at most 1 MB",
                     429: f"Rate limit exceeded: {exc.description}"}
         return fail(exc.code or 500, messages.get(exc.code, exc.description or exc.name))

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from flask import Blueprint, Response, current_app, g, request, stream_with_context
 
-from . import auth, export, health, ingest, signed, stats
+from . import auth, deadletters, export, health, ingest, live, metrics, signed, stats
 from .events import BadQuery, list_events, parse_limit
 from .limits import limiter, sender_key, webhook_limit
 from .models import iso
@@ -21,6 +21,8 @@ STARTED = time.monotonic()
 
 @bp.errorhandler(auth.Unauthorized)
 def _unauthorized(exc):
+    if request.endpoint == "api.webhook":
+        metrics.rejected(current_app.extensions["redis"], "unauthorized")
     return fail(401, exc.message, headers={"WWW-Authenticate": "Bearer"})
 
 
@@ -29,14 +31,20 @@ def _forbidden(exc):
     return fail(403, exc.message)
 
 
+REJECTION_REASONS = {415: "content_type", 413: "too_large", 503: "queue_unavailable"}
+
+
 @bp.errorhandler(ingest.IngestError)
 def _refused(exc):
+    reason = "validation" if exc.errors else REJECTION_REASONS.get(exc.status, "malformed_json")
+    metrics.rejected(current_app.extensions["redis"], reason, max(1, exc.invalid))
     headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
     return fail(exc.status, exc.message, errors=exc.errors, headers=headers)
 
 
 @bp.errorhandler(SignatureError)
 def _bad_signature(exc):
+    metrics.rejected(current_app.extensions["redis"], "signature")
     return fail(exc.status, exc.message)
 
 
@@ -72,7 +80,7 @@ def webhook(project_slug: str | None = None):
     else:
         project_id = auth.project_id_for_slug(project_slug)
     if not ingest.is_json_content_type(request.mimetype):
-        return fail(415, "Content-Type must be application/json")
+        raise ingest.IngestError(415, "Content-Type must be application/json")
     raw = request.get_data(cache=False)
     msg_id = None
     if project_slug is not None or signed.is_signed():
@@ -91,6 +99,7 @@ def webhook(project_slug: str | None = None):
         if msg_id is not None:
             signed.release(current_app.extensions["redis"], project_id, msg_id)
         raise
+    metrics.accepted(current_app.extensions["redis"], len(accepted.event_ids))
     received = iso(accepted.received_at)
     if accepted.single:
         data = {"eventId": accepted.event_ids[0], "receivedAt": received}
@@ -140,3 +149,14 @@ def events_export():
     return Response(stream_with_context(export.WRITERS[fmt](source)),
                     content_type=export.FORMATS[fmt],
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@bp.get("/metrics")
+def prometheus_metrics():
+    """Prometheus text format; set METRICS_TOKEN to require `Authorization: Bearer <it>`."""
+    token = current_app.config.get("METRICS_TOKEN")
+    if token and auth.presented_key() != token:
+        raise auth.Unauthorized("Missing or wrong metrics token")
+    redis = current_app.extensions["redis"]
+    body = metrics.render(redis, deadletters.pending_count(), live.open_clients(redis))
+    return Response(body, content_type="text/plain; version=0.0.4; charset=utf-8")

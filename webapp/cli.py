@@ -140,9 +140,40 @@ def rebuild_rollups_command(since):
     click.echo(f"rebuilt {len(chunks)} day(s) of rollups from {chunks[0]:%Y-%m-%d}")
 
 
+deadletter_cli = AppGroup("deadletter", help="Batches that failed after their retries.")
+
+
+@deadletter_cli.command("list")
+def list_dead_letters_command():
+    """Dead letters not yet replayed."""
+    from . import deadletters
+
+    letters = list(deadletters.pending())
+    for letter in letters:
+        click.echo(f"#{letter.id}\tproject {letter.project_id}\t{letter.events} events\t"
+                   f"{letter.failed_at:%Y-%m-%d %H:%M:%S}\t{letter.error[:120]}")
+    click.echo(f"{len(letters)} dead letter(s) waiting")
+
+
+@deadletter_cli.command("replay")
+@click.option("--id", "letter_id", type=int, default=None, help="only this dead letter")
+def replay_dead_letters_command(letter_id):
+    """Queue dead letters again; storing is idempotent, so a replay never duplicates."""
+    from . import deadletters
+
+    letters = [letter for letter in deadletters.pending() if letter_id in (None, letter.id)]
+    celery = current_app.extensions["celery"]
+    with click.progressbar(letters, label="replaying dead letters") as bar:
+        for letter in bar:
+            deadletters.replay(celery, letter)
+    click.echo(f"replayed {len(letters)} dead letter(s), "
+               f"{sum(letter.events for letter in letters)} events")
+
+
 def init_app(app) -> None:
     app.cli.add_command(db_cli)
     app.cli.add_command(bootstrap_command)
     app.cli.add_command(projects_cli)
     app.cli.add_command(demo_command)
     app.cli.add_command(rollups_cli)
+    app.cli.add_command(deadletter_cli)

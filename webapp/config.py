@@ -43,6 +43,8 @@ class Config:
         self.WEBHOOK_RATE_LIMIT = _env("WEBHOOK_RATE_LIMIT", "1000 per second")
         self.LIVE_HEARTBEAT_SECONDS = float(_env("LIVE_HEARTBEAT_SECONDS", "15"))
         self.LOGIN_RATE_LIMIT = _env("LOGIN_RATE_LIMIT", "10 per minute")
+        self.METRICS_TOKEN = _env("METRICS_TOKEN")
+        self.LOG_FORMAT = _env("LOG_FORMAT", "json")
 
 
 class TestConfig(Config):

@@ -14,6 +14,7 @@ import orjson
 from kombu.exceptions import KombuError, OperationalError
 from redis.exceptions import RedisError
 
+from .groupcommit import GroupCommit, cooperative
 from .models import iso
 from .validation import ValidEvent, validate_body
 
@@ -106,20 +107,36 @@ QUEUE_ERRORS = (KombuError, OperationalError, RedisError, OSError)
 PUBLISH_RETRY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
 
 
-def enqueue(celery, project_id: int, accepted: Accepted, request_id: str | None,
-            retry_after: int) -> None:
-    """Put the events in the broker; returns only once Redis has the message."""
+def publish(celery, project_id: int, payload: list[dict], request_ids: list) -> None:
+    """One Celery message; returns only once Redis has it. Raises IngestError 503."""
     try:
-        celery.send_task(
-            STORE_EVENTS,
-            args=[project_id, accepted.payload],
-            headers={"request_id": request_id},
-            retry=True,
-            retry_policy=PUBLISH_RETRY,
-        )
+        celery.send_task(STORE_EVENTS, args=[project_id, payload],
+                         headers={"request_ids": [r for r in request_ids if r]},
+                         retry=True, retry_policy=PUBLISH_RETRY)
     except QUEUE_ERRORS as exc:
         log.warning("queue unavailable: %s", exc)
-        raise IngestError(503, "Queue unavailable, retry later", retry_after=retry_after) from None
+        raise IngestError(503, "Queue unavailable, retry later") from None
+
+
+_groups: dict[int, GroupCommit] = {}
+
+
+def enqueue(celery, project_id: int, accepted: Accepted, request_id: str | None,
+            retry_after: int) -> None:
+    """Put the events in the broker, sharing a message with concurrent requests under gevent;
+    returns only once Redis has them."""
+    try:
+        if cooperative():
+            group = _groups.get(id(celery))
+            if group is None:
+                group = _groups[id(celery)] = GroupCommit(
+                    lambda pid, payload, ids: publish(celery, pid, payload, ids))
+            group.submit(project_id, accepted.payload, request_id)
+        else:
+            publish(celery, project_id, accepted.payload, [request_id])
+    except IngestError as exc:
+        exc.retry_after = retry_after
+        raise
 
 
 def record_invalid(celery, project_id: int, count: int, now: datetime) -> None:

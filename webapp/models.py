@@ -11,7 +11,9 @@ from peewee import (
     CharField,
     CompositeKey,
     ForeignKeyField,
+    IntegerField,
     Model,
+    TextField,
 )
 from playhouse.postgres_ext import BinaryJSONField, DateTimeTZField
 
@@ -136,6 +138,17 @@ class EventRollupHour(BaseModel):
 
     class Meta:
         primary_key = CompositeKey("project", "hour", "event_type")
+
+
+class DeadLetter(BaseModel):
+    """A batch that failed after its retries: its events, the error, and whether replayed."""
+
+    project = ForeignKeyField(Project, on_delete="CASCADE")
+    payload = BinaryJSONField()
+    events = IntegerField()
+    error = TextField()
+    failed_at = DateTimeTZField(default=lambda: datetime.now(UTC))
+    replayed_at = DateTimeTZField(null=True)
 
 
 class InvalidRollupMinute(BaseModel):

@@ -33,6 +33,7 @@ def celery_init_app(app) -> Celery:
         accept_content=["json"],
         task_acks_late=True,  # acknowledge after the transaction commits
         task_reject_on_worker_lost=True,  # a killed child puts its message back
+        task_acks_on_failure_or_timeout=False,  # an unexpected error leaves the message queued
         worker_prefetch_multiplier=1,
         worker_hijack_root_logger=False,
         include=["worker.tasks"],

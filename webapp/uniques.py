@@ -13,8 +13,8 @@ EXACT_LIMIT = 50_000  # events in a window up to which COUNT(DISTINCT) is used
 # Redis's HyperLogLog has a standard error of 0.81%; about 99.7% of counts are within 3 of that.
 STANDARD_ERROR = 0.0081
 ERROR_NOTE = "±2.4% (3 standard errors of Redis's HyperLogLog)"
-SKETCH_SECONDS = {"day": 1800, "week": 10800}  # one sketch per chart bucket
-KEEP_SECONDS = {1800: 3 * 86400, 10800: 9 * 86400}
+SKETCH_SECONDS = {"hour": 60, "day": 1800, "week": 10800}  # one sketch per chart bucket
+KEEP_SECONDS = {60: 2 * 3600, 1800: 3 * 86400, 10800: 9 * 86400}
 
 
 def sketch_key(project_id: int, seconds: int, epoch: int) -> str:

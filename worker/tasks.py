@@ -1,37 +1,69 @@
-"""Worker tasks: store a batch of events, count rejected ones."""
+"""Worker tasks: store a batch of events, count rejected ones, push live updates."""
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+import random
+from datetime import UTC, datetime
 
 from celery import current_app as current_celery
 from celery import shared_task
+from celery.exceptions import Reject
 from flask import current_app
 from peewee import InterfaceError, OperationalError
 
-from webapp import live, stats, storage, uniques
+from webapp import deadletters, live, metrics, stats, storage, uniques
 from webapp.ingest import RECORD_INVALID, STORE_EVENTS
 
 log = logging.getLogger(__name__)
 
 # PostgreSQL away or restarting: try again with exponential backoff and jitter.
 RETRYABLE = (OperationalError, InterfaceError)
+MAX_RETRIES = 20  # about 17 minutes of backoff before a batch becomes a dead letter
+BACKOFF_CAP = 60
 
 
-@shared_task(name=STORE_EVENTS, bind=True, autoretry_for=RETRYABLE, retry_backoff=1,
-             retry_backoff_max=60, retry_jitter=True, max_retries=None)
+def backoff(retries: int) -> float:
+    """Full jitter: a random wait up to 2^retries seconds, capped."""
+    return random.uniform(0, min(BACKOFF_CAP, 2 ** retries))
+
+
+def lag_seconds(events: list[dict]) -> float:
+    oldest = min(datetime.fromisoformat(item["rcv"]) for item in events)
+    return (datetime.now(UTC) - oldest).total_seconds()
+
+
+@shared_task(name=STORE_EVENTS, bind=True, max_retries=MAX_RETRIES)
 def store_events(self, project_id: int, events: list[dict]) -> int:
-    inserted = storage.store_batch(project_id, events)
+    try:
+        inserted = storage.store_batch(project_id, events)
+    except RETRYABLE as exc:
+        if self.request.retries < self.max_retries:
+            log.warning("database unavailable (%s); retry %d", exc, self.request.retries + 1)
+            raise self.retry(exc=exc, countdown=backoff(self.request.retries)) from None
+        return dead_letter(project_id, events, exc)
+    except Exception as exc:  # a batch PostgreSQL refuses: keep it aside, do not retry forever
+        log.exception("batch of %d events refused", len(events))
+        return dead_letter(project_id, events, exc)
     redis = current_app.extensions["redis"]
     # After the commit; a failure here retries the task, whose insert then adds nothing.
     uniques.record(redis, project_id, events)
-    if inserted:
-        stats.invalidate(redis, project_id)
-        live.mark_dirty(redis, current_celery, project_id)
-    log.info("stored %d of %d events for project %d (request %s)", len(inserted), len(events),
-             project_id, self.request.get("request_id"))
+    metrics.stored(redis, len(inserted), lag_seconds(events))
+    # unconditional: a redelivery after a failure here must still refresh caches and tabs
+    stats.invalidate(redis, project_id)
+    live.mark_dirty(redis, current_celery, project_id)
+    log.info("stored %d of %d events for project %d", len(inserted), len(events), project_id,
+             extra={"request_ids": self.request.get("request_ids")})
     return len(inserted)
+
+
+def dead_letter(project_id: int, events: list[dict], error: Exception) -> int:
+    try:
+        deadletters.record(project_id, events, error)
+    except Exception as exc:  # not even the dead-letter table: leave the message queued
+        raise Reject(f"could not keep a dead letter: {exc}", requeue=True) from exc
+    live.mark_dirty(current_app.extensions["redis"], current_celery, project_id)
+    return 0
 
 
 @shared_task(name=RECORD_INVALID, autoretry_for=RETRYABLE, retry_backoff=1, max_retries=10)
