@@ -26,6 +26,12 @@ def _unauthorized(exc):
     return fail(401, exc.message, headers={"WWW-Authenticate": "Bearer"})
 
 
+@bp.errorhandler(auth.DatabaseUnavailable)
+def _database_unavailable(exc):
+    retry = str(current_app.config["RETRY_AFTER_SECONDS"])
+    return fail(503, "Database unavailable, retry later", headers={"Retry-After": retry})
+
+
 @bp.errorhandler(auth.Forbidden)
 def _forbidden(exc):
     return fail(403, exc.message)

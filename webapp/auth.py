@@ -5,11 +5,16 @@ from __future__ import annotations
 import time
 
 from flask import request, session
+from peewee import PeeweeException
 
 from .models import ApiKey, Project
 
 _CACHE_SECONDS = 5  # a revoked key stops working within this time
 _cache: dict[tuple[str, str], tuple[float, int | None]] = {}
+
+
+class DatabaseUnavailable(Exception):
+    """A key could not be checked because PostgreSQL is unreachable."""
 
 
 class Unauthorized(Exception):
@@ -35,10 +40,15 @@ def _project_id(kind: str, secret: str) -> int | None:
     hit = _cache.get((kind, secret))
     if hit and hit[0] > now:
         return hit[1]
-    if kind == "slug":
-        project_id = Project.select(Project.id).where(Project.slug == secret).scalar()
-    else:
-        project_id = ApiKey.project_id_for(kind, secret)
+    try:
+        if kind == "slug":
+            project_id = Project.select(Project.id).where(Project.slug == secret).scalar()
+        else:
+            project_id = ApiKey.project_id_for(kind, secret)
+    except PeeweeException:
+        if hit:  # the database is away: keep accepting keys it confirmed lately
+            return hit[1]
+        raise DatabaseUnavailable() from None
     if len(_cache) > 10_000:
         _cache.clear()
     _cache[(kind, secret)] = (now + _CACHE_SECONDS, project_id)
