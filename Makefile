@@ -24,6 +24,10 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
+bench: $(STAMP)
+	@command -v wrk >/dev/null || { echo "make bench needs wrk: sudo apt-get install wrk"; exit 2; }
+	$(BIN)/python -m bench.ingest $(BENCH_ARGS)
+
 bench-stats: $(STAMP)
 	$(BIN)/python -m bench.stats $(BENCH_ARGS)
 
