@@ -60,13 +60,14 @@ def json_text(value, limit: int = 300) -> str:
 def _register(app: Flask) -> None:
     from flask_wtf.csrf import CSRFProtect
 
-    from . import api, cli, dashboard, limits
+    from . import api, cli, dashboard, limits, manage
 
     limits.init_app(app)
     csrf = CSRFProtect(app)
     csrf.exempt(api.bp)  # the API authenticates with keys and tokens, not cookies
     app.register_blueprint(api.bp)
     app.register_blueprint(dashboard.bp)
+    app.register_blueprint(manage.bp)
     cli.init_app(app)
 
     app.jinja_env.filters["tojson_text"] = json_text
@@ -86,7 +87,7 @@ def _register(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
-        if request.blueprint == "dashboard":
+        if request.blueprint in ("dashboard", "manage"):
             return render_template("error.html", error=exc), exc.code
         if request.endpoint == "api.webhook" and exc.code in (413, 429):
             reason = "too_large" if exc.code == 413 else "rate_limited"
