@@ -73,8 +73,8 @@ def test_nothing_crosses_between_organizations(app, client, logged_in, beta):
     assert "Beta" not in logged_in.get("/manage/").get_data(as_text=True)
     token = csrf_token(logged_in.get("/manage/").get_data(as_text=True))
     assert logged_in.get("/manage/projects/beta-shop").status_code == 404
-    assert logged_in.post("/manage/projects/beta-shop/keys",
-                          data={"csrf_token": token, "kind": "read", "name": "x"}).status_code == 404
+    key_form = {"csrf_token": token, "kind": "read", "name": "x"}
+    assert logged_in.post("/manage/projects/beta-shop/keys", data=key_form).status_code == 404
     assert logged_in.get("/manage/organizations/beta/members").status_code == 404
     assert logged_in.post("/manage/organizations/beta/members",
                           data={"csrf_token": token, "email": "me@x.test", "role": "owner",
