@@ -6,7 +6,7 @@ from datetime import datetime
 
 from flask import render_template
 
-from . import chart, stats
+from . import chart, deadletters, stats
 from .events import list_events
 from .models import EventRollupMinute
 from .windows import WINDOWS, Window
@@ -35,6 +35,7 @@ def panel_data(project_id: int, window: Window, now: datetime) -> dict:
         "this_minute": events_this_minute(project_id, now),
         "chart": chart.build(data["series"], int(window.bucket.total_seconds())),
         "recent": list_events(project_id, window, now, limit=RECENT)["events"],
+        "dead_letters": deadletters.pending_count(project_id),
         "window": window,
         "windows": list(WINDOWS),
         "rendered_at": now,
