@@ -91,19 +91,19 @@ class Client:
 
     def __init__(self, name: str):
         self.channel = name
-        self.pending: dict[str, str] = {}
+        self.pending: dict[str, bytes] = {}
         self.ready = threading.Event()
 
-    def offer(self, kind: str, text: str) -> None:
-        self.pending[kind] = text  # a slow client only ever gets the newest of each fragment
+    def offer(self, kind: str, message: bytes) -> None:
+        self.pending[kind] = message  # a slow client only ever gets the newest of each kind
         self.ready.set()
 
-    def wait(self, timeout: float) -> str | None:
+    def wait(self, timeout: float) -> bytes | None:
         if not self.ready.wait(timeout):
             return None
         self.ready.clear()
         batch, self.pending = self.pending, {}
-        return "".join(batch.values())
+        return b"".join(batch.values())
 
 
 CLIENTS_KEY = "pulseboard:live:clients"  # hash: web process -> "open streams|unix time"
@@ -188,9 +188,11 @@ class Hub:
         if not members:
             return
         payload = json.loads(message["data"])
-        text = str(Message(payload["data"], type=payload.get("type"), id=payload.get("id")))
+        # encoded once here, then the same bytes go to every open stream of this process
+        data = str(Message(payload["data"], type=payload.get("type"), id=payload.get("id")))
+        encoded = data.encode()
         for client in list(members):
-            client.offer(payload.get("type") or "message", text)
+            client.offer(payload.get("type") or "message", encoded)
 
 
 _hubs: dict[str, Hub] = {}
@@ -213,17 +215,20 @@ def open_clients(redis: Redis, fresh_seconds: float = 60) -> int:
     return total
 
 
-def stream(project_id: int, filter_name: str) -> Iterator[str]:
+HEARTBEAT = b": heartbeat\n\n"
+
+
+def stream(project_id: int, filter_name: str) -> Iterator[bytes]:
     """The text/event-stream body of one dashboard tab."""
     heartbeat = current_app.config["LIVE_HEARTBEAT_SECONDS"]
     the_hub = hub()
     client = the_hub.connect(channel(project_id, filter_name))
 
-    def generate() -> Iterator[str]:
+    def generate() -> Iterator[bytes]:
         try:
-            yield f"retry: 2000\n: connected to {filter_name}\n\n"  # headers go out at once
+            yield f"retry: 2000\n: connected to {filter_name}\n\n".encode()  # headers at once
             while True:
-                yield client.wait(heartbeat) or ": heartbeat\n\n"
+                yield client.wait(heartbeat) or HEARTBEAT
         finally:  # the client went away: a write failed or the server is closing
             the_hub.disconnect(client)
 
