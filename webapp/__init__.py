@@ -87,14 +87,16 @@ def _register(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
+        headers = limits.refusal_headers() if exc.code == 429 else None
         if request.blueprint in ("dashboard", "manage"):
-            return render_template("error.html", error=exc), exc.code
+            return render_template("error.html", error=exc), exc.code, headers or {}
         if request.endpoint == "api.webhook" and exc.code in (413, 429):
             reason = "too_large" if exc.code == 413 else "rate_limited"
             metrics.rejected(app.extensions["redis"], reason)
         messages = {413: "Request body too large: at most 1 MB",
                     429: f"Rate limit exceeded: {exc.description}"}
-        return fail(exc.code or 500, messages.get(exc.code, exc.description or exc.name))
+        return fail(exc.code or 500, messages.get(exc.code, exc.description or exc.name),
+                    headers=headers)
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

@@ -105,7 +105,6 @@ def webhook(project_slug: str | None = None):
         if msg_id is not None:
             signed.release(current_app.extensions["redis"], project_id, msg_id)
         raise
-    metrics.accepted(current_app.extensions["redis"], len(accepted.event_ids))
     received = iso(accepted.received_at)
     if accepted.single:
         data = {"eventId": accepted.event_ids[0], "receivedAt": received}

@@ -15,6 +15,7 @@ from kombu.exceptions import KombuError, OperationalError
 from redis.exceptions import RedisError
 
 from .groupcommit import GroupCommit, cooperative
+from . import metrics
 from .models import iso
 from .validation import ValidEvent, validate_body
 
@@ -116,6 +117,7 @@ def publish(celery, project_id: int, payload: list[dict], request_ids: list) -> 
     except QUEUE_ERRORS as exc:
         log.warning("queue unavailable: %s", exc)
         raise IngestError(503, "Queue unavailable, retry later") from None
+    metrics.accepted(celery.pulseboard_redis, len(payload))  # once per message
 
 
 _groups: dict[int, GroupCommit] = {}

@@ -25,6 +25,8 @@ def celery_init_app(app) -> Celery:
             # Sweep for such messages often enough that the timeout is what decides.
             "unacked_restore_interval": max(1, min(10, visibility // 2)),
             "unacked_restore_throttle": 1,
+            # a worker killed while sweeping must not block the sweep for long
+            "unacked_mutex_expire": max(10, min(300, visibility)),
             "socket_connect_timeout": 2,
             "socket_timeout": 10,
         },
@@ -38,6 +40,7 @@ def celery_init_app(app) -> Celery:
         worker_hijack_root_logger=False,
         include=["worker.tasks"],
     )
+    celery.pulseboard_redis = app.extensions["redis"]  # for counters kept beside the queue
     celery.set_default()
     app.extensions["celery"] = celery
     return celery
