@@ -14,8 +14,8 @@ import orjson
 from kombu.exceptions import KombuError, OperationalError
 from redis.exceptions import RedisError
 
-from .groupcommit import GroupCommit, cooperative
 from . import metrics
+from .groupcommit import GroupCommit, cooperative
 from .models import iso
 from .validation import ValidEvent, validate_body
 
