@@ -43,7 +43,15 @@ def acknowledged(app) -> int:
     return int(app.extensions["redis"].hget("pulseboard:metrics", "accepted") or 0)
 
 
+def settle(app, timeout: float = 600) -> None:
+    """Wait until everything acknowledged so far is stored (each run starts from rest)."""
+    deadline = time.monotonic() + timeout
+    while stored(app) < acknowledged(app) and time.monotonic() < deadline:
+        time.sleep(0.2)
+
+
 def run(stack, app, name: str, events: int, connections: int, seconds: int) -> dict:
+    settle(app)
     before, acked_before = stored(app), acknowledged(app)
     result = wrk(stack.url, stack.ingest_key, events, connections, seconds)
     ended = time.monotonic()
