@@ -9,7 +9,7 @@ from flask import Blueprint, Response, current_app, g, request, stream_with_cont
 
 from . import auth, deadletters, export, health, ingest, live, metrics, signed, stats
 from .events import BadQuery, list_events, parse_limit
-from .limits import limiter, sender_key, webhook_limit
+from .limits import RateLimited, sender_key
 from .models import iso
 from .responses import envelope, fail, ok
 from .signatures import SignatureError
@@ -48,6 +48,12 @@ def _refused(exc):
     return fail(exc.status, exc.message, errors=exc.errors, headers=headers)
 
 
+@bp.errorhandler(RateLimited)
+def _rate_limited(exc):
+    metrics.rejected(current_app.extensions["redis"], "rate_limited")
+    return fail(429, exc.message, headers=exc.headers)
+
+
 @bp.errorhandler(SignatureError)
 def _bad_signature(exc):
     metrics.rejected(current_app.extensions["redis"], "signature")
@@ -78,7 +84,6 @@ def health_check():
 
 @bp.post("/webhook")
 @bp.post("/webhook/<project_slug>")
-@limiter.limit(webhook_limit, key_func=sender_key)
 def webhook(project_slug: str | None = None):
     """Keyed (`X-API-Key` / Bearer) or signed (Standard Webhooks, to /webhook/<project>)."""
     if project_slug is None:
@@ -100,8 +105,11 @@ def webhook(project_slug: str | None = None):
             delivery=request.headers.get("Idempotency-Key") or request.headers.get("webhook-id"),
             request_id=g.get("request_id"),
             retry_after=current_app.config["RETRY_AFTER_SECONDS"],
+            sender=sender_key(),
+            limit=(current_app.extensions["webhook_limiter"],
+                   current_app.config["WEBHOOK_RATE_LIMIT"]),
         )
-    except ingest.IngestError:
+    except (ingest.IngestError, RateLimited):
         if msg_id is not None:
             signed.release(current_app.extensions["redis"], project_id, msg_id)
         raise

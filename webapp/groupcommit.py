@@ -28,16 +28,17 @@ class Waiter:
 
 
 class GroupCommit:
-    """Collects payloads per project for `window` seconds (or until `max_events`), then calls
-    `publish(project_id, payload, request_ids)` once and wakes every waiter with its outcome."""
+    """Collects payloads per group key (project and sender) for `window` seconds (or until
+    `max_events`), then calls `publish(key, payload, request_ids)` once and wakes every waiter
+    with its outcome."""
 
     def __init__(self, publish, window: float = 0.002, max_events: int = 5000):
         self.publish, self.window, self.max_events = publish, window, max_events
-        self.pending: dict[int, list[Waiter]] = {}
-        self.sizes: dict[int, int] = {}
+        self.pending: dict = {}
+        self.sizes: dict = {}
         self.lock = threading.Lock()
 
-    def submit(self, project_id: int, payload: list[dict], request_id: str | None) -> None:
+    def submit(self, project_id, payload: list[dict], request_id: str | None) -> None:
         """Returns once the payload is in the broker; raises what the publish raised."""
         waiter = Waiter(payload, request_id)
         with self.lock:
@@ -55,7 +56,7 @@ class GroupCommit:
         if waiter.error is not None:
             raise waiter.error
 
-    def _flush(self, project_id: int) -> None:
+    def _flush(self, project_id) -> None:
         with self.lock:
             group = self.pending.pop(project_id, [])
             self.sizes.pop(project_id, None)

@@ -16,6 +16,7 @@ from redis.exceptions import RedisError
 
 from . import metrics
 from .groupcommit import GroupCommit, cooperative
+from .limits import take
 from .models import iso
 from .validation import ValidEvent, validate_body
 
@@ -124,18 +125,24 @@ _groups: dict[int, GroupCommit] = {}
 
 
 def enqueue(celery, project_id: int, accepted: Accepted, request_id: str | None,
-            retry_after: int) -> None:
-    """Put the events in the broker, sharing a message with concurrent requests under gevent;
-    returns only once Redis has them."""
+            retry_after: int, sender: str = "", limit: tuple | None = None) -> None:
+    """Put the events in the broker, sharing a message (and one rate-limit check) with
+    concurrent requests of the same sender under gevent; returns once Redis has them."""
+
+    def admit_and_publish(key, payload, request_ids):
+        if limit:
+            strategy, limit_text = limit
+            take(strategy, key[1], len(request_ids), limit_text)
+        publish(celery, key[0], payload, request_ids)
+
     try:
         if cooperative():
             group = _groups.get(id(celery))
             if group is None:
-                group = _groups[id(celery)] = GroupCommit(
-                    lambda pid, payload, ids: publish(celery, pid, payload, ids))
-            group.submit(project_id, accepted.payload, request_id)
+                group = _groups[id(celery)] = GroupCommit(admit_and_publish)
+            group.submit((project_id, sender), accepted.payload, request_id)
         else:
-            publish(celery, project_id, accepted.payload, [request_id])
+            admit_and_publish((project_id, sender), accepted.payload, [request_id])
     except IngestError as exc:
         exc.retry_after = retry_after
         raise
@@ -153,7 +160,8 @@ def record_invalid(celery, project_id: int, count: int, now: datetime) -> None:
 
 
 def accept(celery, project_id: int, raw: bytes, delivery: str | None = None,
-           request_id: str | None = None, retry_after: int = 5) -> Accepted:
+           request_id: str | None = None, retry_after: int = 5, sender: str = "",
+           limit: tuple | None = None) -> Accepted:
     """The whole ingest step for one request body."""
     now = datetime.now(UTC)
     try:
@@ -161,5 +169,5 @@ def accept(celery, project_id: int, raw: bytes, delivery: str | None = None,
     except IngestError as exc:
         record_invalid(celery, project_id, exc.invalid, now)
         raise
-    enqueue(celery, project_id, accepted, request_id, retry_after)
+    enqueue(celery, project_id, accepted, request_id, retry_after, sender, limit)
     return accepted

@@ -1,16 +1,23 @@
-"""Rate limits on Redis (flask-limiter): per ingest key on /webhook; 429 with Retry-After."""
+"""Rate limits on Redis (flask-limiter and its `limits` strategy): per ingest key on /webhook,
+per address and account on login; 429 with Retry-After."""
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import math
 import time
 
-from flask import current_app, request
+from flask import request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from limits import parse_many
+from limits.storage import storage_from_string
+from limits.strategies import FixedWindowRateLimiter
 
 from .auth import presented_key
+
+log = logging.getLogger(__name__)
 
 limiter = Limiter(
     key_func=get_remote_address,
@@ -28,6 +35,10 @@ def init_app(app) -> None:
     app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"socket_connect_timeout": 2,
                                                         "socket_timeout": 2})
     limiter.init_app(app)
+    # /webhook counts whole groups of requests at once with the same engine and storage
+    storage = storage_from_string(app.config["RATELIMIT_STORAGE_URI"],
+                                  **app.config["RATELIMIT_STORAGE_OPTIONS"])
+    app.extensions["webhook_limiter"] = FixedWindowRateLimiter(storage)
 
 
 def sender_key() -> str:
@@ -39,8 +50,31 @@ def sender_key() -> str:
     return f"project:{slug}" if slug else "ip:" + get_remote_address()
 
 
-def webhook_limit() -> str:
-    return current_app.config["WEBHOOK_RATE_LIMIT"]
+class RateLimited(Exception):
+    """A sender went over its /webhook limit; carries the 429's headers."""
+
+    def __init__(self, limit: str, headers: dict[str, str]):
+        super().__init__(f"Rate limit exceeded: {limit}")
+        self.message = str(self)
+        self.headers = headers
+
+
+def take(strategy, sender: str, requests: int, limit_text: str) -> None:
+    """Count `requests` webhook requests of one sender against its limit (one Redis round trip
+    for a whole group of requests); raises RateLimited when they do not fit."""
+    for item in parse_many(limit_text):
+        try:
+            fits = strategy.hit(item, "pulseboard:webhook", sender, cost=requests)
+        except Exception as exc:  # Redis away: do not limit; the enqueue answers 503 anyway
+            log.warning("rate limit not checked: %s", exc)
+            return
+        if not fits:
+            stats = strategy.get_window_stats(item, "pulseboard:webhook", sender)
+            retry = max(1, math.ceil(stats.reset_time - time.time()))
+            raise RateLimited(str(item), {
+                "Retry-After": str(retry), "X-RateLimit-Limit": str(item.amount),
+                "X-RateLimit-Remaining": str(max(0, stats.remaining)),
+                "X-RateLimit-Reset": str(int(stats.reset_time))})
 
 
 def login_account_key() -> str:
