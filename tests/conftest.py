@@ -44,6 +44,8 @@ class Services:
             PULSEBOARD_DOTENV=os.devnull,
             SECRET_KEY="test-secret-key",
             BROKER_VISIBILITY_TIMEOUT="5",
+            JOURNAL_GRACE_SECONDS="3",
+            JOURNAL_SWEEP_SECONDS="1",
             LOG_LEVEL="warning",
             LIVE_HEARTBEAT_SECONDS="2",
             LOGIN_RATE_LIMIT="1000 per minute",

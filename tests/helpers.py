@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import time
 
+from webapp import journal
+
 INGEST_KEY = "pb_test_ingest_key_0123456789"
 READ_TOKEN = "pb_test_read_token_0123456789"
 INGEST_HEADERS = {"X-API-Key": INGEST_KEY}
@@ -63,8 +65,10 @@ def settle(app, seconds: float = 1.0) -> int:
 
 
 def queue_drained(redis) -> bool:
-    """Nothing waiting in the broker and nothing taken but not yet acknowledged."""
-    return redis.llen("celery") == 0 and redis.hlen("unacked") == 0
+    """Nothing waiting in the broker, nothing taken but not yet acknowledged, and no batch
+    journaled but not yet committed."""
+    return (redis.llen("celery") == 0 and redis.hlen("unacked") == 0
+            and redis.zcard(journal.DUE) == 0)
 
 
 def drain(redis, timeout: float = 30) -> None:

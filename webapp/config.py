@@ -38,6 +38,10 @@ class Config:
         self.DATABASE_POOL_TIMEOUT = _int("DATABASE_POOL_TIMEOUT", 10)
         # Seconds before an unacknowledged broker message is handed to another worker.
         self.BROKER_VISIBILITY_TIMEOUT = _int("BROKER_VISIBILITY_TIMEOUT", 300)
+        # A journaled batch older than this whose message is gone is published again, checked
+        # every JOURNAL_SWEEP_SECONDS by the workers (see webapp/journal.py).
+        self.JOURNAL_GRACE_SECONDS = _int("JOURNAL_GRACE_SECONDS", 30)
+        self.JOURNAL_SWEEP_SECONDS = _int("JOURNAL_SWEEP_SECONDS", 5)
         self.SESSION_COOKIE_SECURE = self.ENV == "production"
         # Requests per ingest key (flask-limiter notation, e.g. "1000 per second; 20000 per minute")
         self.WEBHOOK_RATE_LIMIT = _env("WEBHOOK_RATE_LIMIT", "1000 per second")
@@ -59,6 +63,8 @@ class TestConfig(Config):
         self.DATABASE_URL = _env("TEST_DATABASE_URL")
         self.REDIS_URL = _env("TEST_REDIS_URL")
         self.BROKER_VISIBILITY_TIMEOUT = 5
+        self.JOURNAL_GRACE_SECONDS = 3
+        self.JOURNAL_SWEEP_SECONDS = 1
         self.LOGIN_RATE_LIMIT = "1000 per minute"  # the suite logs in many times a minute
 
 

@@ -14,7 +14,7 @@ import orjson
 from kombu.exceptions import KombuError, OperationalError
 from redis.exceptions import RedisError
 
-from . import metrics
+from . import journal, metrics
 from .groupcommit import GroupCommit, cooperative
 from .limits import take
 from .models import iso
@@ -22,7 +22,8 @@ from .validation import ValidEvent, validate_body
 
 log = logging.getLogger(__name__)
 
-STORE_EVENTS = "pulseboard.store_events"
+STORE_EVENTS = "pulseboard.store_events"  # events in the message (dead-letter replays of old)
+STORE_BATCH = "pulseboard.store_batch"  # the message names a journaled batch
 RECORD_INVALID = "pulseboard.record_invalid"
 JSON_TYPES = ("application/json",)
 
@@ -110,15 +111,33 @@ PUBLISH_RETRY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "i
 
 
 def publish(celery, project_id: int, payload: list[dict], request_ids: list) -> None:
-    """One Celery message; returns only once Redis has it. Raises IngestError 503."""
+    """Journal the batch, then send one Celery message naming it; returns only once Redis has
+    both. Raises IngestError 503."""
+    redis = celery.pulseboard_redis
+    batch_id = journal.new_batch_id()
+    request_ids = [r for r in request_ids if r]
     try:
-        celery.send_task(STORE_EVENTS, args=[project_id, payload],
-                         headers={"request_ids": [r for r in request_ids if r]},
-                         retry=True, retry_policy=PUBLISH_RETRY)
+        journal.write(redis, batch_id, project_id, payload, request_ids)
     except QUEUE_ERRORS as exc:
         log.warning("queue unavailable: %s", exc)
         raise IngestError(503, "Queue unavailable, retry later") from None
-    metrics.accepted(celery.pulseboard_redis, len(payload))  # once per message
+    try:
+        send(celery, project_id, batch_id, request_ids)
+    except QUEUE_ERRORS as exc:
+        log.warning("queue unavailable: %s", exc)
+        try:
+            journal.forget(redis, batch_id)
+        except QUEUE_ERRORS:  # the sweeper publishes it once Redis is back
+            log.warning("batch %s answered 503 but left in the journal", batch_id)
+        raise IngestError(503, "Queue unavailable, retry later") from None
+    metrics.accepted(redis, len(payload))  # once per message
+
+
+def send(celery, project_id: int, batch_id: str, request_ids: list) -> None:
+    """The Celery message for a journaled batch (its task id is the batch id)."""
+    celery.send_task(STORE_BATCH, args=[project_id, batch_id], task_id=batch_id,
+                     headers={"request_ids": request_ids}, retry=True,
+                     retry_policy=PUBLISH_RETRY)
 
 
 _groups: dict[int, GroupCommit] = {}

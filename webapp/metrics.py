@@ -7,6 +7,8 @@ import time
 
 from redis import Redis
 
+from . import journal
+
 KEY = "pulseboard:metrics"  # hash of counters and last values
 REASONS = ("validation", "malformed_json", "unauthorized", "too_large", "content_type",
            "rate_limited", "queue_unavailable", "signature")
@@ -51,6 +53,13 @@ def render(redis: Redis, dead_letters: int, sse_clients: int) -> str:
         "# HELP pulseboard_queue_depth Messages waiting in the broker.",
         "# TYPE pulseboard_queue_depth gauge",
         f"pulseboard_queue_depth {redis.llen('celery')}",
+        "# HELP pulseboard_journal_pending Batches answered 202 and not yet committed.",
+        "# TYPE pulseboard_journal_pending gauge",
+        f"pulseboard_journal_pending {redis.zcard(journal.DUE)}",
+        "# HELP pulseboard_journal_resent_total Batches whose broker message was lost, "
+        "published again by the sweeper.",
+        "# TYPE pulseboard_journal_resent_total counter",
+        f"pulseboard_journal_resent_total {values.get('journal_resent', 0)}",
         "# HELP pulseboard_ingest_to_commit_lag_seconds Oldest event of the last batch: "
         "received to committed.",
         "# TYPE pulseboard_ingest_to_commit_lag_seconds gauge",

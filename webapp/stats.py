@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 
 import orjson
@@ -100,9 +101,18 @@ def cache_key(project_id: int, window: Window, now: datetime) -> str:
     return f"pulseboard:stats:{project_id}:{window.name}:{int(window.start(now).timestamp())}"
 
 
+def _start_version(pipe, project_id: int) -> None:
+    """A missing version starts at a clock reading, not at zero: an entry cached before the key
+    was lost (keys flushed, Redis restored from an older snapshot) never matches a new one."""
+    pipe.set(version_key(project_id), time.time_ns(), nx=True)
+
+
 def invalidate(redis: Redis, project_id: int) -> None:
     """After a commit: every cached figure of the project is out of date."""
-    redis.incr(version_key(project_id))
+    pipe = redis.pipeline(transaction=False)
+    _start_version(pipe, project_id)
+    pipe.incr(version_key(project_id))
+    pipe.execute()
 
 
 def compute(project_id: int, window: Window, now: datetime) -> dict:
@@ -110,8 +120,9 @@ def compute(project_id: int, window: Window, now: datetime) -> dict:
     redis: Redis = current_app.extensions["redis"]
     key = cache_key(project_id, window, now)
     try:
-        version, cached = (redis.pipeline(transaction=False).get(version_key(project_id))
-                           .get(key).execute())
+        pipe = redis.pipeline(transaction=False)
+        _start_version(pipe, project_id)
+        _, version, cached = pipe.get(version_key(project_id)).get(key).execute()
     except Exception:  # Redis away: answer from PostgreSQL
         return compute_fresh(redis, project_id, window, now)
     version = int(version or 0)

@@ -12,8 +12,8 @@ from celery.exceptions import Reject
 from flask import current_app
 from peewee import InterfaceError, OperationalError
 
-from webapp import deadletters, live, metrics, stats, storage, uniques
-from webapp.ingest import RECORD_INVALID, STORE_EVENTS
+from webapp import deadletters, journal, live, metrics, stats, storage, uniques
+from webapp.ingest import RECORD_INVALID, STORE_BATCH, STORE_EVENTS
 
 log = logging.getLogger(__name__)
 
@@ -33,14 +33,33 @@ def lag_seconds(events: list[dict]) -> float:
     return (datetime.now(UTC) - oldest).total_seconds()
 
 
+@shared_task(name=STORE_BATCH, bind=True, max_retries=MAX_RETRIES)
+def store_batch(self, project_id: int, batch_id: str) -> int:
+    """Store a journaled batch, then forget it (a retry or a redelivery finds it still there;
+    a later delivery of a committed batch finds nothing to do)."""
+    redis = current_app.extensions["redis"]
+    entry = journal.read(redis, batch_id)
+    if entry is None:
+        return 0
+    stored = store(self, project_id, entry["e"])
+    journal.forget(redis, batch_id)
+    return stored
+
+
 @shared_task(name=STORE_EVENTS, bind=True, max_retries=MAX_RETRIES)
 def store_events(self, project_id: int, events: list[dict]) -> int:
+    """Store events carried in the message itself."""
+    return store(self, project_id, events)
+
+
+def store(task, project_id: int, events: list[dict]) -> int:
+    """Insert, then refresh counters, caches and tabs; retries while PostgreSQL is away."""
     try:
         inserted = storage.store_batch(project_id, events)
     except RETRYABLE as exc:
-        if self.request.retries < self.max_retries:
-            log.warning("database unavailable (%s); retry %d", exc, self.request.retries + 1)
-            raise self.retry(exc=exc, countdown=backoff(self.request.retries)) from None
+        if task.request.retries < task.max_retries:
+            log.warning("database unavailable (%s); retry %d", exc, task.request.retries + 1)
+            raise task.retry(exc=exc, countdown=backoff(task.request.retries)) from None
         return dead_letter(project_id, events, exc)
     except Exception as exc:  # a batch PostgreSQL refuses: keep it aside, do not retry forever
         log.exception("batch of %d events refused", len(events))
@@ -53,7 +72,7 @@ def store_events(self, project_id: int, events: list[dict]) -> int:
     stats.invalidate(redis, project_id)
     live.mark_dirty(redis, current_celery, project_id)
     log.info("stored %d of %d events for project %d", len(inserted), len(events), project_id,
-             extra={"request_ids": self.request.get("request_ids")})
+             extra={"request_ids": task.request.get("request_ids")})
     return len(inserted)
 
 

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from webapp import create_app
+from webapp import create_app, journal, metrics
 from webapp.devservers import PrivatePostgres, PrivateRedis
 from webapp.tenants import ensure_default_project
 
@@ -74,6 +74,47 @@ def test_sigkill_of_the_worker_during_a_20000_event_burst(services, app, client,
         assert_stored_exactly(app, client, accepted[0])
     finally:
         stop_process(replacement)
+
+
+def test_a_message_lost_between_broker_and_worker_is_published_again(app, client, redis, project,
+                                                                    worker):
+    """Celery's Redis transport pops a message before it records it as taken: a worker killed
+    in between takes the message with it. The journal publishes the batch again."""
+    worker.stop()
+    accepted = post(client, batch(0, prefix="lost"))
+    assert accepted == 500
+    assert redis.rpop("celery") is not None  # what such a worker took with it
+    assert redis.llen("celery") == 0 and redis.hlen("unacked") == 0
+    worker.ensure_running()
+    assert_stored_exactly(app, client, accepted, timeout=60)
+    assert int(redis.hget(metrics.KEY, journal.RESENT)) == 1
+
+
+def test_the_sweeper_publishes_only_batches_whose_message_is_gone(redis, clean, worker):
+    worker.stop()  # its sweeper would act on this test's made-up batches
+    sent = []
+    queue, unacked = "sweeper-test", "sweeper-test-unacked"
+    sweeper = journal.Sweeper(redis, lambda *args: sent.append(args), grace=5,
+                              queues=[queue], unacked_key=unacked)
+    for name in ("waiting", "taken", "lost", "recent"):
+        journal.write(redis, name, 7, [{"id": name}], [f"req-{name}"])
+    later = time.time() + 10
+    redis.zadd(journal.DUE, {"recent": later - 1})  # younger than the grace period
+    # shaped as Celery's Redis transport keeps them: a queued message, an unacknowledged one
+    redis.lpush(queue, json.dumps({"headers": {"id": "waiting"}, "body": ""}))
+    redis.hset(unacked, "tag", json.dumps([{"headers": {"id": "taken"}}, "", "celery"]))
+    try:
+        assert sweeper.sweep(now=later) == 0  # missing once: maybe being handed to a worker
+        assert sweeper.sweep(now=later) == 1
+        assert sent == [(7, "lost", ["req-lost"])]
+        assert redis.zscore(journal.DUE, "lost") == later  # its grace period starts again
+        assert sweeper.sweep(now=later) == 0
+        journal.forget(redis, "waiting")
+        assert redis.zcard(journal.DUE) == 3 and journal.read(redis, "waiting") is None
+        redis.set(journal.SWEEP_LOCK, "1")  # another worker is sweeping
+        assert sweeper.sweep(now=later + 60) == 0
+    finally:
+        redis.delete(queue, unacked, journal.DUE, journal.BATCHES, journal.SWEEP_LOCK)
 
 
 def test_every_event_posted_twice_is_stored_once(app, client, project, worker):
