@@ -29,6 +29,16 @@ SECURITY_HEADERS = {
 }
 
 
+def finish(response, request_id: str, env: str):
+    """Headers every answer carries: its request id and the security headers."""
+    response.headers["X-Request-ID"] = request_id
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    if env == "production":
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    return response
+
+
 def create_app(config: dict | None = None, test: bool = False) -> Flask:
     """Build the app from the environment (and `.env`), then apply `config` over it."""
     if not test:
@@ -48,6 +58,9 @@ def create_app(config: dict | None = None, test: bool = False) -> Flask:
     )
     celery_init_app(app)
     _register(app)
+    from .fastpath import KeyedWebhook
+
+    app.wsgi_app = KeyedWebhook(app, app.wsgi_app)
     return app
 
 
@@ -78,12 +91,7 @@ def _register(app: Flask) -> None:
 
     @app.after_request
     def _headers(response):
-        response.headers["X-Request-ID"] = g.get("request_id", "")
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        if app.config["ENV"] == "production":
-            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-        return response
+        return finish(response, g.get("request_id", ""), app.config["ENV"])
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
@@ -93,7 +101,7 @@ def _register(app: Flask) -> None:
         if request.endpoint == "api.webhook" and exc.code in (413, 429):
             reason = "too_large" if exc.code == 413 else "rate_limited"
             metrics.rejected(app.extensions["redis"], reason)
-        messages = {413: "Request body too large: at most 1 MB",
+        messages = {413: api.TOO_LARGE,
                     429: f"Rate limit exceeded: {exc.description}"}
         return fail(exc.code or 500, messages.get(exc.code, exc.description or exc.name),
                     headers=headers)

@@ -6,6 +6,7 @@ import time
 from datetime import UTC, datetime
 
 from flask import Blueprint, Response, current_app, g, request, stream_with_context
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from . import auth, deadletters, export, health, ingest, live, metrics, signed, stats
 from .events import BadQuery, list_events, parse_limit
@@ -19,45 +20,49 @@ bp = Blueprint("api", __name__)
 STARTED = time.monotonic()
 
 
-@bp.errorhandler(auth.Unauthorized)
-def _unauthorized(exc):
-    if request.endpoint == "api.webhook":
-        metrics.rejected(current_app.extensions["redis"], "unauthorized")
-    return fail(401, exc.message, headers={"WWW-Authenticate": "Bearer"})
-
-
-@bp.errorhandler(auth.DatabaseUnavailable)
-def _database_unavailable(exc):
-    retry = str(current_app.config["RETRY_AFTER_SECONDS"])
-    return fail(503, "Database unavailable, retry later", headers={"Retry-After": retry})
-
-
-@bp.errorhandler(auth.Forbidden)
-def _forbidden(exc):
-    return fail(403, exc.message)
-
-
 REJECTION_REASONS = {415: "content_type", 413: "too_large", 503: "queue_unavailable"}
+TOO_LARGE = "Request body too large: at most 1 MB"
 
 
+def refusal(exc: Exception, webhook: bool) -> Response:
+    """The answer to a refused API request, counted among rejections by reason (a missing
+    or wrong key only on `webhook`)."""
+    reason, count = None, 1
+    if isinstance(exc, auth.Unauthorized):
+        reason = "unauthorized" if webhook else None
+        response = fail(401, exc.message, headers={"WWW-Authenticate": "Bearer"})
+    elif isinstance(exc, auth.DatabaseUnavailable):
+        retry = str(current_app.config["RETRY_AFTER_SECONDS"])
+        response = fail(503, "Database unavailable, retry later", headers={"Retry-After": retry})
+    elif isinstance(exc, auth.Forbidden):
+        response = fail(403, exc.message)
+    elif isinstance(exc, ingest.IngestError):
+        reason = ("validation" if exc.errors
+                  else REJECTION_REASONS.get(exc.status, "malformed_json"))
+        count = max(1, exc.invalid)
+        headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
+        response = fail(exc.status, exc.message, errors=exc.errors, headers=headers)
+    elif isinstance(exc, RateLimited):
+        reason, response = "rate_limited", fail(429, exc.message, headers=exc.headers)
+    elif isinstance(exc, SignatureError):
+        reason, response = "signature", fail(exc.status, exc.message)
+    elif isinstance(exc, RequestEntityTooLarge):
+        reason, response = "too_large", fail(413, TOO_LARGE)
+    else:
+        raise exc
+    if reason:
+        metrics.rejected(current_app.extensions["redis"], reason, count)
+    return response
+
+
+@bp.errorhandler(auth.Unauthorized)
+@bp.errorhandler(auth.DatabaseUnavailable)
+@bp.errorhandler(auth.Forbidden)
 @bp.errorhandler(ingest.IngestError)
-def _refused(exc):
-    reason = "validation" if exc.errors else REJECTION_REASONS.get(exc.status, "malformed_json")
-    metrics.rejected(current_app.extensions["redis"], reason, max(1, exc.invalid))
-    headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
-    return fail(exc.status, exc.message, errors=exc.errors, headers=headers)
-
-
 @bp.errorhandler(RateLimited)
-def _rate_limited(exc):
-    metrics.rejected(current_app.extensions["redis"], "rate_limited")
-    return fail(429, exc.message, headers=exc.headers)
-
-
 @bp.errorhandler(SignatureError)
-def _bad_signature(exc):
-    metrics.rejected(current_app.extensions["redis"], "signature")
-    return fail(exc.status, exc.message)
+def _refused(exc):
+    return refusal(exc, webhook=request.endpoint == "api.webhook")
 
 
 @bp.errorhandler(UnknownFilter)
@@ -113,14 +118,22 @@ def webhook(project_slug: str | None = None):
         if msg_id is not None:
             signed.release(current_app.extensions["redis"], project_id, msg_id)
         raise
+    return accepted_response(accepted)
+
+
+def accepted_body(accepted: ingest.Accepted) -> dict:
     received = iso(accepted.received_at)
     if accepted.single:
-        data = {"eventId": accepted.event_ids[0], "receivedAt": received}
-    else:
-        data = {"eventIds": accepted.event_ids, "count": len(accepted.event_ids),
-                "receivedAt": received}
-    message = "Event accepted" if accepted.single else "Events accepted"
-    return ok(data, status=202, message=message)
+        return {"success": True, "message": "Event accepted",
+                "data": {"eventId": accepted.event_ids[0], "receivedAt": received}}
+    return {"success": True, "message": "Events accepted",
+            "data": {"eventIds": accepted.event_ids, "count": len(accepted.event_ids),
+                     "receivedAt": received}}
+
+
+def accepted_response(accepted: ingest.Accepted) -> Response:
+    body = accepted_body(accepted)
+    return ok(body["data"], status=202, message=body["message"])
 
 
 @bp.get("/events")

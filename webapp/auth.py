@@ -23,12 +23,14 @@ class Unauthorized(Exception):
         self.message = message
 
 
-def presented_key(*headers: str) -> str | None:
-    """The key in the first of these headers, or in `Authorization: Bearer`."""
+def presented_key(*headers: str, source=None) -> str | None:
+    """The key in the first of these headers, or in `Authorization: Bearer` (of the current
+    request, or of `source`, a mapping of headers)."""
+    source = request.headers if source is None else source
     for name in headers:
-        if value := request.headers.get(name):
+        if value := source.get(name):
             return value.strip()
-    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+    scheme, _, value = source.get("Authorization", "").partition(" ")
     if scheme.lower() == "bearer" and value.strip():
         return value.strip()
     return None
@@ -60,7 +62,11 @@ def forget_keys() -> None:
 
 
 def ingest_project_id() -> int:
-    key = presented_key("X-API-Key")
+    return project_for_ingest_key(presented_key("X-API-Key"))
+
+
+def project_for_ingest_key(key: str | None) -> int:
+    """The project of an ingest key; raises Unauthorized."""
     if key is None:
         raise Unauthorized("Missing API key: send it as X-API-Key or Authorization: Bearer")
     project_id = _project_id("ingest", key)

@@ -27,8 +27,22 @@ PUSH_TASK = "pulseboard.push_live"
 BETWEEN_TAGS = re.compile(r">\s+<")
 
 
+WATCH_TTL = 30  # seconds a web process's claim to have streams on a channel lasts unrefreshed
+
+
 def channel(project_id: int, filter_name: str) -> str:
     return f"{PREFIX}{project_id}:{filter_name}"
+
+
+def watched_key(project_id: int | str) -> str:
+    """Sorted set of "<filter>|<web process>" scored by when the claim lapses."""
+    return f"pulseboard:watched:{project_id}"
+
+
+def watched_filters(redis: Redis, project_id: int) -> set[str]:
+    """Filters of the project that some open tab is watching now."""
+    members = redis.zrangebyscore(watched_key(project_id), time.time(), "+inf")
+    return {member.decode().partition("|")[0] for member in members}
 
 
 # --- publishing (worker side) ----------------------------------------------------------------
@@ -46,8 +60,14 @@ sse = SharedClientSSE("sse", __name__)
 
 
 def mark_dirty(redis: Redis, celery, project_id: int) -> None:
-    """After a commit: schedule one push for the project unless one is already scheduled."""
-    redis.set(f"pulseboard:dirty:{project_id}", time.time())
+    """After a commit: schedule one push for the project unless one is already scheduled or
+    no tab watches it (a tab that opens later asks for a push itself)."""
+    pipe = redis.pipeline(transaction=False)
+    pipe.set(f"pulseboard:dirty:{project_id}", time.time())
+    pipe.zcount(watched_key(project_id), time.time(), "+inf")
+    _, watchers = pipe.execute()
+    if not watchers:
+        return
     if redis.set(f"pulseboard:push-lock:{project_id}", 1, nx=True, px=PUSH_INTERVAL_MS):
         celery.send_task(PUSH_TASK, args=[project_id], countdown=PUSH_INTERVAL_MS / 1000,
                          queue="live")
@@ -60,15 +80,21 @@ def one_line(html: str) -> str:
 
 
 def push(redis: Redis, project_id: int) -> bool:
-    """Render each filter's panels once and publish them as one update; False when idle."""
+    """Render the panels of each watched filter once and publish them as one update; False
+    when idle."""
     from .panels import render_fragments
 
+    watched = watched_filters(redis, project_id)
+    if not watched:
+        return False
     dirty_since = redis.getdel(f"pulseboard:dirty:{project_id}")
     if dirty_since is None:
         return False
     now = datetime.now(UTC)
     last_key = f"pulseboard:live:last:{project_id}"
     for name, window in WINDOWS.items():
+        if name not in watched:
+            continue
         update = "".join(one_line(html) for html in
                          render_fragments(project_id, window, now).values())
         digest = hashlib.sha1(update.encode()).hexdigest()
@@ -128,16 +154,38 @@ class Hub:
         except Exception as exc:
             log.debug("could not report stream count: %s", exc)
 
-    def connect(self, name: str) -> Client:
+    def watch(self, names: list[str]) -> None:
+        """Claim (or renew the claim) that this process has streams on these channels."""
+        if not names:
+            return
+        lapses = time.time() + WATCH_TTL
+        pipe = self.redis.pipeline(transaction=False)
+        for name in names:
+            project_id, _, filter_name = name.removeprefix(PREFIX).partition(":")
+            pipe.zadd(watched_key(project_id), {f"{filter_name}|{self.name}": lapses})
+        pipe.execute()
+
+    def unwatch(self, name: str) -> None:
+        project_id, _, filter_name = name.removeprefix(PREFIX).partition(":")
+        self.redis.zrem(watched_key(project_id), f"{filter_name}|{self.name}")
+
+    def connect(self, name: str) -> tuple[Client, bool]:
+        """A new stream on the channel; True when it is the process's first there."""
         client = Client(name)
         with self.lock:
+            first = name not in self.clients
             self.clients.setdefault(name, set()).add(client)
             if not self.started:
                 self.started = True
                 threading.Thread(target=self._listen, name="sse-hub", daemon=True).start()
                 threading.Thread(target=self._report_every, name="sse-report", daemon=True).start()
         self.changed.set()
-        return client
+        if first:
+            try:
+                self.watch([name])
+            except Exception as exc:  # Redis away: the renewal loop claims it when it is back
+                log.debug("could not claim a watched channel: %s", exc)
+        return client, first
 
     def _report_every(self, at_most: float = 0.5, at_least: float = 10) -> None:
         """One writer per process: soon after a change, and every few seconds regardless."""
@@ -145,16 +193,27 @@ class Hub:
             self.changed.wait(at_least)
             self.changed.clear()
             self.report()
+            try:
+                self.watch(list(self.clients))
+            except Exception as exc:
+                log.debug("could not renew watched channels: %s", exc)
             time.sleep(at_most)
 
     def disconnect(self, client: Client) -> None:
         with self.lock:
             members = self.clients.get(client.channel)
+            last = False
             if members is not None:
                 members.discard(client)
                 if not members:
                     del self.clients[client.channel]
+                    last = True
         self.changed.set()
+        if last:
+            try:
+                self.unwatch(client.channel)
+            except Exception as exc:  # the claim lapses by itself
+                log.debug("could not drop a watched channel: %s", exc)
 
     def count(self) -> int:
         return sum(len(members) for members in self.clients.values())
@@ -222,7 +281,13 @@ def stream(project_id: int, filter_name: str) -> Iterator[bytes]:
     """The text/event-stream body of one dashboard tab."""
     heartbeat = current_app.config["LIVE_HEARTBEAT_SECONDS"]
     the_hub = hub()
-    client = the_hub.connect(channel(project_id, filter_name))
+    client, first = the_hub.connect(channel(project_id, filter_name))
+    if first:  # events committed while nobody watched were not pushed: push the current state
+        try:
+            mark_dirty(current_app.extensions["redis"], current_app.extensions["celery"],
+                       project_id)
+        except Exception as exc:
+            log.debug("could not ask for a push: %s", exc)
 
     def generate() -> Iterator[bytes]:
         try:

@@ -13,12 +13,17 @@ task_request_ids: contextvars.ContextVar[list | None] = contextvars.ContextVar(
     "task_request_ids", default=None)
 
 
+# the request id of a web request answered outside Flask's request cycle (webapp/fastpath.py)
+web_request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "web_request_id", default=None)
+
+
 def current_request_id() -> str | None:
     from flask import g, has_request_context
 
     if has_request_context():
         return g.get("request_id")
-    return None
+    return web_request_id.get()
 
 
 class JsonFormatter(logging.Formatter):

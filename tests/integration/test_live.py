@@ -11,11 +11,11 @@ from urllib.parse import urlsplit
 import pytest
 
 from bench.sse_clients import Fleet
-from webapp.live import open_clients
+from webapp.live import open_clients, watched_filters
 from webapp.tenants import create_key, create_project
 
 from ..conftest import start_gunicorn, start_worker, stop_process, worker_alive
-from ..helpers import INGEST_HEADERS, READ_HEADERS, READ_TOKEN, wait_until
+from ..helpers import INGEST_HEADERS, READ_HEADERS, READ_TOKEN, sql_scalar, wait_until
 
 pytestmark = pytest.mark.usefixtures("worker")
 
@@ -104,9 +104,27 @@ def test_a_closed_tab_is_released_within_a_heartbeat(live_server, redis, project
     clients = fleet(live_server, 20)
     clients.open()
     wait_until(lambda: open_clients(redis) == 20, timeout=5, what="20 open streams reported")
+    assert watched_filters(redis, project.id) == {"hour"}
     clients.close()
     wait_until(lambda: open_clients(redis) == 0, timeout=2 * 2 + 1,
                what="closed streams to be released")
+    wait_until(lambda: not watched_filters(redis, project.id), timeout=5,
+               what="the channel to be no longer watched")
+
+
+def test_nothing_is_rendered_unwatched_and_a_new_tab_gets_the_current_state(
+        live_server, app, redis, project):
+    post(live_server, [{"eventType": "quiet", "userId": f"u{i}"} for i in range(2)])
+    wait_until(lambda: sql_scalar(app, "SELECT count(*) FROM event") == 2, timeout=10,
+               what="2 stored events")
+    time.sleep(0.6)  # past the push interval
+    assert pushes(redis) == 0  # no tab open: nothing rendered, nothing published
+    clients = fleet(live_server, 2, "filter=day")
+    clients.open()
+    clients.run_until(lambda: all(saw_total(c, 2) for c in clients.clients), 10,
+                      "the new tabs to be sent the current state")
+    assert pushes(redis) == 1
+    clients.close()
 
 
 @pytest.mark.slow

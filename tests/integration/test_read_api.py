@@ -129,3 +129,13 @@ def test_every_answer_carries_security_headers(client, project):
     assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["X-Request-ID"]
+    # keyed webhooks are answered before Flask's request cycle (webapp/fastpath.py): the same
+    # headers, accepted or refused
+    expected = {name for name in response.headers.keys() if name != "Content-Length"}
+    for headers in (INGEST_HEADERS, {}):
+        answer = client.post("/webhook", json={"eventType": "a", "userId": "u"},
+                             headers={**headers, "X-Request-ID": "req-9"})
+        assert answer.status_code == (202 if headers else 401)
+        assert expected <= set(answer.headers.keys())
+        assert answer.headers["X-Request-ID"] == "req-9"
+        assert answer.headers["Content-Security-Policy"] == csp
