@@ -51,7 +51,9 @@ def load(app, project_id: int, start_index: int, count: int) -> float:
                 "rcv": received,
             } for i in range(size)]
             storage.store_batch(project_id, payload)
-            uniques.record(redis, project_id, payload)
+            pipe = redis.pipeline(transaction=False)
+            uniques.record(pipe, project_id, payload)
+            pipe.execute()
             bar.update(size)
         stats.invalidate(redis, project_id)
     return time.monotonic() - started

@@ -55,10 +55,9 @@ def read(redis: Redis, batch_id: str) -> dict | None:
 
 
 def forget(redis: Redis, batch_id: str) -> None:
-    pipe = redis.pipeline(transaction=True)
-    pipe.hdel(BATCHES, batch_id)
-    pipe.zrem(DUE, batch_id)
-    pipe.execute()
+    """Drop a committed batch (`redis` may be a pipeline, which the caller executes)."""
+    redis.hdel(BATCHES, batch_id)
+    redis.zrem(DUE, batch_id)
 
 
 def pending(redis: Redis) -> int:
@@ -121,7 +120,8 @@ class Sweeper:
 
     def _resend(self, batch_id: str, now: float) -> int:
         entry = read(self.redis, batch_id)
-        if entry is None:  # committed meanwhile
+        if entry is None:  # committed meanwhile (or forgotten halfway)
+            self.redis.zrem(DUE, batch_id)
             return 0
         self.republish(entry["p"], batch_id, entry.get("r") or [])
         self.redis.zadd(DUE, {batch_id: now})

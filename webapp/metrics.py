@@ -23,10 +23,9 @@ def rejected(redis: Redis, reason: str, events: int = 1) -> None:
 
 
 def stored(redis: Redis, events: int, lag_seconds: float) -> None:
-    pipe = redis.pipeline(transaction=False)
-    pipe.hincrby(KEY, "stored", events)
-    pipe.hset(KEY, mapping={"lag": f"{lag_seconds:.4f}", "lag_at": f"{time.time():.0f}"})
-    pipe.execute()
+    """Count stored events (`redis` may be a pipeline, which the caller executes)."""
+    redis.hincrby(KEY, "stored", events)
+    redis.hset(KEY, mapping={"lag": f"{lag_seconds:.4f}", "lag_at": f"{time.time():.0f}"})
 
 
 def _safe(call) -> None:

@@ -108,11 +108,10 @@ def _start_version(pipe, project_id: int) -> None:
 
 
 def invalidate(redis: Redis, project_id: int) -> None:
-    """After a commit: every cached figure of the project is out of date."""
-    pipe = redis.pipeline(transaction=False)
-    _start_version(pipe, project_id)
-    pipe.incr(version_key(project_id))
-    pipe.execute()
+    """After a commit: every cached figure of the project is out of date (`redis` may be a
+    pipeline, which the caller executes)."""
+    _start_version(redis, project_id)
+    redis.incr(version_key(project_id))
 
 
 def compute(project_id: int, window: Window, now: datetime) -> dict:

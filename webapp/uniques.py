@@ -7,6 +7,7 @@ from datetime import datetime
 from redis import Redis
 
 from .models import Event
+from .validation import MAX_FUTURE
 from .windows import Window
 
 EXACT_LIMIT = 50_000  # events in a window up to which COUNT(DISTINCT) is used
@@ -22,18 +23,17 @@ def sketch_key(project_id: int, seconds: int, epoch: int) -> str:
 
 
 def record(redis: Redis, project_id: int, payload: list[dict]) -> None:
-    """Add a batch's users to the sketch of each bucket their events fall in (idempotent)."""
+    """Add a batch's users to the sketch of each bucket their events fall in (idempotent);
+    `redis` may be a pipeline, which the caller executes."""
     groups: dict[str, set[str]] = {}
     for item in payload:
         epoch = int(datetime.fromisoformat(item["ts"]).timestamp())
         for seconds in KEEP_SECONDS:
             groups.setdefault(sketch_key(project_id, seconds, epoch - epoch % seconds),
                               set()).add(item["user"])
-    pipe = redis.pipeline(transaction=False)
     for key, users in groups.items():
-        pipe.pfadd(key, *users)
-        pipe.expire(key, KEEP_SECONDS[int(key.split(":")[3])])
-    pipe.execute()
+        redis.pfadd(key, *users)
+        redis.expire(key, KEEP_SECONDS[int(key.split(":")[3])])
 
 
 def exact(project_id: int, start: datetime) -> int:
@@ -49,6 +49,8 @@ def count(redis: Redis, project_id: int, window: Window, now: datetime,
     seconds = SKETCH_SECONDS.get(window.name)
     if seconds is None or total_events <= EXACT_LIMIT:
         return exact(project_id, start), False
-    keys = [sketch_key(project_id, seconds, int(moment.timestamp()))
-            for moment in window.bucket_starts(now)]
+    starts = window.bucket_starts(now)
+    while starts[-1] + window.bucket <= now + MAX_FUTURE:  # events stamped a little ahead
+        starts.append(starts[-1] + window.bucket)
+    keys = [sketch_key(project_id, seconds, int(moment.timestamp())) for moment in starts]
     return int(redis.pfcount(*keys)), True

@@ -41,9 +41,7 @@ def store_batch(self, project_id: int, batch_id: str) -> int:
     entry = journal.read(redis, batch_id)
     if entry is None:
         return 0
-    stored = store(self, project_id, entry["e"])
-    journal.forget(redis, batch_id)
-    return stored
+    return store(self, project_id, entry["e"], batch_id)
 
 
 @shared_task(name=STORE_EVENTS, bind=True, max_retries=MAX_RETRIES)
@@ -52,7 +50,7 @@ def store_events(self, project_id: int, events: list[dict]) -> int:
     return store(self, project_id, events)
 
 
-def store(task, project_id: int, events: list[dict]) -> int:
+def store(task, project_id: int, events: list[dict], batch_id: str | None = None) -> int:
     """Insert, then refresh counters, caches and tabs; retries while PostgreSQL is away."""
     try:
         inserted = storage.store_batch(project_id, events)
@@ -60,28 +58,37 @@ def store(task, project_id: int, events: list[dict]) -> int:
         if task.request.retries < task.max_retries:
             log.warning("database unavailable (%s); retry %d", exc, task.request.retries + 1)
             raise task.retry(exc=exc, countdown=backoff(task.request.retries)) from None
-        return dead_letter(project_id, events, exc)
+        return dead_letter(project_id, events, exc, batch_id)
     except Exception as exc:  # a batch PostgreSQL refuses: keep it aside, do not retry forever
         log.exception("batch of %d events refused", len(events))
-        return dead_letter(project_id, events, exc)
+        return dead_letter(project_id, events, exc, batch_id)
+    # After the commit, in one round trip; a failure here retries the task, whose insert
+    # then adds nothing.
     redis = current_app.extensions["redis"]
-    # After the commit; a failure here retries the task, whose insert then adds nothing.
-    uniques.record(redis, project_id, events)
-    metrics.stored(redis, len(inserted), lag_seconds(events))
+    pipe = redis.pipeline(transaction=False)
+    uniques.record(pipe, project_id, events)
+    metrics.stored(pipe, inserted, lag_seconds(events))
     # unconditional: a redelivery after a failure here must still refresh caches and tabs
-    stats.invalidate(redis, project_id)
+    stats.invalidate(pipe, project_id)
+    if batch_id is not None:
+        journal.forget(pipe, batch_id)  # last: whatever precedes it has been done
+    pipe.execute()
     live.mark_dirty(redis, current_celery, project_id)
-    log.info("stored %d of %d events for project %d", len(inserted), len(events), project_id,
+    log.info("stored %d of %d events for project %d", inserted, len(events), project_id,
              extra={"request_ids": task.request.get("request_ids")})
-    return len(inserted)
+    return inserted
 
 
-def dead_letter(project_id: int, events: list[dict], error: Exception) -> int:
+def dead_letter(project_id: int, events: list[dict], error: Exception,
+                batch_id: str | None) -> int:
     try:
         deadletters.record(project_id, events, error)
     except Exception as exc:  # not even the dead-letter table: leave the message queued
         raise Reject(f"could not keep a dead letter: {exc}", requeue=True) from exc
-    live.mark_dirty(current_app.extensions["redis"], current_celery, project_id)
+    redis = current_app.extensions["redis"]
+    if batch_id is not None:  # kept as a dead letter now, not to be published again
+        journal.forget(redis, batch_id)
+    live.mark_dirty(redis, current_celery, project_id)
     return 0
 
 

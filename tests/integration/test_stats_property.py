@@ -172,3 +172,20 @@ def test_rollups_rebuild_recomputes_from_raw_events(app, client, redis, project)
 
 
 assert "event_rollup_hour" in TABLES
+
+
+def test_estimated_unique_users_include_events_stamped_ahead(app, client, redis, project,
+                                                              monkeypatch):
+    reset(app, redis)
+    monkeypatch.setattr(uniques, "EXACT_LIMIT", -1)  # always the sketches
+    now = datetime.now(UTC)
+    batch = [{"eventType": "click", "userId": f"ahead-{i}",
+              "timestamp": iso(now + timedelta(seconds=60 + 50 * i))} for i in range(4)]
+    assert client.post("/webhook", data=json.dumps(batch), headers=INGEST_HEADERS,
+                       content_type="application/json").status_code == 202
+    wait_until(lambda: sql_scalar(app, "SELECT count(*) FROM event") == 4, timeout=20,
+               what="4 stored events")
+    drain(redis)
+    for name in WINDOWS:
+        data = client.get(f"/events/stats?filter={name}", headers=READ_HEADERS).get_json()["data"]
+        assert (data["uniqueUsers"], data["uniqueUsersApproximate"]) == (4, True), name
