@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
+import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -12,7 +15,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from bench.sse_clients import Fleet
-from bench.stack import raise_open_file_limit, running
+from bench.stack import ROOT, raise_open_file_limit, running
+from webapp.devservers import free_port
 
 LUA = Path(__file__).with_name("post.lua")
 
@@ -70,6 +74,32 @@ def run(stack, app, name: str, events: int, connections: int, seconds: int) -> d
             "stored": final - before, "exact": final - before == result["accepted_events"]}
 
 
+def http_ceiling(seconds: int) -> dict:
+    """wrk at c=64 against bench/trivial.py under the same gunicorn settings and worker count."""
+    port = free_port()
+    env = dict(os.environ, PORT=str(port), WEB_CONCURRENCY="2", PULSEBOARD_ENV="development")
+    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "--config",
+                               "webapp/gunicorn_conf.py", "bench.trivial:app"],
+                              cwd=ROOT, env=env, start_new_session=True,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.2)
+        url = f"http://127.0.0.1:{port}"
+        wrk(url, "none", 1, 16, 2)  # warm up
+        result = wrk(url, "none", 1, 64, seconds)
+        return {"requests_per_s": round(result["requests"] / result["seconds"]),
+                "p50_ms": result["p50_ms"], "p99_ms": result["p99_ms"]}
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(20)
+
+
 def with_dashboards(stack, count: int):
     url = urlsplit(stack.url)
     fleet = Fleet(url.hostname, url.port, "/stream?filter=hour",
@@ -95,6 +125,8 @@ def main() -> int:
         print("make bench needs wrk: `sudo apt-get install wrk` (Debian/Ubuntu)", file=sys.stderr)
         return 2
     raise_open_file_limit()
+    ceiling = http_ceiling(args.seconds)
+    print(f"HTTP ceiling (bench/trivial.py, same gunicorn settings, c=64): {ceiling}", flush=True)
     rows = []
     with running(web_workers=2, concurrency=2) as stack:
         from webapp import create_app
@@ -119,6 +151,8 @@ def main() -> int:
             stop.set()
             thread.join()
             fleet.close()
+    print(f"\nHTTP ceiling here: {ceiling['requests_per_s']:,} requests/s at c=64 "
+          f"(p50 {ceiling['p50_ms']:.1f} ms, p99 {ceiling['p99_ms']:.1f} ms)")
     print("\n| run | accepted events/s | persisted events/s | p50 | p99 | drain "
           "| stored = accepted |")
     print("|---|---|---|---|---|---|---|")

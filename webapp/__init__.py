@@ -8,8 +8,9 @@ import uuid
 
 from dotenv import load_dotenv
 from flask import Flask, g, render_template, request
+from playhouse.pool import MaxConnectionsExceeded
 from redis import Redis
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, ServiceUnavailable
 
 from . import config as settings
 from . import db, logs, metrics
@@ -105,6 +106,14 @@ def _register(app: Flask) -> None:
                     429: f"Rate limit exceeded: {exc.description}"}
         return fail(exc.code or 500, messages.get(exc.code, exc.description or exc.name),
                     headers=headers)
+
+    @app.errorhandler(MaxConnectionsExceeded)
+    def _pool_exhausted(exc: MaxConnectionsExceeded):
+        app.logger.warning("database connection pool exhausted")
+        answer = _http_error(ServiceUnavailable("Database busy, retry later"))
+        response = app.make_response(answer)
+        response.headers["Retry-After"] = str(app.config["RETRY_AFTER_SECONDS"])
+        return response
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 from flask import request, session
 from peewee import PeeweeException
+from playhouse.pool import MaxConnectionsExceeded
 
 from .models import ApiKey, Project
 
 _CACHE_SECONDS = 5  # a revoked key stops working within this time
 _cache: dict[tuple[str, str], tuple[float, int | None]] = {}
+_lookups: dict[tuple[str, str], threading.Lock] = {}
 
 
 class DatabaseUnavailable(Exception):
@@ -37,28 +40,42 @@ def presented_key(*headers: str, source=None) -> str | None:
 
 
 def _project_id(kind: str, secret: str) -> int | None:
-    """Key or token to project id, remembered briefly so ingestion does not query per request."""
-    now = time.monotonic()
-    hit = _cache.get((kind, secret))
-    if hit and hit[0] > now:
+    """Key or token to project id, remembered briefly so ingestion does not query per request.
+
+    One lookup per key at a time: thousands of tabs or senders arriving at once with the same
+    key wait for the first one's answer (or, once the key is known, keep the last answer while
+    it is refreshed) instead of each taking a database connection."""
+    key = (kind, secret)
+    hit = _cache.get(key)
+    if hit and hit[0] > time.monotonic():
         return hit[1]
+    lock = _lookups.setdefault(key, threading.Lock())
+    if not lock.acquire(blocking=hit is None):
+        return hit[1]  # another request is refreshing it
     try:
-        if kind == "slug":
-            project_id = Project.select(Project.id).where(Project.slug == secret).scalar()
-        else:
-            project_id = ApiKey.project_id_for(kind, secret)
-    except PeeweeException:
-        if hit:  # the database is away: keep accepting keys it confirmed lately
-            return hit[1]
-        raise DatabaseUnavailable() from None
-    if len(_cache) > 10_000:
-        _cache.clear()
-    _cache[(kind, secret)] = (now + _CACHE_SECONDS, project_id)
-    return project_id
+        hit = _cache.get(key) or hit
+        if hit and hit[0] > time.monotonic():
+            return hit[1]  # looked up while this request waited
+        try:
+            if kind == "slug":
+                project_id = Project.select(Project.id).where(Project.slug == secret).scalar()
+            else:
+                project_id = ApiKey.project_id_for(kind, secret)
+        except (PeeweeException, MaxConnectionsExceeded):
+            if hit:  # the database is away: keep accepting keys it confirmed lately
+                return hit[1]
+            raise DatabaseUnavailable() from None
+        if len(_cache) > 10_000:
+            forget_keys()
+        _cache[key] = (time.monotonic() + _CACHE_SECONDS, project_id)
+        return project_id
+    finally:
+        lock.release()
 
 
 def forget_keys() -> None:
     _cache.clear()
+    _lookups.clear()
 
 
 def ingest_project_id() -> int:

@@ -6,7 +6,7 @@ bind = f"127.0.0.1:{os.environ.get('PORT', '8000')}"
 if os.environ.get("PULSEBOARD_ENV") == "production":
     bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-worker_class = "gevent"
+worker_class = os.environ.get("WEB_WORKER_CLASS", "gevent_pywsgi")
 worker_connections = int(os.environ.get("WORKER_CONNECTIONS", "12000"))
 timeout = 60
 graceful_timeout = 10

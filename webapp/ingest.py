@@ -141,6 +141,7 @@ def send(celery, project_id: int, batch_id: str, request_ids: list) -> None:
 
 
 _groups: dict[int, GroupCommit] = {}
+GROUP_MS = 10  # how long the first request of a group waits for others to join it
 
 
 def enqueue(celery, project_id: int, accepted: Accepted, request_id: str | None,
@@ -158,7 +159,8 @@ def enqueue(celery, project_id: int, accepted: Accepted, request_id: str | None,
         if cooperative():
             group = _groups.get(id(celery))
             if group is None:
-                group = _groups[id(celery)] = GroupCommit(admit_and_publish)
+                window = float(os.environ.get("INGEST_GROUP_MS", GROUP_MS)) / 1000
+                group = _groups[id(celery)] = GroupCommit(admit_and_publish, window=window)
             group.submit((project_id, sender), accepted.payload, request_id)
         else:
             admit_and_publish((project_id, sender), accepted.payload, [request_id])

@@ -54,3 +54,47 @@ def test_cli_creates_projects_and_keys(app, project):
         assert ApiKey.project_id_for("ingest", ingest) is None
     missing = runner.invoke(args=["projects", "keys", "nope"])
     assert missing.exit_code != 0 and "no project 'nope'" in missing.output
+
+
+def test_a_crowd_with_one_key_costs_one_lookup(app, project, monkeypatch):
+    """Thousands of tabs or senders arriving at once with the same key: one database query."""
+    import threading
+    import time
+
+    from webapp import auth
+
+    lookups = []
+    real = ApiKey.project_id_for
+
+    def slow_lookup(kind, secret):
+        lookups.append(secret)
+        time.sleep(0.05)
+        return real(kind, secret)
+
+    monkeypatch.setattr(ApiKey, "project_id_for", slow_lookup)
+    answers = []
+
+    def ask():
+        with app.app_context():
+            answers.append(auth._project_id("ingest", INGEST_KEY))
+
+    threads = [threading.Thread(target=ask) for _ in range(30)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert answers == [project.id] * 30 and len(lookups) == 1
+
+
+def test_an_exhausted_connection_pool_answers_503(client, project, monkeypatch):
+    from playhouse.pool import MaxConnectionsExceeded
+
+    from webapp import api
+
+    def busy(*args, **kwargs):
+        raise MaxConnectionsExceeded("Max connections exceeded, timed out attempting to connect.")
+
+    monkeypatch.setattr(api, "list_events", busy)
+    response = client.get("/events", headers={"Authorization": f"Bearer {READ_TOKEN}"})
+    assert response.status_code == 503 and response.headers["Retry-After"]
+    assert response.get_json() == {"success": False, "message": "Database busy, retry later"}
