@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import statistics
 import sys
@@ -108,11 +109,16 @@ def main() -> int:
     parser.add_argument("--sizes", default="1000,5000,10000")
     parser.add_argument("--rate", type=int, default=1000, help="events per second posted")
     parser.add_argument("--seconds", type=float, default=5)
+    parser.add_argument("--web-workers", type=int, default=2,
+                        help="gunicorn worker processes (make run's default is 2)")
     args = parser.parse_args()
     limit = raise_open_file_limit()
-    print(f"open-file limit {limit}; one web process (gevent), one Celery worker (2 processes)")
+    print(f"open-file limit {limit}; {args.web_workers} web process(es) "
+          f"({os.environ.get('WEB_WORKER_CLASS', 'gevent_pywsgi')}), "
+          "one Celery worker (2 processes)")
     rows = []
-    with running(web_workers=1, extra_env={"WORKER_CONNECTIONS": str(limit - 200)}) as stack:
+    connections = {"WORKER_CONNECTIONS": str(limit - 200)}
+    with running(web_workers=args.web_workers, extra_env=connections) as stack:
         for size in (int(s) for s in args.sizes.split(",")):
             if size > limit - 500:
                 print(f"skipping {size} clients: the open-file limit is {limit}")
