@@ -24,10 +24,13 @@ class Fleet:
     """Open `count` streams to http://host:port/path and record every event each receives."""
 
     def __init__(self, host: str, port: int, path: str, headers: dict[str, str], count: int,
-                 on_event=None):
-        """`on_event(client, kind, data, when)` sees each event instead of it being stored."""
+                 on_event=None, on_bytes=None):
+        """`on_event(client, kind, data, when)` sees each event instead of it being stored;
+        `on_bytes(client, data, when)` instead sees the body's bytes as they arrive, unparsed
+        (the cheapest way to watch thousands of streams from one thread; any body bytes then
+        count as the stream's first comment)."""
         self.host, self.port, self.path, self.count = host, port, path, count
-        self.headers, self.on_event = headers, on_event
+        self.headers, self.on_event, self.on_bytes = headers, on_event, on_bytes
         self.selector = selectors.DefaultSelector()
         self.clients: list[Client] = []
 
@@ -83,6 +86,11 @@ class Fleet:
             client.headers = {k.lower(): v.strip() for k, _, v in
                               (line.partition(":") for line in header_lines)}
             client.raw, chunk = b"", rest
+        if self.on_bytes is not None:
+            if chunk:
+                client.comments = client.comments or 1
+                self.on_bytes(client, chunk, now)
+            return
         if client.headers.get("transfer-encoding") == "chunked":
             client.raw += chunk
             body, client.raw = unchunk(client.raw)
