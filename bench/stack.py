@@ -110,6 +110,8 @@ class Stack:
 
 @contextmanager
 def running(**options):
+    # a benchmark stopped with SIGTERM still stops its servers and removes its folder
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     with tempfile.TemporaryDirectory(prefix="pulseboard-bench-") as root:
         stack = Stack(**options)
         try:

@@ -83,7 +83,7 @@ class KeyedWebhook:
             delivery=headers.get("Idempotency-Key") or headers.get("webhook-id"),
             request_id=request_id,
             retry_after=config["RETRY_AFTER_SECONDS"],
-            sender=key_sender(key or ""),
+            sender=key_sender(key),
             limit=(self.app.extensions["webhook_limiter"], config["WEBHOOK_RATE_LIMIT"]),
         )
         return accepted
