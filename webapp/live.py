@@ -17,6 +17,7 @@ from flask import current_app
 from flask_sse import Message, ServerSentEventsBlueprint
 from redis import Redis
 
+from .groupcommit import cooperative
 from .windows import WINDOWS
 
 log = logging.getLogger(__name__)
@@ -112,23 +113,35 @@ def push(redis: Redis, project_id: int) -> bool:
 # --- fan-out (web side) ----------------------------------------------------------------------
 
 
+def wake_up():
+    """An event for one stream: gevent's own under gevent (much lighter than the patched
+    threading.Event, whose every wait allocates a lock), else threading's."""
+    if cooperative():
+        from gevent.event import Event
+
+        return Event()
+    return threading.Event()
+
+
 class Client:
     """One open stream: the newest message of each fragment not yet sent, and a wake-up."""
 
     def __init__(self, name: str):
         self.channel = name
         self.pending: dict[str, bytes] = {}
-        self.ready = threading.Event()
+        self.ready = wake_up()
+        self.last_sent = time.monotonic()
 
     def offer(self, kind: str, message: bytes) -> None:
         self.pending[kind] = message  # a slow client only ever gets the newest of each kind
         self.ready.set()
 
-    def wait(self, timeout: float) -> bytes | None:
-        if not self.ready.wait(timeout):
-            return None
+    def wait(self) -> bytes:
+        """The next bytes to send (heartbeats are offered by the hub: no timer per stream)."""
+        self.ready.wait()
         self.ready.clear()
         batch, self.pending = self.pending, {}
+        self.last_sent = time.monotonic()
         return b"".join(batch.values())
 
 
@@ -138,9 +151,10 @@ CLIENTS_KEY = "pulseboard:live:clients"  # hash: web process -> "open streams|un
 class Hub:
     """This process's one Redis subscription, fanned out to its open streams."""
 
-    def __init__(self, redis_url: str, redis: Redis):
+    def __init__(self, redis_url: str, redis: Redis, heartbeat: float = 15):
         self.redis_url = redis_url
         self.redis = redis
+        self.heartbeat = heartbeat
         self.name = f"{socket.gethostname()}:{os.getpid()}"
         self.clients: dict[str, set[Client]] = {}
         self.lock = threading.Lock()
@@ -179,6 +193,7 @@ class Hub:
                 self.started = True
                 threading.Thread(target=self._listen, name="sse-hub", daemon=True).start()
                 threading.Thread(target=self._report_every, name="sse-report", daemon=True).start()
+                threading.Thread(target=self._beat, name="sse-heartbeat", daemon=True).start()
         self.changed.set()
         if first:
             try:
@@ -198,6 +213,18 @@ class Hub:
             except Exception as exc:
                 log.debug("could not renew watched channels: %s", exc)
             time.sleep(at_most)
+
+    def _beat(self) -> None:
+        """A heartbeat comment to every stream sent nothing for `heartbeat` seconds: it keeps
+        proxies from closing idle streams, and a write to a closed one releases it."""
+        while True:
+            time.sleep(min(1.0, self.heartbeat / 3))
+            quiet_since = time.monotonic() - self.heartbeat
+            for members in list(self.clients.values()):
+                for client in list(members):
+                    if client.last_sent <= quiet_since:
+                        client.last_sent = time.monotonic()
+                        client.offer("heartbeat", HEARTBEAT)
 
     def disconnect(self, client: Client) -> None:
         with self.lock:
@@ -260,7 +287,8 @@ _hubs: dict[str, Hub] = {}
 def hub() -> Hub:
     url = current_app.config["REDIS_URL"]
     if url not in _hubs:
-        _hubs[url] = Hub(url, current_app.extensions["redis"])
+        _hubs[url] = Hub(url, current_app.extensions["redis"],
+                         current_app.config["LIVE_HEARTBEAT_SECONDS"])
     return _hubs[url]
 
 
@@ -279,7 +307,6 @@ HEARTBEAT = b": heartbeat\n\n"
 
 def stream(project_id: int, filter_name: str) -> Iterator[bytes]:
     """The text/event-stream body of one dashboard tab."""
-    heartbeat = current_app.config["LIVE_HEARTBEAT_SECONDS"]
     the_hub = hub()
     client, first = the_hub.connect(channel(project_id, filter_name))
     if first:  # events committed while nobody watched were not pushed: push the current state
@@ -293,7 +320,7 @@ def stream(project_id: int, filter_name: str) -> Iterator[bytes]:
         try:
             yield f"retry: 2000\n: connected to {filter_name}\n\n".encode()  # headers at once
             while True:
-                yield client.wait(heartbeat) or HEARTBEAT
+                yield client.wait()
         finally:  # the client went away: a write failed or the server is closing
             the_hub.disconnect(client)
 
