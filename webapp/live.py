@@ -123,26 +123,48 @@ def wake_up():
     return threading.Event()
 
 
+class Channel:
+    """The newest message on one channel in this process, and one wake-up for every stream
+    waiting for the next: a push wakes all of them with a single event, not one per stream."""
+
+    def __init__(self):
+        self.message = b""
+        self.version = 0  # counts messages
+        self.beats = 0  # counts heartbeats
+        self.last = time.monotonic()  # when anything was last offered
+        self.wake = wake_up()
+
+    def offer(self, message: bytes | None) -> None:
+        """A new message (None: a heartbeat) for every stream of the channel."""
+        if message is None:
+            self.beats += 1
+        else:
+            self.message, self.version = message, self.version + 1
+        self.last = time.monotonic()
+        wake, self.wake = self.wake, wake_up()  # a fresh event for the round after this one
+        wake.set()
+
+
 class Client:
-    """One open stream: the newest message of each fragment not yet sent, and a wake-up."""
+    """One open stream: what of its channel it has sent. A stream that falls behind is sent
+    only the newest message."""
 
-    def __init__(self, name: str):
-        self.channel = name
-        self.pending: dict[str, bytes] = {}
-        self.ready = wake_up()
-        self.last_sent = time.monotonic()
-
-    def offer(self, kind: str, message: bytes) -> None:
-        self.pending[kind] = message  # a slow client only ever gets the newest of each kind
-        self.ready.set()
+    def __init__(self, name: str, source: Channel):
+        self.channel, self.source = name, source
+        self.version, self.beats = source.version, source.beats  # only what comes after
 
     def wait(self) -> bytes:
-        """The next bytes to send (heartbeats are offered by the hub: no timer per stream)."""
-        self.ready.wait()
-        self.ready.clear()
-        batch, self.pending = self.pending, {}
-        self.last_sent = time.monotonic()
-        return b"".join(batch.values())
+        """The next bytes to send."""
+        while True:
+            source = self.source
+            wake = source.wake  # taken before looking, so no offer can slip in between
+            if source.version != self.version:
+                self.version, self.beats = source.version, source.beats
+                return source.message
+            if source.beats != self.beats:  # a heartbeat only when there is nothing else
+                self.beats = source.beats
+                return HEARTBEAT
+            wake.wait()
 
 
 CLIENTS_KEY = "pulseboard:live:clients"  # hash: web process -> "open streams|unix time"
@@ -157,6 +179,7 @@ class Hub:
         self.heartbeat = heartbeat
         self.name = f"{socket.gethostname()}:{os.getpid()}"
         self.clients: dict[str, set[Client]] = {}
+        self.channels: dict[str, Channel] = {}
         self.lock = threading.Lock()
         self.started = False
         self.changed = threading.Event()  # the count changed since the last report
@@ -185,9 +208,10 @@ class Hub:
 
     def connect(self, name: str) -> tuple[Client, bool]:
         """A new stream on the channel; True when it is the process's first there."""
-        client = Client(name)
         with self.lock:
             first = name not in self.clients
+            source = self.channels.setdefault(name, Channel())
+            client = Client(name, source)
             self.clients.setdefault(name, set()).add(client)
             if not self.started:
                 self.started = True
@@ -215,16 +239,14 @@ class Hub:
             time.sleep(at_most)
 
     def _beat(self) -> None:
-        """A heartbeat comment to every stream sent nothing for `heartbeat` seconds: it keeps
-        proxies from closing idle streams, and a write to a closed one releases it."""
+        """A heartbeat comment on every channel quiet for `heartbeat` seconds: it keeps proxies
+        from closing idle streams, and a write to a closed one releases it."""
         while True:
             time.sleep(min(1.0, self.heartbeat / 3))
             quiet_since = time.monotonic() - self.heartbeat
-            for members in list(self.clients.values()):
-                for client in list(members):
-                    if client.last_sent <= quiet_since:
-                        client.last_sent = time.monotonic()
-                        client.offer("heartbeat", HEARTBEAT)
+            for source in list(self.channels.values()):
+                if source.last <= quiet_since:
+                    source.offer(None)
 
     def disconnect(self, client: Client) -> None:
         with self.lock:
@@ -234,6 +256,7 @@ class Hub:
                 members.discard(client)
                 if not members:
                     del self.clients[client.channel]
+                    self.channels.pop(client.channel, None)
                     last = True
         self.changed.set()
         if last:
@@ -269,16 +292,13 @@ class Hub:
     def _dispatch(self, message: dict) -> None:
         if message.get("type") != "pmessage":
             return
-        name = message["channel"].decode()
-        members = self.clients.get(name)
-        if not members:
+        source = self.channels.get(message["channel"].decode())
+        if source is None:
             return
         payload = json.loads(message["data"])
         # encoded once here, then the same bytes go to every open stream of this process
         data = str(Message(payload["data"], type=payload.get("type"), id=payload.get("id")))
-        encoded = data.encode()
-        for client in list(members):
-            client.offer(payload.get("type") or "message", encoded)
+        source.offer(data.encode())
 
 
 _hubs: dict[str, Hub] = {}
