@@ -18,6 +18,7 @@ from redis import Redis
 
 from bench.sse_clients import Fleet
 from bench.stack import raise_open_file_limit, running
+from webapp.live import open_clients
 
 TOTAL = re.compile(rb'data-testid="total">([\d,]+)<')
 
@@ -104,6 +105,15 @@ def run_size(stack, clients: int, rate: int, seconds: float) -> dict:
     }
 
 
+def released(stack, timeout: float = 60) -> None:
+    """Each size starts from rest: wait until the web processes have noticed that the last
+    size's streams are closed (at their next heartbeat) and report none open."""
+    redis = Redis.from_url(stack.redis_url)
+    deadline = time.monotonic() + timeout
+    while open_clients(redis) and time.monotonic() < deadline:
+        time.sleep(0.5)
+
+
 def stack_total(stack) -> int:
     request = urllib.request.Request(stack.url + "/events/stats?filter=hour",
                                      headers={"Authorization": f"Bearer {stack.read_token}"})
@@ -133,7 +143,7 @@ def main() -> int:
             row = run_size(stack, size, args.rate, args.seconds)
             rows.append(row)
             print(json.dumps(row), flush=True)
-            time.sleep(3)  # let the server release the closed streams
+            released(stack)
     print("\n| clients | p50 | p95 | p99 | max | pushes | web RSS | Redis clients |")
     print("|---|---|---|---|---|---|---|---|")
     for r in rows:
