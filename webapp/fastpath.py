@@ -19,7 +19,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.http import parse_options_header
 from werkzeug.wsgi import get_input_stream
 
-from . import api, auth, ingest, logs
+from . import SECURITY_HEADERS, api, auth, finish, ingest, logs
 from .limits import RateLimited, key_sender
 from .responses import fail
 
@@ -30,8 +30,6 @@ REFUSALS = (auth.Unauthorized, auth.DatabaseUnavailable, ingest.IngestError, Rat
 
 class KeyedWebhook:
     def __init__(self, app, downstream):
-        from . import SECURITY_HEADERS
-
         self.app, self.downstream = app, downstream
         self.headers = list(SECURITY_HEADERS.items())
         if app.config["ENV"] == "production":
@@ -41,8 +39,6 @@ class KeyedWebhook:
         if (environ.get("PATH_INFO") != "/webhook" or environ.get("REQUEST_METHOD") != "POST"
                 or "HTTP_WEBHOOK_SIGNATURE" in environ):
             return self.downstream(environ, start_response)
-        from . import finish
-
         request_id = environ.get("HTTP_X_REQUEST_ID") or uuid.uuid4().hex
         token = logs.web_request_id.set(request_id)
         try:

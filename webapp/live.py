@@ -60,18 +60,28 @@ class SharedClientSSE(ServerSentEventsBlueprint):
 sse = SharedClientSSE("sse", __name__)
 
 
-def mark_dirty(redis: Redis, celery, project_id: int) -> None:
-    """After a commit: schedule one push for the project unless one is already scheduled or
-    no tab watches it (a tab that opens later asks for a push itself)."""
-    pipe = redis.pipeline(transaction=False)
+def note_dirty(pipe, project_id: int) -> int:
+    """Queue on `pipe`: mark the project changed, and count the tabs watching it. Returns the
+    position of that count among the pipeline's results (for `schedule_push`)."""
     pipe.set(f"pulseboard:dirty:{project_id}", time.time())
     pipe.zcount(watched_key(project_id), time.time(), "+inf")
-    _, watchers = pipe.execute()
-    if not watchers:
-        return
-    if redis.set(f"pulseboard:push-lock:{project_id}", 1, nx=True, px=PUSH_INTERVAL_MS):
+    return len(pipe) - 1
+
+
+def schedule_push(redis: Redis, celery, project_id: int, watchers: int) -> None:
+    """One push for a watched project unless one is already scheduled (a tab that opens later
+    asks for a push itself)."""
+    if watchers and redis.set(f"pulseboard:push-lock:{project_id}", 1, nx=True,
+                              px=PUSH_INTERVAL_MS):
         celery.send_task(PUSH_TASK, args=[project_id], countdown=PUSH_INTERVAL_MS / 1000,
                          queue="live")
+
+
+def mark_dirty(redis: Redis, celery, project_id: int) -> None:
+    """After a commit: mark the project changed and schedule a push if a tab watches it."""
+    pipe = redis.pipeline(transaction=False)
+    at = note_dirty(pipe, project_id)
+    schedule_push(redis, celery, project_id, pipe.execute()[at])
 
 
 def one_line(html: str) -> str:
@@ -114,8 +124,8 @@ def push(redis: Redis, project_id: int) -> bool:
 
 
 def wake_up():
-    """An event for one stream: gevent's own under gevent (much lighter than the patched
-    threading.Event, whose every wait allocates a lock), else threading's."""
+    """An event: gevent's own under gevent (much lighter than the patched threading.Event,
+    whose every wait allocates a lock), else threading's."""
     if cooperative():
         from gevent.event import Event
 
@@ -124,10 +134,12 @@ def wake_up():
 
 
 class Channel:
-    """The newest message on one channel in this process, and one wake-up for every stream
-    waiting for the next: a push wakes all of them with a single event, not one per stream."""
+    """One channel's open streams in this process, its newest message, and one wake-up for
+    every stream waiting for the next: a push wakes all of them with a single event."""
 
-    def __init__(self):
+    def __init__(self, name: str):
+        self.name = name
+        self.members: set[Client] = set()
         self.message = b""
         self.version = 0  # counts messages
         self.beats = 0  # counts heartbeats
@@ -149,8 +161,8 @@ class Client:
     """One open stream: what of its channel it has sent. A stream that falls behind is sent
     only the newest message."""
 
-    def __init__(self, name: str, source: Channel):
-        self.channel, self.source = name, source
+    def __init__(self, source: Channel):
+        self.source = source
         self.version, self.beats = source.version, source.beats  # only what comes after
 
     def wait(self) -> bytes:
@@ -178,8 +190,7 @@ class Hub:
         self.redis = redis
         self.heartbeat = heartbeat
         self.name = f"{socket.gethostname()}:{os.getpid()}"
-        self.clients: dict[str, set[Client]] = {}
-        self.channels: dict[str, Channel] = {}
+        self.channels: dict[str, Channel] = {}  # only channels with open streams
         self.lock = threading.Lock()
         self.started = False
         self.changed = threading.Event()  # the count changed since the last report
@@ -198,21 +209,25 @@ class Hub:
         lapses = time.time() + WATCH_TTL
         pipe = self.redis.pipeline(transaction=False)
         for name in names:
-            project_id, _, filter_name = name.removeprefix(PREFIX).partition(":")
-            pipe.zadd(watched_key(project_id), {f"{filter_name}|{self.name}": lapses})
+            key, member = self._claim(name)
+            pipe.zadd(key, {member: lapses})
         pipe.execute()
 
     def unwatch(self, name: str) -> None:
+        self.redis.zrem(*self._claim(name))
+
+    def _claim(self, name: str) -> tuple[str, str]:
+        """The sorted set and member by which this process claims a channel."""
         project_id, _, filter_name = name.removeprefix(PREFIX).partition(":")
-        self.redis.zrem(watched_key(project_id), f"{filter_name}|{self.name}")
+        return watched_key(project_id), f"{filter_name}|{self.name}"
 
     def connect(self, name: str) -> tuple[Client, bool]:
         """A new stream on the channel; True when it is the process's first there."""
         with self.lock:
-            first = name not in self.clients
-            source = self.channels.setdefault(name, Channel())
-            client = Client(name, source)
-            self.clients.setdefault(name, set()).add(client)
+            first = name not in self.channels
+            source = self.channels.setdefault(name, Channel(name))
+            client = Client(source)
+            source.members.add(client)
             if not self.started:
                 self.started = True
                 threading.Thread(target=self._listen, name="sse-hub", daemon=True).start()
@@ -233,7 +248,7 @@ class Hub:
             self.changed.clear()
             self.report()
             try:
-                self.watch(list(self.clients))
+                self.watch(list(self.channels))
             except Exception as exc:
                 log.debug("could not renew watched channels: %s", exc)
             time.sleep(at_most)
@@ -249,24 +264,19 @@ class Hub:
                     source.offer(None)
 
     def disconnect(self, client: Client) -> None:
+        source = client.source
         with self.lock:
-            members = self.clients.get(client.channel)
-            last = False
-            if members is not None:
-                members.discard(client)
-                if not members:
-                    del self.clients[client.channel]
-                    self.channels.pop(client.channel, None)
-                    last = True
+            source.members.discard(client)
+            last = not source.members and self.channels.pop(source.name, None) is not None
         self.changed.set()
         if last:
             try:
-                self.unwatch(client.channel)
+                self.unwatch(source.name)
             except Exception as exc:  # the claim lapses by itself
                 log.debug("could not drop a watched channel: %s", exc)
 
     def count(self) -> int:
-        return sum(len(members) for members in self.clients.values())
+        return sum(len(source.members) for source in self.channels.values())
 
     def _listen(self) -> None:
         delay = 0.5

@@ -54,7 +54,7 @@ def render(redis: Redis, dead_letters: int, sse_clients: int) -> str:
         f"pulseboard_queue_depth {redis.llen('celery')}",
         "# HELP pulseboard_journal_pending Batches answered 202 and not yet committed.",
         "# TYPE pulseboard_journal_pending gauge",
-        f"pulseboard_journal_pending {redis.zcard(journal.DUE)}",
+        f"pulseboard_journal_pending {journal.pending(redis)}",
         "# HELP pulseboard_journal_resent_total Batches whose broker message was lost, "
         "published again by the sweeper.",
         "# TYPE pulseboard_journal_resent_total counter",

@@ -15,6 +15,14 @@ from .models import InvalidRollupMinute
 # reach the per-minute and per-hour rollups, so a redelivered batch counts nothing twice.
 # Rollup rows are written in one order (time, then type) by every writer, so two writers
 # touching the same minutes cannot deadlock.
+ROLLUP = """
+by_{unit} AS (
+    INSERT INTO event_rollup_{unit} (project_id, {unit}, event_type, count)
+    SELECT %(project)s, date_trunc('{unit}', "timestamp", 'UTC'), event_type, count(*)
+    FROM inserted GROUP BY 2, 3 ORDER BY 2, 3
+    ON CONFLICT (project_id, {unit}, event_type)
+    DO UPDATE SET count = event_rollup_{unit}.count + EXCLUDED.count
+)"""
 STORE = """
 WITH inserted AS (
     INSERT INTO event (project_id, event_id, event_type, user_id, "timestamp", metadata,
@@ -25,19 +33,7 @@ WITH inserted AS (
     ORDER BY e.id
     ON CONFLICT (project_id, event_id) DO NOTHING
     RETURNING event_type, "timestamp"
-), by_minute AS (
-    INSERT INTO event_rollup_minute (project_id, minute, event_type, count)
-    SELECT %(project)s, date_trunc('minute', "timestamp", 'UTC'), event_type, count(*)
-    FROM inserted GROUP BY 2, 3 ORDER BY 2, 3
-    ON CONFLICT (project_id, minute, event_type)
-    DO UPDATE SET count = event_rollup_minute.count + EXCLUDED.count
-), by_hour AS (
-    INSERT INTO event_rollup_hour (project_id, hour, event_type, count)
-    SELECT %(project)s, date_trunc('hour', "timestamp", 'UTC'), event_type, count(*)
-    FROM inserted GROUP BY 2, 3 ORDER BY 2, 3
-    ON CONFLICT (project_id, hour, event_type)
-    DO UPDATE SET count = event_rollup_hour.count + EXCLUDED.count
-)
+),""" + ",".join(ROLLUP.format(unit=unit) for unit in ("minute", "hour")) + """
 SELECT count(*) FROM inserted
 """
 

@@ -70,10 +70,11 @@ def store(task, project_id: int, events: list[dict], batch_id: str | None = None
     metrics.stored(pipe, inserted, lag_seconds(events))
     # unconditional: a redelivery after a failure here must still refresh caches and tabs
     stats.invalidate(pipe, project_id)
+    watchers_at = live.note_dirty(pipe, project_id)
     if batch_id is not None:
         journal.forget(pipe, batch_id)  # last: whatever precedes it has been done
-    pipe.execute()
-    live.mark_dirty(redis, current_celery, project_id)
+    results = pipe.execute()
+    live.schedule_push(redis, current_celery, project_id, results[watchers_at])
     log.info("stored %d of %d events for project %d", inserted, len(events), project_id,
              extra={"request_ids": task.request.get("request_ids")})
     return inserted
