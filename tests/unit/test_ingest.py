@@ -7,7 +7,15 @@ from datetime import UTC, datetime
 
 import pytest
 
-from webapp.ingest import IngestError, delivery_id, event_ids, is_json_content_type, prepare, uuid7
+from webapp.ingest import (
+    IngestError,
+    delivery_id,
+    event_ids,
+    is_json_content_type,
+    prepare,
+    uuid7,
+    uuid7s,
+)
 from webapp.validation import ValidEvent
 from webapp.windows import UnknownFilter, window_for
 
@@ -19,6 +27,15 @@ def test_uuid7_is_version_7_and_time_ordered():
     assert uuid.UUID(first).version == 7 and uuid.UUID(first).variant == uuid.RFC_4122
     assert first < later
     assert len({uuid7(5) for _ in range(1000)}) == 1000
+
+
+def test_uuid7s_gives_distinct_version_7_uuids_of_one_millisecond():
+    ids = uuid7s(1000, 1_714_564_800_123)
+    parsed = [uuid.UUID(value) for value in ids]
+    assert len(set(ids)) == 1000 and [str(u) for u in parsed] == ids
+    assert all(u.version == 7 and u.variant == uuid.RFC_4122 for u in parsed)
+    assert {u.int >> 80 for u in parsed} == {1_714_564_800_123}
+    assert {value[19] for value in ids} == set("89ab")  # every variant digit occurs
 
 
 def test_ids_prefer_client_then_delivery_then_new():

@@ -5,8 +5,16 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from webapp.validation import parse_timestamp, validate_body, validate_event
+from webapp.validation import (
+    accepted_as_is,
+    checked_event,
+    parse_timestamp,
+    validate_body,
+    validate_event,
+)
 
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 OK = {"eventType": "page_view", "userId": "123"}
@@ -108,3 +116,41 @@ def test_array_sizes(body, kind):
 def test_a_thousand_events_pass():
     events, errors, invalid = validate_body([OK] * 1000, NOW)
     assert len(events) == 1000 and errors == [] and invalid == 0
+
+
+INTEGERS = st.integers(-2**63, 2**64 - 1)  # orjson parses larger ones as floats
+FIELD_VALUES = st.one_of(
+    st.none(), st.booleans(), INTEGERS, st.floats(allow_nan=False),
+    st.sampled_from(["", "page_view", "a b", "x" * 64, "x" * 65, "u" * 128, "u" * 129,
+                     "a\x00b", "\ud800", "é", "2024-01-01T12:00:00Z", "2024-01-01",
+                     "2026-05-01T12:05:01Z", "2026-05-01 12:04:00+00:00", "x" * 100, "x" * 101]),
+    st.text(max_size=8),
+    st.dictionaries(st.text(max_size=3), st.one_of(INTEGERS, st.text(max_size=4)),
+                    max_size=3),
+    st.just({"a": "x" * 16384}), st.just({"a": "\x00"}), st.lists(INTEGERS, max_size=2),
+)
+
+
+
+
+def often(*values):
+    """One of `values` (valid ones and those just past a limit) three times in four, else any."""
+    return st.integers(0, 3).flatmap(lambda k: st.sampled_from(values) if k else FIELD_VALUES)
+
+
+EVENTS = st.fixed_dictionaries(  # mostly valid events, now and then a field off
+    {"eventType": often("page_view", "a:b.c-d_1", "e" * 64, "e" * 65),
+     "userId": often("u-1", "é", "u" * 128, "u" * 129)},
+    optional={"timestamp": often("2024-01-01T12:00:00Z", "2026-05-01 12:04:00+00:00",
+                                 "2026-05-01T12:05:01Z"),
+              "metadata": often({}, {"page": "/"}, {"a": "x" * 16384}, {"a": "\x00"}),
+              "id": often("e-1", "i" * 100, "i" * 101, None),
+              "extra": FIELD_VALUES})
+
+
+@settings(max_examples=500, deadline=None)
+@given(EVENTS)
+def test_the_quick_check_accepts_exactly_what_the_full_check_accepts(item):
+    event, errors = checked_event(item, [], NOW)
+    assert accepted_as_is(item, NOW) == event
+    assert (event is None) == bool(errors)
