@@ -25,12 +25,15 @@ def sketch_key(project_id: int, seconds: int, epoch: int) -> str:
 def record(redis: Redis, project_id: int, payload: list[dict]) -> None:
     """Add a batch's users to the sketch of each bucket their events fall in (idempotent);
     `redis` may be a pipeline, which the caller executes."""
-    groups: dict[str, set[str]] = {}
+    users_at: dict[str, set[str]] = {}  # events of a batch share few timestamps
     for item in payload:
-        epoch = int(datetime.fromisoformat(item["ts"]).timestamp())
+        users_at.setdefault(item["ts"], set()).add(item["user"])
+    groups: dict[str, set[str]] = {}
+    for stamp, users in users_at.items():
+        epoch = int(datetime.fromisoformat(stamp).timestamp())
         for seconds in KEEP_SECONDS:
             groups.setdefault(sketch_key(project_id, seconds, epoch - epoch % seconds),
-                              set()).add(item["user"])
+                              set()).update(users)
     for key, users in groups.items():
         redis.pfadd(key, *users)
         redis.expire(key, KEEP_SECONDS[int(key.split(":")[3])])

@@ -29,7 +29,8 @@ def backoff(retries: int) -> float:
 
 
 def lag_seconds(events: list[dict]) -> float:
-    oldest = min(datetime.fromisoformat(item["rcv"]) for item in events)
+    # receipt times are all written by models.iso (one width, UTC), so they sort as text
+    oldest = datetime.fromisoformat(min(item["rcv"] for item in events))
     return (datetime.now(UTC) - oldest).total_seconds()
 
 
