@@ -19,3 +19,12 @@ def post_fork(server, worker):
     from psycogreen.gevent import patch_psycopg
 
     patch_psycopg()
+
+
+def post_worker_init(worker):
+    import gc
+
+    # The app's long-lived objects (modules, templates, routes) leave the collector's view:
+    # parsing a large body allocates thousands of dicts, and each collection they trigger
+    # would otherwise walk all of them again.
+    gc.freeze()
