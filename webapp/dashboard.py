@@ -98,6 +98,9 @@ def stream():
         return Response(exc.message + "\n", 403, mimetype="text/plain")
     window = _window()
     body = live.stream(project_id, window.name)
+    # Connection: close, so that a stream ended by a stopping process takes its connection
+    # with it and the browser reconnects to a process that is still serving
     return Response(body, mimetype="text/event-stream",
-                    headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+                    headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no",
+                             "Connection": "close"})
 

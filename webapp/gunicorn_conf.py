@@ -23,8 +23,24 @@ def post_fork(server, worker):
 
 def post_worker_init(worker):
     import gc
+    import signal
+
+    import gevent
 
     # The app's long-lived objects (modules, templates, routes) leave the collector's view:
     # parsing a large body allocates thousands of dicts, and each collection they trigger
     # would otherwise walk all of them again.
     gc.freeze()
+
+    # Asked to stop, a worker waits up to graceful_timeout for its requests to finish, and a
+    # dashboard's stream never does: end the streams at once, then stop as gunicorn would.
+    stop = signal.getsignal(signal.SIGTERM)
+
+    def close_streams_and_stop(signum, frame):
+        from webapp.live import close_streams
+
+        gevent.spawn(close_streams)
+        stop(signum, frame)
+
+    signal.signal(signal.SIGTERM, close_streams_and_stop)
+    signal.siginterrupt(signal.SIGTERM, False)  # as gunicorn sets it: requests run on

@@ -145,6 +145,12 @@ class Channel:
         self.beats = 0  # counts heartbeats
         self.last = time.monotonic()  # when anything was last offered
         self.wake = wake_up()
+        self.closed = False
+
+    def close(self) -> None:
+        """End every stream of the channel (the process is shutting down)."""
+        self.closed = True
+        self.wake.set()
 
     def offer(self, message: bytes | None) -> None:
         """A new message (None: a heartbeat) for every stream of the channel."""
@@ -165,11 +171,13 @@ class Client:
         self.source = source
         self.version, self.beats = source.version, source.beats  # only what comes after
 
-    def wait(self) -> bytes:
-        """The next bytes to send."""
+    def wait(self) -> bytes | None:
+        """The next bytes to send; None once the stream is to end."""
         while True:
             source = self.source
             wake = source.wake  # taken before looking, so no offer can slip in between
+            if source.closed:
+                return None
             if source.version != self.version:
                 self.version, self.beats = source.version, source.beats
                 return source.message
@@ -193,7 +201,16 @@ class Hub:
         self.channels: dict[str, Channel] = {}  # only channels with open streams
         self.lock = threading.Lock()
         self.started = False
+        self.closing = False
         self.changed = threading.Event()  # the count changed since the last report
+
+    def close_streams(self) -> None:
+        """End every open stream now and any opened later: the process is shutting down, and
+        the browsers reconnect (after the stream's retry delay) to a process that is not."""
+        with self.lock:
+            self.closing = True
+            for source in self.channels.values():
+                source.close()
 
     def report(self) -> None:
         """Publish this process's open-stream count (read by /metrics and the tests)."""
@@ -226,6 +243,8 @@ class Hub:
         with self.lock:
             first = name not in self.channels
             source = self.channels.setdefault(name, Channel(name))
+            if self.closing:
+                source.close()
             client = Client(source)
             source.members.add(client)
             if not self.started:
@@ -322,6 +341,12 @@ def hub() -> Hub:
     return _hubs[url]
 
 
+def close_streams() -> None:
+    """End this process's open streams (called when the web process is asked to stop)."""
+    for each in list(_hubs.values()):
+        each.close_streams()
+
+
 def open_clients(redis: Redis, fresh_seconds: float = 60) -> int:
     """Streams open across every web process that reported lately."""
     total, now = 0, time.time()
@@ -349,8 +374,8 @@ def stream(project_id: int, filter_name: str) -> Iterator[bytes]:
     def generate() -> Iterator[bytes]:
         try:
             yield f"retry: 2000\n: connected to {filter_name}\n\n".encode()  # headers at once
-            while True:
-                yield client.wait()
+            while (data := client.wait()) is not None:
+                yield data
         finally:  # the client went away: a write failed or the server is closing
             the_hub.disconnect(client)
 

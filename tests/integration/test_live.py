@@ -153,3 +153,26 @@ def test_two_web_and_two_worker_processes_share_coalescing(services, redis, proj
     finally:
         stop_process(server.process)
         stop_process(second_worker)
+
+
+def test_a_stopping_web_process_ends_its_streams_and_exits(services, project):
+    """A dashboard's stream never finishes by itself: asked to stop, the web process ends it
+    (the browser reconnects elsewhere) instead of holding on until gunicorn's graceful timeout
+    (10 s) runs out and it is killed."""
+    import http.client
+    import signal
+
+    server = start_gunicorn(services)
+    try:
+        url = urlsplit(server.url)
+        connection = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
+        connection.request("GET", "/stream?filter=hour", headers=READ_HEADERS)
+        response = connection.getresponse()
+        assert response.status == 200 and response.getheader("Connection") == "close"
+        assert response.read1(64).startswith(b"retry: 2000")
+        server.process.send_signal(signal.SIGTERM)  # to the master, which stops its workers
+        while response.read1(4096):  # heartbeats until the stream ends
+            pass
+        assert server.process.wait(timeout=6) == 0  # well before the 10 s graceful timeout
+    finally:
+        stop_process(server.process)
