@@ -38,7 +38,7 @@ demo: $(STAMP)
 	$(BIN)/python -m webapp.demo $(DEMO_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check webapp worker tests scripts
+	$(BIN)/ruff check webapp worker tests bench
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR)
