@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+from contextlib import nullcontext
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -152,12 +153,10 @@ def compare(stack, app, name: str, events: int, connections: int, seconds: int,
     rows = []
     for with_them in (False, True, True, False):
         label = f"{name} + {dashboards} dashboards" if with_them else name
-        if with_them:
-            with Dashboards(stack, dashboards) as open_ones:
-                rows.append(run(stack, app, label, events, connections, seconds))
-            rows[-1]["updates"] = round(open_ones.updates())
-        else:
+        with Dashboards(stack, dashboards) if with_them else nullcontext() as open_ones:
             rows.append(run(stack, app, label, events, connections, seconds))
+        if open_ones:
+            rows[-1]["updates"] = round(open_ones.updates())
         print(rows[-1], flush=True)
     without = rows[0]["persisted_per_s"] + rows[3]["persisted_per_s"]
     return rows, (rows[1]["persisted_per_s"] + rows[2]["persisted_per_s"]) / without

@@ -103,10 +103,10 @@ def _plain_text(value: Any, max_len: int) -> bool:
 
 
 def accepted_as_is(item: Any, now: datetime) -> ValidEvent | None:
-    """The event when it is valid, decided quickly; None when `validate_event` must look.
+    """The event when it is valid, decided quickly; None when `checked_event` must look.
 
     Nearly every event is valid, and the full check builds a label and a path for each field
-    whether or not it finds a problem. This accepts only what `validate_event` accepts."""
+    whether or not it finds a problem. This accepts only what `checked_event` accepts."""
     if type(item) is not dict or not item.keys() <= ALLOWED_KEYS:
         return None
     event_type, user_id = item.get("eventType"), item.get("userId")
@@ -190,10 +190,7 @@ def validate_body(body: Any, now: datetime) -> tuple[list[ValidEvent], list[dict
                                 "items", "array.max")], len(body)
         events, errors, invalid = [], [], 0
         for index, item in enumerate(body):
-            if (event := accepted_as_is(item, now)) is not None:
-                events.append(event)
-                continue
-            event, found = checked_event(item, [index], now)
+            event, found = validate_event(item, [index], now)
             if found:
                 invalid += 1
                 errors += found
