@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml constraints.txt package.json package-lock.json
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/python -m webapp.devrun
+	$(BIN)/python -m webapp.dev.run
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
@@ -35,10 +35,11 @@ bench-live: $(STAMP)
 	$(BIN)/python -m bench.live $(BENCH_ARGS)
 
 demo: $(STAMP)
-	$(BIN)/python -m webapp.demo $(DEMO_ARGS)
+	$(BIN)/python -m webapp.dev.demo $(DEMO_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check webapp worker tests bench
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR)

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from bench.sse_clients import Fleet
 from bench.stack import ROOT, raise_open_file_limit, running
-from webapp.devservers import free_port
+from webapp.dev.servers import free_port
 
 LUA = Path(__file__).with_name("post.lua")
 

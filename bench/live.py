@@ -18,7 +18,7 @@ from redis import Redis
 
 from bench.sse_clients import Fleet
 from bench.stack import raise_open_file_limit, running
-from webapp.live import open_clients
+from webapp.live.stream import open_clients
 
 TOTAL = re.compile(rb'data-testid="total">([\d,]+)<')
 

@@ -15,7 +15,7 @@ import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
-from webapp.devservers import PrivatePostgres, PrivateRedis, free_port
+from webapp.dev.servers import PrivatePostgres, PrivateRedis, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 

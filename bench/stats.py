@@ -17,7 +17,7 @@ import click
 import psutil
 
 from bench.stack import raise_open_file_limit, running
-from webapp.windows import WINDOWS
+from webapp.reads.windows import WINDOWS
 
 TYPES = [f"event_type_{i}" for i in range(12)]
 BATCH = 20_000
@@ -31,7 +31,8 @@ def percentiles(samples: list[float]) -> tuple[float, float]:
 
 def load(app, project_id: int, start_index: int, count: int) -> float:
     """Insert `count` events spread over the last week through the worker's own insert code."""
-    from webapp import stats, storage, uniques
+    from webapp.reads import stats
+    from webapp.store import insert, uniques
 
     rng = random.Random(start_index)
     now = datetime.now(UTC)
@@ -50,7 +51,7 @@ def load(app, project_id: int, start_index: int, count: int) -> float:
                 "meta": {"page": f"/p/{i % 50}"},
                 "rcv": received,
             } for i in range(size)]
-            storage.store_batch(project_id, payload)
+            insert.store_batch(project_id, payload)
             pipe = redis.pipeline(transaction=False)
             uniques.record(pipe, project_id, payload)
             pipe.execute()
@@ -108,7 +109,7 @@ def dashboard_opener(stack, email: str, password: str):
 
 
 def measure(stack, app, project_id: int, runs: int, opener) -> list[dict]:
-    from webapp.stats import invalidate
+    from webapp.reads.stats import invalidate
 
     plain = urllib.request.build_opener()
     token = {"Authorization": f"Bearer {stack.read_token}"}

@@ -15,8 +15,8 @@ from peewee import OperationalError
 from redis import Redis
 
 from webapp import create_app
-from webapp.devservers import PrivatePostgres, PrivateRedis, free_port
-from webapp.queue import HEARTBEAT_KEY
+from webapp.dev.servers import PrivatePostgres, PrivateRedis, free_port
+from webapp.ingest.queue import HEARTBEAT_KEY
 
 from .helpers import ADMIN_EMAIL, ADMIN_PASSWORD, INGEST_KEY, READ_TOKEN, login, wait_until
 
@@ -94,7 +94,8 @@ def redis(app) -> Redis:
 @pytest.fixture
 def clean(app, redis):
     """Empty tables and our Redis keys before each test (the broker's own keys stay)."""
-    from webapp import auth, db
+    from webapp import db
+    from webapp.tenancy import auth
 
     with app.app_context():
         for attempt in range(5):  # a worker may still be finishing the last test's tasks
@@ -114,7 +115,7 @@ def clean(app, redis):
 
 @pytest.fixture
 def project(app, clean):
-    from webapp.tenants import ensure_default_project
+    from webapp.tenancy.tenants import ensure_default_project
 
     with app.app_context():
         return ensure_default_project(INGEST_KEY, READ_TOKEN)
@@ -122,7 +123,7 @@ def project(app, clean):
 
 @pytest.fixture
 def admin(app, project):
-    from webapp.accounts import ensure_admin
+    from webapp.tenancy.accounts import ensure_admin
 
     with app.app_context():
         return ensure_admin(ADMIN_EMAIL, ADMIN_PASSWORD)

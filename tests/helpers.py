@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import time
 
-from webapp import journal
+from webapp.ingest import journal
 
 INGEST_KEY = "pb_test_ingest_key_0123456789"
 READ_TOKEN = "pb_test_read_token_0123456789"

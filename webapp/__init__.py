@@ -12,10 +12,11 @@ from playhouse.pool import MaxConnectionsExceeded
 from redis import Redis
 from werkzeug.exceptions import HTTPException, ServiceUnavailable
 
-from . import config as settings
-from . import db, logs, metrics
-from .queue import celery_init_app
-from .responses import fail
+from webapp import config as settings
+from webapp import db, logs
+from webapp.ingest.queue import celery_init_app
+from webapp.ops import metrics
+from webapp.responses import fail
 
 # Only our own origin may supply scripts, styles, images and connections; no framing.
 SECURITY_HEADERS = {
@@ -59,7 +60,7 @@ def create_app(config: dict | None = None, test: bool = False) -> Flask:
     )
     celery_init_app(app)
     _register(app)
-    from .fastpath import KeyedWebhook
+    from webapp.web.fastpath import KeyedWebhook
 
     app.wsgi_app = KeyedWebhook(app, app.wsgi_app)
     return app
@@ -74,7 +75,9 @@ def json_text(value, limit: int = 300) -> str:
 def _register(app: Flask) -> None:
     from flask_wtf.csrf import CSRFProtect
 
-    from . import api, cli, dashboard, limits, manage
+    from webapp.ingest import limits
+    from webapp.ops import cli
+    from webapp.web import api, dashboard, manage
 
     limits.init_app(app)
     csrf = CSRFProtect(app)

@@ -39,7 +39,7 @@ class Config:
         # Seconds before an unacknowledged broker message is handed to another worker.
         self.BROKER_VISIBILITY_TIMEOUT = _int("BROKER_VISIBILITY_TIMEOUT", 300)
         # A journaled batch older than this whose message is gone is published again, checked
-        # every JOURNAL_SWEEP_SECONDS by the workers (see webapp/journal.py).
+        # every JOURNAL_SWEEP_SECONDS by the workers (see webapp/ingest/journal.py).
         self.JOURNAL_GRACE_SECONDS = _int("JOURNAL_GRACE_SECONDS", 30)
         self.JOURNAL_SWEEP_SECONDS = _int("JOURNAL_SWEEP_SECONDS", 5)
         self.SESSION_COOKIE_SECURE = self.ENV == "production"

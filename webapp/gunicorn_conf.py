@@ -37,7 +37,7 @@ def post_worker_init(worker):
     stop = signal.getsignal(signal.SIGTERM)
 
     def close_streams_and_stop(signum, frame):
-        from webapp.live import close_streams
+        from webapp.live.stream import close_streams
 
         gevent.spawn(close_streams)
         stop(signum, frame)

@@ -13,7 +13,7 @@ task_request_ids: contextvars.ContextVar[list | None] = contextvars.ContextVar(
     "task_request_ids", default=None)
 
 
-# the request id of a web request answered outside Flask's request cycle (webapp/fastpath.py)
+# the request id of a web request answered outside Flask's request cycle (webapp/web/fastpath.py)
 web_request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "web_request_id", default=None)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from peewee import (
     BigAutoField,
@@ -17,7 +17,9 @@ from peewee import (
 )
 from playhouse.postgres_ext import BinaryJSONField, DateTimeTZField
 
-from .db import database
+from webapp.db import database
+
+MAX_FUTURE = timedelta(minutes=5)  # how far ahead of the clock an event may be stamped
 
 
 def digest(secret: str) -> str:

@@ -8,7 +8,7 @@ import time
 
 from celery.signals import worker_ready, worker_shutdown
 
-from webapp.queue import HEARTBEAT_KEY
+from webapp.ingest.queue import HEARTBEAT_KEY
 
 log = logging.getLogger(__name__)
 INTERVAL = 5

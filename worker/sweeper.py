@@ -1,5 +1,5 @@
 """The journal sweeper: a thread in each worker that publishes again any acknowledged batch
-whose broker message was lost (see webapp/journal.py)."""
+whose broker message was lost (see webapp/ingest/journal.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import threading
 
 from celery.signals import worker_ready, worker_shutdown
 
-from webapp import ingest, journal
+from webapp.ingest import accept, journal
 
 log = logging.getLogger(__name__)
 _stop = threading.Event()
@@ -30,7 +30,7 @@ def start_sweeper(sender, **_):
     options = celery_app.conf.broker_transport_options or {}
     sweeper = journal.Sweeper(
         flask_app.extensions["redis"],
-        lambda project, batch, request_ids: ingest.send(celery_app, project, batch, request_ids),
+        lambda project, batch, request_ids: accept.send(celery_app, project, batch, request_ids),
         grace=config["JOURNAL_GRACE_SECONDS"],
         queues=[celery_app.conf.task_default_queue],
         unacked_key=options.get("unacked_key", "unacked"),

@@ -12,8 +12,12 @@ from celery.exceptions import Reject
 from flask import current_app
 from peewee import InterfaceError, OperationalError
 
-from webapp import deadletters, journal, live, metrics, stats, storage, uniques
-from webapp.ingest import RECORD_INVALID, STORE_BATCH, STORE_EVENTS
+from webapp.ingest import journal
+from webapp.ingest.accept import RECORD_INVALID, STORE_BATCH, STORE_EVENTS
+from webapp.live import publish
+from webapp.ops import metrics
+from webapp.reads import stats
+from webapp.store import deadletters, insert, uniques
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +58,7 @@ def store_events(self, project_id: int, events: list[dict]) -> int:
 def store(task, project_id: int, events: list[dict], batch_id: str | None = None) -> int:
     """Insert, then refresh counters, caches and tabs; retries while PostgreSQL is away."""
     try:
-        inserted = storage.store_batch(project_id, events)
+        inserted = insert.store_batch(project_id, events)
     except RETRYABLE as exc:
         if task.request.retries < task.max_retries:
             log.warning("database unavailable (%s); retry %d", exc, task.request.retries + 1)
@@ -71,11 +75,11 @@ def store(task, project_id: int, events: list[dict], batch_id: str | None = None
     metrics.stored(pipe, inserted, lag_seconds(events))
     # unconditional: a redelivery after a failure here must still refresh caches and tabs
     stats.invalidate(pipe, project_id)
-    watchers_at = live.note_dirty(pipe, project_id)
+    watchers_at = publish.note_dirty(pipe, project_id)
     if batch_id is not None:
         journal.forget(pipe, batch_id)  # last: whatever precedes it has been done
     results = pipe.execute()
-    live.schedule_push(redis, current_celery, project_id, results[watchers_at])
+    publish.schedule_push(redis, current_celery, project_id, results[watchers_at])
     log.info("stored %d of %d events for project %d", inserted, len(events), project_id,
              extra={"request_ids": task.request.get("request_ids")})
     return inserted
@@ -90,19 +94,19 @@ def dead_letter(project_id: int, events: list[dict], error: Exception,
     redis = current_app.extensions["redis"]
     if batch_id is not None:  # kept as a dead letter now, not to be published again
         journal.forget(redis, batch_id)
-    live.mark_dirty(redis, current_celery, project_id)
+    publish.mark_dirty(redis, current_celery, project_id)
     return 0
 
 
 @shared_task(name=RECORD_INVALID, autoretry_for=RETRYABLE, retry_backoff=1, max_retries=10)
 def record_invalid(project_id: int, count: int, at: str) -> None:
-    storage.count_invalid(project_id, count, datetime.fromisoformat(at))
+    insert.count_invalid(project_id, count, datetime.fromisoformat(at))
     redis = current_app.extensions["redis"]
     stats.invalidate(redis, project_id)
-    live.mark_dirty(redis, current_celery, project_id)
+    publish.mark_dirty(redis, current_celery, project_id)
 
 
-@shared_task(name=live.PUSH_TASK, ignore_result=True)
+@shared_task(name=publish.PUSH_TASK, ignore_result=True)
 def push_live(project_id: int) -> None:
     """Render the project's fragments once per filter and publish them to every open tab."""
-    live.push(current_app.extensions["redis"], project_id)
+    publish.push(current_app.extensions["redis"], project_id)

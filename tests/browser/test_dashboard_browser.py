@@ -8,7 +8,7 @@ import urllib.request
 
 import pytest
 
-from ..helpers import ADMIN_EMAIL, ADMIN_PASSWORD, INGEST_HEADERS
+from tests.helpers import ADMIN_EMAIL, ADMIN_PASSWORD, INGEST_HEADERS
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("worker")]
 

@@ -1,0 +1,117 @@
+"""Two organizations on one install: nothing of one reaches a user, token or key of the other."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.helpers import INGEST_HEADERS, READ_HEADERS, csrf_token, login, wait_stored
+from webapp.models import Membership
+from webapp.tenancy.accounts import create_user
+from webapp.tenancy.tenants import (
+    add_signing_secret,
+    create_key,
+    create_organization,
+    create_project,
+)
+
+pytestmark = pytest.mark.usefixtures("worker")
+SECRET_MARK = "beta-only-secret-marker"
+
+
+@pytest.fixture
+def beta(app, admin):
+    """Organization beta, its project, keys, a signing secret, an owner and a viewer."""
+    with app.app_context():
+        organization = create_organization("Beta Corp", "beta")
+        project = create_project(organization, "Beta shop", "beta-shop")
+        _, ingest = create_key(project, "ingest", "beta ingest")
+        _, read = create_key(project, "read", "beta read")
+        add_signing_secret(project, "beta sender")
+        owner = create_user("owner@beta.test", "beta owner password")
+        viewer = create_user("viewer@beta.test", "beta viewer password")
+        Membership.create(user=owner, organization=organization, role="owner")
+        Membership.create(user=viewer, organization=organization, role="viewer")
+    return {"ingest": ingest, "read": read}
+
+
+def post(client, headers, body):
+    response = client.post("/webhook", data=json.dumps(body), headers=headers,
+                           content_type="application/json")
+    assert response.status_code == 202
+    return response
+
+
+def test_nothing_crosses_between_organizations(app, client, logged_in, beta):
+    post(client, INGEST_HEADERS, [{"eventType": "alpha_event", "userId": "alpha-user"}])
+    post(client, {"X-API-Key": beta["ingest"]},
+         [{"eventType": "beta_event", "userId": SECRET_MARK, "metadata": {"m": SECRET_MARK}}])
+    wait_stored(app, 2)
+    beta_token = {"Authorization": f"Bearer {beta['read']}"}
+
+    # the read API, with alpha's token and with alpha's dashboard session
+    for who in (lambda path: client.get(path, headers=READ_HEADERS), logged_in.get):
+        for path in ("/events?filter=hour", "/events/stats?filter=hour",
+                     "/events/export?format=ndjson"):
+            answer = who(path)
+            assert answer.status_code == 200
+            assert SECRET_MARK not in answer.get_data(as_text=True)
+            assert "beta_event" not in answer.get_data(as_text=True)
+            assert who(path + "&project=beta-shop").status_code == 403
+    # and beta's token sees only beta
+    mine = client.get("/events?filter=hour", headers=beta_token).get_json()["data"]["events"]
+    assert [e["eventType"] for e in mine] == ["beta_event"]
+    assert client.get("/events?project=default", headers=beta_token).status_code == 403
+
+    # the SSE stream refuses the channel of the other project
+    assert client.get("/stream?project=beta-shop", headers=READ_HEADERS).status_code == 403
+    assert logged_in.get("/stream?project=beta-shop").status_code == 403
+
+    # dashboard pages and fragments
+    assert logged_in.get("/?project=beta-shop").status_code == 404
+    page = logged_in.get("/?filter=hour").get_data(as_text=True)
+    assert SECRET_MARK not in page and "Beta shop" not in page
+
+    # management pages and actions
+    assert "Beta" not in logged_in.get("/manage/").get_data(as_text=True)
+    token = csrf_token(logged_in.get("/manage/").get_data(as_text=True))
+    assert logged_in.get("/manage/projects/beta-shop").status_code == 404
+    key_form = {"csrf_token": token, "kind": "read", "name": "x"}
+    assert logged_in.post("/manage/projects/beta-shop/keys", data=key_form).status_code == 404
+    assert logged_in.get("/manage/organizations/beta/members").status_code == 404
+    assert logged_in.post("/manage/organizations/beta/members",
+                          data={"csrf_token": token, "email": "me@x.test", "role": "owner",
+                                "password": "p" * 20}).status_code == 404
+
+    # keys and signatures: alpha's key cannot write into beta
+    signed = client.post("/webhook/beta-shop", data=json.dumps({"eventType": "x", "userId": "y"}),
+                         headers={"Content-Type": "application/json", **INGEST_HEADERS})
+    assert signed.status_code == 400  # a delivery to beta needs beta's signature
+
+
+def test_roles_viewer_reads_but_cannot_manage(app, client, beta):
+    login(client, "viewer@beta.test", "beta viewer password")
+    assert client.get("/?project=beta-shop").status_code == 200
+    assert client.get("/manage/projects/beta-shop").status_code == 403
+
+
+def test_owner_manages_keys_with_server_side_validation(app, client, beta):
+    login(client, "owner@beta.test", "beta owner password")
+    page = client.get("/manage/projects/beta-shop")
+    assert page.status_code == 200
+    token = csrf_token(page.get_data(as_text=True))
+    bad = client.post("/manage/projects/beta-shop/keys", data={"csrf_token": token, "kind": "x",
+                                                               "name": ""},
+                      headers={"HX-Request": "true"})
+    assert bad.status_code == 400
+    assert "Choose ingest key or read token." in bad.get_data(as_text=True)
+    made = client.post("/manage/projects/beta-shop/keys",
+                       data={"csrf_token": token, "kind": "ingest", "name": "checkout service"},
+                       headers={"HX-Request": "true"})
+    html = made.get_data(as_text=True)
+    assert made.status_code == 200 and html.startswith('<section id="keys"')
+    secret = html.split('data-testid="new-secret">')[1].split("<")[0]
+    assert post(client, {"X-API-Key": secret}, {"eventType": "a", "userId": "b"})
+    again = client.get("/manage/projects/beta-shop").get_data(as_text=True)
+    assert secret not in again  # shown once

@@ -1,0 +1,46 @@
+"""docker-compose.yml, Dockerfile and Procfile, checked without a Docker engine."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from ruamel.yaml import YAML
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def test_compose_file_matches_the_compose_spec():
+    checker = Path(sys.executable).parent / "check-jsonschema"
+    result = subprocess.run(
+        [str(checker), "--builtin-schema", "vendor.compose-spec", str(ROOT / "docker-compose.yml")],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_compose_runs_every_process_from_one_image_on_durable_services():
+    compose = YAML(typ="safe").load((ROOT / "docker-compose.yml").read_text())
+    services = compose["services"]
+    assert {"postgres", "redis", "release", "web", "worker"} <= set(services)
+    images = {services[name]["image"] for name in ("release", "web", "worker")}
+    assert images == {"pulseboard:latest"}
+    assert "--appendonly" in services["redis"]["command"]
+    assert services["web"]["depends_on"]["release"]["condition"] == "service_completed_successfully"
+
+
+def test_procfile_has_release_web_and_worker():
+    entries = dict(line.split(":", 1) for line in (ROOT / "Procfile").read_text().splitlines()
+                   if line.strip())
+    assert set(entries) == {"release", "web", "worker"}
+    assert "db migrate" in entries["release"]
+    assert "gunicorn" in entries["web"] and "webapp/gunicorn_conf.py" in entries["web"]
+    assert entries["worker"].split()[0] == "celery"
+
+
+def test_dockerfile_copies_only_what_exists():
+    for source in re.findall(r"^COPY (?!--from)(.+) \S+$", (ROOT / "Dockerfile").read_text(), re.M):
+        for name in source.split():
+            assert (ROOT / name).exists(), f"Dockerfile copies missing {name}"

@@ -1,0 +1,200 @@
+"""Ingestion: parse a webhook body, validate it, give each event its ids, enqueue one message."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import orjson
+from kombu.exceptions import KombuError, OperationalError
+from redis.exceptions import RedisError
+
+from webapp.ingest import journal
+from webapp.ingest.groupcommit import GroupCommit, cooperative
+from webapp.ingest.limits import take
+from webapp.ingest.validation import ValidEvent, validate_body
+from webapp.models import iso
+from webapp.ops import metrics
+
+log = logging.getLogger(__name__)
+
+STORE_EVENTS = "pulseboard.store_events"  # events in the message (dead-letter replays of old)
+STORE_BATCH = "pulseboard.store_batch"  # the message names a journaled batch
+RECORD_INVALID = "pulseboard.record_invalid"
+JSON_TYPES = ("application/json",)
+
+
+class IngestError(Exception):
+    """A request ingestion refuses; carries the HTTP status and the envelope's parts."""
+
+    def __init__(self, status: int, message: str, errors: list | None = None,
+                 retry_after: int | None = None, invalid: int = 0):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.errors = errors
+        self.retry_after = retry_after
+        self.invalid = invalid
+
+
+@dataclass
+class Accepted:
+    event_ids: list[str]
+    received_at: datetime
+    single: bool
+    payload: list[dict] = field(repr=False, default_factory=list)
+
+
+def uuid7(now_ms: int | None = None) -> str:
+    """A time-ordered UUID (RFC 9562 version 7): 48 bits of Unix milliseconds, then random."""
+    return uuid7s(1, now_ms)[0]
+
+
+VARIANT = "89ab" * 4  # the RFC 4122 variant (binary 10xx) as the first hex digit of a group
+
+
+def uuid7s(count: int, now_ms: int | None = None) -> list[str]:
+    """`count` version 7 UUIDs of one millisecond, from one read of the random source."""
+    ms = int(time.time() * 1000) if now_ms is None else now_ms
+    stamp = f"{ms & (2**48 - 1):012x}"
+    head = f"{stamp[:8]}-{stamp[8:]}-7"
+    digits = os.urandom(10 * count).hex()  # 20 hex digits per id: 12 + 2 + 60 random bits used
+    return [f"{head}{digits[i:i + 3]}-{VARIANT[int(digits[i + 3], 16)]}{digits[i + 4:i + 7]}-"
+            f"{digits[i + 7:i + 19]}" for i in range(0, 20 * count, 20)]
+
+
+def is_json_content_type(mimetype: str) -> bool:
+    return mimetype in JSON_TYPES or (mimetype.startswith("application/") and
+                                      mimetype.endswith("+json"))
+
+
+def delivery_id(key: str) -> str:
+    """An Idempotency-Key or webhook-id as an event id (hashed when longer than ids may be)."""
+    return key if len(key) <= 64 else "sha256:" + hashlib.sha256(key.encode()).hexdigest()[:56]
+
+
+def event_ids(events: list[ValidEvent], delivery: str | None, now_ms: int) -> list[str]:
+    """The client's id when given; else one derived from the delivery id; else a new UUIDv7."""
+    if delivery is not None:
+        if len(events) == 1:
+            return [events[0].client_id or delivery]
+        return [event.client_id or f"{delivery}#{index}" for index, event in enumerate(events)]
+    fresh = iter(uuid7s(sum(event.client_id is None for event in events), now_ms))
+    return [next(fresh) if event.client_id is None else event.client_id for event in events]
+
+
+def prepare(raw: bytes, now: datetime, delivery: str | None = None) -> Accepted:
+    """Everything but the enqueue: parse, validate, assign ids. Raises IngestError."""
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise IngestError(400, f"Malformed JSON: {exc}") from None
+    events, errors, invalid = validate_body(body, now)
+    if errors:
+        raise IngestError(400, "Validation failed", errors=errors, invalid=invalid)
+    ids = event_ids(events, delivery and delivery_id(delivery), int(now.timestamp() * 1000))
+    received = iso(now)
+    payload = [
+        {
+            "id": event_id,
+            "type": event.event_type,
+            "user": event.user_id,
+            "ts": iso(event.timestamp) if event.timestamp else received,
+            "meta": event.metadata,
+            "rcv": received,
+        }
+        for event_id, event in zip(ids, events, strict=True)
+    ]
+    return Accepted(ids, now, not isinstance(body, list), payload)
+
+
+QUEUE_ERRORS = (KombuError, OperationalError, RedisError, OSError)
+PUBLISH_RETRY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
+
+
+def publish(celery, project_id: int, payload: list[dict], request_ids: list) -> None:
+    """Journal the batch, then send one Celery message naming it; returns only once Redis has
+    both. Raises IngestError 503."""
+    redis = celery.pulseboard_redis
+    batch_id = journal.new_batch_id()
+    request_ids = [r for r in request_ids if r]
+    try:
+        journal.write(redis, batch_id, project_id, payload, request_ids)
+    except QUEUE_ERRORS as exc:
+        log.warning("queue unavailable: %s", exc)
+        raise IngestError(503, "Queue unavailable, retry later") from None
+    try:
+        send(celery, project_id, batch_id, request_ids)
+    except QUEUE_ERRORS as exc:
+        log.warning("queue unavailable: %s", exc)
+        try:
+            journal.forget(redis, batch_id)
+        except QUEUE_ERRORS:  # the sweeper publishes it once Redis is back
+            log.warning("batch %s answered 503 but left in the journal", batch_id)
+        raise IngestError(503, "Queue unavailable, retry later") from None
+    metrics.accepted(redis, len(payload))  # once per message
+
+
+def send(celery, project_id: int, batch_id: str, request_ids: list) -> None:
+    """The Celery message for a journaled batch (its task id is the batch id)."""
+    celery.send_task(STORE_BATCH, args=[project_id, batch_id], task_id=batch_id,
+                     headers={"request_ids": request_ids}, retry=True,
+                     retry_policy=PUBLISH_RETRY)
+
+
+_groups: dict[int, GroupCommit] = {}
+GROUP_MS = 10  # how long the first request of a group waits for others to join it
+
+
+def enqueue(celery, project_id: int, accepted: Accepted, request_id: str | None,
+            retry_after: int, sender: str = "", limit: tuple | None = None) -> None:
+    """Put the events in the broker, sharing a message (and one rate-limit check) with
+    concurrent requests of the same sender under gevent; returns once Redis has them."""
+
+    def admit_and_publish(key, payload, request_ids):
+        if limit:
+            strategy, limit_text = limit
+            take(strategy, key[1], len(request_ids), limit_text)
+        publish(celery, key[0], payload, request_ids)
+
+    try:
+        if cooperative():
+            group = _groups.get(id(celery))
+            if group is None:
+                window = float(os.environ.get("INGEST_GROUP_MS", GROUP_MS)) / 1000
+                group = _groups[id(celery)] = GroupCommit(admit_and_publish, window=window)
+            group.submit((project_id, sender), accepted.payload, request_id)
+        else:
+            admit_and_publish((project_id, sender), accepted.payload, [request_id])
+    except IngestError as exc:
+        exc.retry_after = retry_after
+        raise
+
+
+def record_invalid(celery, project_id: int, count: int, now: datetime) -> None:
+    """Count rejected events for the dashboard; best effort, never fails the request."""
+    if count <= 0:
+        return
+    try:
+        celery.send_task(RECORD_INVALID, args=[project_id, count, iso(now)],
+                         retry=True, retry_policy=PUBLISH_RETRY)
+    except QUEUE_ERRORS as exc:
+        log.warning("could not count %d invalid events: %s", count, exc)
+
+
+def accept(celery, project_id: int, raw: bytes, delivery: str | None = None,
+           request_id: str | None = None, retry_after: int = 5, sender: str = "",
+           limit: tuple | None = None) -> Accepted:
+    """The whole ingest step for one request body."""
+    now = datetime.now(UTC)
+    try:
+        accepted = prepare(raw, now, delivery)
+    except IngestError as exc:
+        record_invalid(celery, project_id, exc.invalid, now)
+        raise
+    enqueue(celery, project_id, accepted, request_id, retry_after, sender, limit)
+    return accepted

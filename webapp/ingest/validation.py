@@ -1,0 +1,202 @@
+"""Event validation: every problem at once, in the reference's (Joi's) error shape."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any, NamedTuple
+
+import orjson
+
+from webapp.models import MAX_FUTURE
+
+EVENT_TYPE_PATTERN = re.compile(r"[A-Za-z0-9_.:\-]+")
+DATETIME_PREFIX = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
+ALLOWED_FIELDS = ("eventType", "userId", "timestamp", "metadata", "id")
+ALLOWED_KEYS = frozenset(ALLOWED_FIELDS)
+MAX_METADATA_BYTES = 16 * 1024
+MAX_BATCH = 1000
+
+
+class ValidEvent(NamedTuple):
+    """One event that passed validation, with its timestamp parsed (None: the time received)."""
+
+    event_type: str
+    user_id: str
+    timestamp: datetime | None
+    metadata: dict
+    client_id: str | None
+
+
+def problem(path: list, label: str, message: str, kind: str) -> dict:
+    return {"path": path, "message": f'"{label}" {message}', "type": kind}
+
+
+def _label(prefix: list, name: str | None = None) -> str:
+    parts = [f"[{p}]" for p in prefix]
+    if name is not None:
+        parts.append(("." if parts else "") + name)
+    return "".join(parts) or "value"
+
+
+def _text_problems(value: Any, path: list, label: str, max_len: int) -> list[dict]:
+    if not isinstance(value, str):
+        return [problem(path, label, "must be a string", "string.base")]
+    if value == "":
+        return [problem(path, label, "is not allowed to be empty", "string.empty")]
+    if len(value) > max_len:
+        return [problem(path, label, f"length must be less than or equal to {max_len} "
+                        "characters long", "string.max")]
+    if not _storable(value):
+        return [problem(path, label, "must not contain NUL characters or unpaired surrogates",
+                        "string.invalid")]
+    return []
+
+
+def _storable(value: str) -> bool:
+    """PostgreSQL text and JSONB take neither NUL nor text that is not valid UTF-8."""
+    if "\x00" in value:
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def parse_timestamp(value: str) -> datetime | None:
+    """An ISO-8601 date and time; no offset means UTC. None when it is not one."""
+    if not DATETIME_PREFIX.match(value):
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _timestamp_problems(value: Any, path: list, label: str, now: datetime):
+    if not isinstance(value, str) or (moment := parse_timestamp(value)) is None:
+        return None, [problem(path, label, "must be in ISO 8601 date format with a date and a time",
+                              "date.format")]
+    if moment > now + MAX_FUTURE:
+        return None, [problem(path, label, "must not be more than 5 minutes in the future",
+                              "date.max")]
+    return moment, []
+
+
+def _metadata_problems(value: Any, path: list, label: str) -> list[dict]:
+    if not isinstance(value, dict):
+        return [problem(path, label, "must be of type object", "object.base")]
+    encoded = orjson.dumps(value)
+    if len(encoded) > MAX_METADATA_BYTES:
+        return [problem(path, label, f"must be at most {MAX_METADATA_BYTES} bytes as JSON",
+                        "object.size")]
+    if b"\\u0000" in encoded:
+        return [problem(path, label, "must not contain NUL characters", "string.invalid")]
+    return []
+
+
+def _plain_text(value: Any, max_len: int) -> bool:
+    """A string `_text_problems` finds nothing wrong with (decided without building messages)."""
+    return (type(value) is str and 0 < len(value) <= max_len
+            and ((value.isascii() and "\x00" not in value) or _storable(value)))
+
+
+def accepted_as_is(item: Any, now: datetime) -> ValidEvent | None:
+    """The event when it is valid, decided quickly; None when `checked_event` must look.
+
+    Nearly every event is valid, and the full check builds a label and a path for each field
+    whether or not it finds a problem. This accepts only what `checked_event` accepts."""
+    if type(item) is not dict or not item.keys() <= ALLOWED_KEYS:
+        return None
+    event_type, user_id = item.get("eventType"), item.get("userId")
+    if (type(event_type) is not str or not 0 < len(event_type) <= 64
+            or not EVENT_TYPE_PATTERN.fullmatch(event_type)  # ASCII only: storable
+            or not _plain_text(user_id, 128)):
+        return None
+    moment = None
+    if "timestamp" in item:
+        value = item["timestamp"]
+        if type(value) is not str or (moment := parse_timestamp(value)) is None:
+            return None
+        if moment > now + MAX_FUTURE:
+            return None
+    metadata = item.get("metadata", {})
+    if "metadata" in item:
+        if type(metadata) is not dict:
+            return None
+        encoded = orjson.dumps(metadata)
+        if len(encoded) > MAX_METADATA_BYTES or b"\\u0000" in encoded:
+            return None
+    client_id = None
+    if "id" in item and not _plain_text(client_id := item["id"], 100):
+        return None
+    return ValidEvent(event_type, user_id, moment, metadata, client_id)
+
+
+def validate_event(item: Any, prefix: list, now: datetime) -> tuple[ValidEvent | None, list[dict]]:
+    """One event object: the event when valid, else every problem found in it."""
+    if (event := accepted_as_is(item, now)) is not None:
+        return event, []
+    return checked_event(item, prefix, now)
+
+
+def checked_event(item: Any, prefix: list, now: datetime) -> tuple[ValidEvent | None, list[dict]]:
+    """The full check of one event, field by field, collecting every problem."""
+    if not isinstance(item, dict):
+        return None, [problem(prefix, _label(prefix), "must be of type object", "object.base")]
+    errors: list[dict] = []
+    for name in ("eventType", "userId"):
+        if name not in item:
+            errors.append(problem(prefix + [name], _label(prefix, name), "is required",
+                                  "any.required"))
+    if "eventType" in item:
+        path, label = prefix + ["eventType"], _label(prefix, "eventType")
+        found = _text_problems(item["eventType"], path, label, 64)
+        if not found and not EVENT_TYPE_PATTERN.fullmatch(item["eventType"]):
+            found = [problem(path, label, "may contain only letters, digits and _ . : -",
+                             "string.pattern.base")]
+        errors += found
+    if "userId" in item:
+        errors += _text_problems(item["userId"], prefix + ["userId"], _label(prefix, "userId"), 128)
+    moment = None
+    if "timestamp" in item:
+        moment, found = _timestamp_problems(item["timestamp"], prefix + ["timestamp"],
+                                            _label(prefix, "timestamp"), now)
+        errors += found
+    if "metadata" in item:
+        errors += _metadata_problems(item["metadata"], prefix + ["metadata"],
+                                     _label(prefix, "metadata"))
+    if "id" in item:
+        errors += _text_problems(item["id"], prefix + ["id"], _label(prefix, "id"), 100)
+    for name in item:
+        if name not in ALLOWED_FIELDS:
+            errors.append(problem(prefix + [name], _label(prefix, name), "is not allowed",
+                                  "object.unknown"))
+    if errors:
+        return None, errors
+    event = ValidEvent(item["eventType"], item["userId"], moment, item.get("metadata", {}),
+                       item.get("id"))
+    return event, []
+
+
+def validate_body(body: Any, now: datetime) -> tuple[list[ValidEvent], list[dict], int]:
+    """A parsed body (one event or an array): (events, problems, number of invalid events)."""
+    if isinstance(body, list):
+        if not body:
+            return [], [problem([], "value", "must contain at least 1 items", "array.min")], 0
+        if len(body) > MAX_BATCH:
+            return [], [problem([], "value", f"must contain less than or equal to {MAX_BATCH} "
+                                "items", "array.max")], len(body)
+        events, errors, invalid = [], [], 0
+        for index, item in enumerate(body):
+            event, found = validate_event(item, [index], now)
+            if found:
+                invalid += 1
+                errors += found
+            else:
+                events.append(event)
+        return events, errors, invalid
+    event, errors = validate_event(body, [], now)
+    return ([event] if event else []), errors, (1 if errors else 0)

@@ -1,0 +1,110 @@
+"""Live updates, the worker side: mark a project changed, and push its panels coalesced."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import time
+from datetime import UTC, datetime
+
+from flask import current_app
+from flask_sse import ServerSentEventsBlueprint
+from redis import Redis
+
+from webapp.live.panels import render_fragments
+from webapp.reads.windows import WINDOWS
+
+log = logging.getLogger(__name__)
+
+PREFIX = "pulseboard:live:"
+PUSH_INTERVAL_MS = 250  # at most ~4 pushes a second per project, whatever the event rate
+PUSH_TASK = "pulseboard.push_live"
+BETWEEN_TAGS = re.compile(r">\s+<")
+
+
+WATCH_TTL = 30  # seconds a web process's claim to have streams on a channel lasts unrefreshed
+
+
+def channel(project_id: int, filter_name: str) -> str:
+    return f"{PREFIX}{project_id}:{filter_name}"
+
+
+def watched_key(project_id: int | str) -> str:
+    """Sorted set of "<filter>|<web process>" scored by when the claim lapses."""
+    return f"pulseboard:watched:{project_id}"
+
+
+def watched_filters(redis: Redis, project_id: int) -> set[str]:
+    """Filters of the project that some open tab is watching now."""
+    members = redis.zrangebyscore(watched_key(project_id), time.time(), "+inf")
+    return {member.decode().partition("|")[0] for member in members}
+
+
+class SharedClientSSE(ServerSentEventsBlueprint):
+    """flask-sse's publish, through the app's one Redis client instead of a new one per call."""
+
+    @property
+    def redis(self) -> Redis:
+        return current_app.extensions["redis"]
+
+
+sse = SharedClientSSE("sse", __name__)
+
+
+def note_dirty(pipe, project_id: int) -> int:
+    """Queue on `pipe`: mark the project changed, and count the tabs watching it. Returns the
+    position of that count among the pipeline's results (for `schedule_push`)."""
+    pipe.set(f"pulseboard:dirty:{project_id}", time.time())
+    pipe.zcount(watched_key(project_id), time.time(), "+inf")
+    return len(pipe) - 1
+
+
+def schedule_push(redis: Redis, celery, project_id: int, watchers: int) -> None:
+    """One push for a watched project unless one is already scheduled (a tab that opens later
+    asks for a push itself)."""
+    if watchers and redis.set(f"pulseboard:push-lock:{project_id}", 1, nx=True,
+                              px=PUSH_INTERVAL_MS):
+        celery.send_task(PUSH_TASK, args=[project_id], countdown=PUSH_INTERVAL_MS / 1000,
+                         queue="live")
+
+
+def mark_dirty(redis: Redis, celery, project_id: int) -> None:
+    """After a commit: mark the project changed and schedule a push if a tab watches it."""
+    pipe = redis.pipeline(transaction=False)
+    at = note_dirty(pipe, project_id)
+    schedule_push(redis, celery, project_id, pipe.execute()[at])
+
+
+def one_line(html: str) -> str:
+    """The same HTML on one line (one SSE data line): whitespace between tags dropped,
+    newlines in text written as character references."""
+    return BETWEEN_TAGS.sub("><", html).strip().replace("\r", "&#13;").replace("\n", "&#10;")
+
+
+def push(redis: Redis, project_id: int) -> bool:
+    """Render the panels of each watched filter once and publish them as one update; False
+    when idle."""
+    watched = watched_filters(redis, project_id)
+    if not watched:
+        return False
+    dirty_since = redis.getdel(f"pulseboard:dirty:{project_id}")
+    if dirty_since is None:
+        return False
+    now = datetime.now(UTC)
+    last_key = f"pulseboard:live:last:{project_id}"
+    for name, window in WINDOWS.items():
+        if name not in watched:
+            continue
+        update = "".join(one_line(html) for html in
+                         render_fragments(project_id, window, now).values())
+        digest = hashlib.sha1(update.encode()).hexdigest()
+        if redis.hget(last_key, name) == digest.encode():
+            continue  # nothing visible changed for this filter
+        redis.hset(last_key, name, digest)
+        sse.publish(update, type="update", channel=channel(project_id, name))
+    latency = time.time() - float(dirty_since)
+    redis.hset("pulseboard:live:stats", mapping={"last_push_latency": f"{latency:.4f}",
+                                                 "last_push_at": f"{time.time():.3f}"})
+    redis.hincrby("pulseboard:live:stats", "pushes", 1)
+    return True

@@ -1,0 +1,278 @@
+"""Live updates, the web side: one Redis subscription per web process, fanned out to its streams."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+from flask import current_app
+from flask_sse import Message
+from redis import Redis
+
+from webapp.ingest.groupcommit import cooperative
+from webapp.live.publish import PREFIX, WATCH_TTL, channel, mark_dirty, watched_key
+
+log = logging.getLogger(__name__)
+
+def wake_up():
+    """An event: gevent's own under gevent (much lighter than the patched threading.Event,
+    whose every wait allocates a lock), else threading's."""
+    if cooperative():
+        from gevent.event import Event
+
+        return Event()
+    return threading.Event()
+
+
+class Channel:
+    """One channel's open streams in this process, its newest message, and one wake-up for
+    every stream waiting for the next: a push wakes all of them with a single event."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self.members: set[Client] = set()
+        self.message = b""
+        self.version = 0  # counts messages
+        self.beats = 0  # counts heartbeats
+        self.last = time.monotonic()  # when anything was last offered
+        self.wake = wake_up()
+        self.closed = False
+
+    def close(self) -> None:
+        """End every stream of the channel (the process is shutting down)."""
+        self.closed = True
+        self.wake.set()
+
+    def offer(self, message: bytes | None) -> None:
+        """A new message (None: a heartbeat) for every stream of the channel."""
+        if message is None:
+            self.beats += 1
+        else:
+            self.message, self.version = message, self.version + 1
+        self.last = time.monotonic()
+        wake, self.wake = self.wake, wake_up()  # a fresh event for the round after this one
+        wake.set()
+
+
+class Client:
+    """One open stream: what of its channel it has sent. A stream that falls behind is sent
+    only the newest message."""
+
+    def __init__(self, source: Channel):
+        self.source = source
+        self.version, self.beats = source.version, source.beats  # only what comes after
+
+    def wait(self) -> bytes | None:
+        """The next bytes to send; None once the stream is to end."""
+        while True:
+            source = self.source
+            wake = source.wake  # taken before looking, so no offer can slip in between
+            if source.closed:
+                return None
+            if source.version != self.version:
+                self.version, self.beats = source.version, source.beats
+                return source.message
+            if source.beats != self.beats:  # a heartbeat only when there is nothing else
+                self.beats = source.beats
+                return HEARTBEAT
+            wake.wait()
+
+
+CLIENTS_KEY = "pulseboard:live:clients"  # hash: web process -> "open streams|unix time"
+
+
+class Hub:
+    """This process's one Redis subscription, fanned out to its open streams."""
+
+    def __init__(self, redis_url: str, redis: Redis, heartbeat: float = 15):
+        self.redis_url = redis_url
+        self.redis = redis
+        self.heartbeat = heartbeat
+        self.name = f"{socket.gethostname()}:{os.getpid()}"
+        self.channels: dict[str, Channel] = {}  # only channels with open streams
+        self.lock = threading.Lock()
+        self.started = False
+        self.closing = False
+        self.changed = threading.Event()  # the count changed since the last report
+
+    def close_streams(self) -> None:
+        """End every open stream now and any opened later: the process is shutting down, and
+        the browsers reconnect (after the stream's retry delay) to a process that is not."""
+        with self.lock:
+            self.closing = True
+            for source in self.channels.values():
+                source.close()
+
+    def report(self) -> None:
+        """Publish this process's open-stream count (read by /metrics and the tests)."""
+        try:
+            self.redis.hset(CLIENTS_KEY, self.name, f"{self.count()}|{time.time():.0f}")
+        except Exception as exc:
+            log.debug("could not report stream count: %s", exc)
+
+    def watch(self, names: list[str]) -> None:
+        """Claim (or renew the claim) that this process has streams on these channels."""
+        if not names:
+            return
+        lapses = time.time() + WATCH_TTL
+        pipe = self.redis.pipeline(transaction=False)
+        for name in names:
+            key, member = self._claim(name)
+            pipe.zadd(key, {member: lapses})
+        pipe.execute()
+
+    def unwatch(self, name: str) -> None:
+        self.redis.zrem(*self._claim(name))
+
+    def _claim(self, name: str) -> tuple[str, str]:
+        """The sorted set and member by which this process claims a channel."""
+        project_id, _, filter_name = name.removeprefix(PREFIX).partition(":")
+        return watched_key(project_id), f"{filter_name}|{self.name}"
+
+    def connect(self, name: str) -> tuple[Client, bool]:
+        """A new stream on the channel; True when it is the process's first there."""
+        with self.lock:
+            first = name not in self.channels
+            source = self.channels.setdefault(name, Channel(name))
+            if self.closing:
+                source.close()
+            client = Client(source)
+            source.members.add(client)
+            if not self.started:
+                self.started = True
+                threading.Thread(target=self._listen, name="sse-hub", daemon=True).start()
+                threading.Thread(target=self._report_every, name="sse-report", daemon=True).start()
+                threading.Thread(target=self._beat, name="sse-heartbeat", daemon=True).start()
+        self.changed.set()
+        if first:
+            try:
+                self.watch([name])
+            except Exception as exc:  # Redis away: the renewal loop claims it when it is back
+                log.debug("could not claim a watched channel: %s", exc)
+        return client, first
+
+    def _report_every(self, at_most: float = 0.5, at_least: float = 10) -> None:
+        """One writer per process: soon after a change, and every few seconds regardless."""
+        while True:
+            self.changed.wait(at_least)
+            self.changed.clear()
+            self.report()
+            try:
+                self.watch(list(self.channels))
+            except Exception as exc:
+                log.debug("could not renew watched channels: %s", exc)
+            time.sleep(at_most)
+
+    def _beat(self) -> None:
+        """A heartbeat comment on every channel quiet for `heartbeat` seconds: it keeps proxies
+        from closing idle streams, and a write to a closed one releases it."""
+        while True:
+            time.sleep(min(1.0, self.heartbeat / 3))
+            quiet_since = time.monotonic() - self.heartbeat
+            for source in list(self.channels.values()):
+                if source.last <= quiet_since:
+                    source.offer(None)
+
+    def disconnect(self, client: Client) -> None:
+        source = client.source
+        with self.lock:
+            source.members.discard(client)
+            last = not source.members and self.channels.pop(source.name, None) is not None
+        self.changed.set()
+        if last:
+            try:
+                self.unwatch(source.name)
+            except Exception as exc:  # the claim lapses by itself
+                log.debug("could not drop a watched channel: %s", exc)
+
+    def count(self) -> int:
+        return sum(len(source.members) for source in self.channels.values())
+
+    def _listen(self) -> None:
+        delay = 0.5
+        while True:
+            pubsub = Redis.from_url(self.redis_url, health_check_interval=30,
+                                    client_name=f"pulseboard-live:{self.name}").pubsub(
+                ignore_subscribe_messages=True)
+            try:
+                pubsub.psubscribe(PREFIX + "*")
+                delay = 0.5
+                for message in pubsub.listen():
+                    try:
+                        self._dispatch(message)
+                    except Exception:
+                        log.exception("could not fan out a live message")
+            except Exception as exc:  # Redis away: keep streams open, resubscribe when back
+                log.warning("live subscription lost (%r); retrying in %.1fs", exc, delay)
+                time.sleep(delay)
+                delay = min(delay * 2, 10)
+            finally:
+                pubsub.close()
+
+    def _dispatch(self, message: dict) -> None:
+        if message.get("type") != "pmessage":
+            return
+        source = self.channels.get(message["channel"].decode())
+        if source is None:
+            return
+        payload = json.loads(message["data"])
+        # encoded once here, then the same bytes go to every open stream of this process
+        data = str(Message(payload["data"], type=payload.get("type"), id=payload.get("id")))
+        source.offer(data.encode())
+
+
+_hubs: dict[str, Hub] = {}
+
+
+def hub() -> Hub:
+    url = current_app.config["REDIS_URL"]
+    if url not in _hubs:
+        _hubs[url] = Hub(url, current_app.extensions["redis"],
+                         current_app.config["LIVE_HEARTBEAT_SECONDS"])
+    return _hubs[url]
+
+
+def close_streams() -> None:
+    """End this process's open streams (called when the web process is asked to stop)."""
+    for each in list(_hubs.values()):
+        each.close_streams()
+
+
+def open_clients(redis: Redis, fresh_seconds: float = 60) -> int:
+    """Streams open across every web process that reported lately."""
+    total, now = 0, time.time()
+    for value in redis.hgetall(CLIENTS_KEY).values():
+        count, _, at = value.decode().partition("|")
+        if now - float(at) <= fresh_seconds:
+            total += int(count)
+    return total
+
+
+HEARTBEAT = b": heartbeat\n\n"
+
+
+def stream(project_id: int, filter_name: str) -> Iterator[bytes]:
+    """The text/event-stream body of one dashboard tab."""
+    the_hub = hub()
+    client, first = the_hub.connect(channel(project_id, filter_name))
+    if first:  # events committed while nobody watched were not pushed: push the current state
+        try:
+            mark_dirty(current_app.extensions["redis"], current_app.extensions["celery"],
+                       project_id)
+        except Exception as exc:
+            log.debug("could not ask for a push: %s", exc)
+
+    def generate() -> Iterator[bytes]:
+        try:
+            yield f"retry: 2000\n: connected to {filter_name}\n\n".encode()  # headers at once
+            while (data := client.wait()) is not None:
+                yield data
+        finally:  # the client went away: a write failed or the server is closing
+            the_hub.disconnect(client)
+
+    return generate()

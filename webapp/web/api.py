@@ -1,0 +1,193 @@
+"""The HTTP API, compatible with the reference: /health, /webhook, /events, /events/stats."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+from flask import Blueprint, Response, current_app, g, request, stream_with_context
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from webapp.ingest import accept, signed
+from webapp.ingest.limits import RateLimited, sender_key
+from webapp.ingest.signatures import SignatureError
+from webapp.live import stream
+from webapp.models import iso
+from webapp.ops import health, metrics
+from webapp.reads import export, stats
+from webapp.reads.events import BadQuery, list_events, parse_limit
+from webapp.reads.windows import UnknownFilter, window_for
+from webapp.responses import envelope, fail, ok
+from webapp.store import deadletters
+from webapp.tenancy import auth
+
+bp = Blueprint("api", __name__)
+STARTED = time.monotonic()
+
+
+REJECTION_REASONS = {415: "content_type", 413: "too_large", 503: "queue_unavailable"}
+TOO_LARGE = "Request body too large: at most 1 MB"
+
+
+def refusal(exc: Exception, webhook: bool) -> Response:
+    """The answer to a refused API request, counted among rejections by reason (a missing
+    or wrong key only on `webhook`)."""
+    reason, count = None, 1
+    if isinstance(exc, auth.Unauthorized):
+        reason = "unauthorized" if webhook else None
+        response = fail(401, exc.message, headers={"WWW-Authenticate": "Bearer"})
+    elif isinstance(exc, auth.DatabaseUnavailable):
+        retry = str(current_app.config["RETRY_AFTER_SECONDS"])
+        response = fail(503, "Database unavailable, retry later", headers={"Retry-After": retry})
+    elif isinstance(exc, auth.Forbidden):
+        response = fail(403, exc.message)
+    elif isinstance(exc, accept.IngestError):
+        reason = ("validation" if exc.errors
+                  else REJECTION_REASONS.get(exc.status, "malformed_json"))
+        count = max(1, exc.invalid)
+        headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
+        response = fail(exc.status, exc.message, errors=exc.errors, headers=headers)
+    elif isinstance(exc, RateLimited):
+        reason, response = "rate_limited", fail(429, exc.message, headers=exc.headers)
+    elif isinstance(exc, SignatureError):
+        reason, response = "signature", fail(exc.status, exc.message)
+    elif isinstance(exc, RequestEntityTooLarge):
+        reason, response = "too_large", fail(413, TOO_LARGE)
+    else:
+        raise exc
+    if reason:
+        metrics.rejected(current_app.extensions["redis"], reason, count)
+    return response
+
+
+@bp.errorhandler(auth.Unauthorized)
+@bp.errorhandler(auth.DatabaseUnavailable)
+@bp.errorhandler(auth.Forbidden)
+@bp.errorhandler(accept.IngestError)
+@bp.errorhandler(RateLimited)
+@bp.errorhandler(SignatureError)
+def _refused(exc):
+    return refusal(exc, webhook=request.endpoint == "api.webhook")
+
+
+@bp.errorhandler(UnknownFilter)
+@bp.errorhandler(BadQuery)
+def _bad_query(exc):
+    return fail(400, "Invalid query", errors=[{"message": str(exc)}])
+
+
+@bp.get("/health")
+def health_check():
+    healthy, checks = health.report(current_app.extensions["redis"],
+                                    current_app.config["WORKER_HEARTBEAT_TTL"])
+    data = {
+        "status": "healthy" if healthy else "unhealthy",
+        "timestamp": iso(datetime.now(UTC)),
+        "uptime": round(time.monotonic() - STARTED, 3),
+        "checks": checks,
+    }
+    if healthy:
+        return ok(data)
+    failing = ", ".join(name for name, state in checks.items() if state != "ok")
+    return envelope(False, 503, f"Unhealthy: {failing}", data=data)
+
+
+@bp.post("/webhook")
+@bp.post("/webhook/<project_slug>")
+def webhook(project_slug: str | None = None):
+    """Keyed (`X-API-Key` / Bearer) or signed (Standard Webhooks, to /webhook/<project>)."""
+    if project_slug is None:
+        project_id = auth.ingest_project_id()
+    else:
+        project_id = auth.project_id_for_slug(project_slug)
+    if not accept.is_json_content_type(request.mimetype):
+        raise accept.IngestError(415, "Content-Type must be application/json")
+    raw = request.get_data(cache=False)
+    msg_id = None
+    if project_slug is not None or signed.is_signed():
+        msg_id = signed.verify_request(project_id, raw)
+        signed.claim(current_app.extensions["redis"], project_id, msg_id)
+    try:
+        accepted = accept.accept(
+            current_app.extensions["celery"],
+            project_id,
+            raw,
+            delivery=request.headers.get("Idempotency-Key") or request.headers.get("webhook-id"),
+            request_id=g.get("request_id"),
+            retry_after=current_app.config["RETRY_AFTER_SECONDS"],
+            sender=sender_key(),
+            limit=(current_app.extensions["webhook_limiter"],
+                   current_app.config["WEBHOOK_RATE_LIMIT"]),
+        )
+    except (accept.IngestError, RateLimited):
+        if msg_id is not None:
+            signed.release(current_app.extensions["redis"], project_id, msg_id)
+        raise
+    return accepted_response(accepted)
+
+
+def accepted_body(accepted: accept.Accepted) -> dict:
+    received = iso(accepted.received_at)
+    if accepted.single:
+        return {"success": True, "message": "Event accepted",
+                "data": {"eventId": accepted.event_ids[0], "receivedAt": received}}
+    return {"success": True, "message": "Events accepted",
+            "data": {"eventIds": accepted.event_ids, "count": len(accepted.event_ids),
+                     "receivedAt": received}}
+
+
+def accepted_response(accepted: accept.Accepted) -> Response:
+    body = accepted_body(accepted)
+    return ok(body["data"], status=202, message=body["message"])
+
+
+@bp.get("/events")
+def events():
+    project_id = auth.read_project_id()
+    window = window_for(request.args.get("filter"))
+    page = list_events(
+        project_id,
+        window,
+        datetime.now(UTC),
+        event_type=request.args.get("eventType"),
+        user_id=request.args.get("userId"),
+        limit=parse_limit(request.args.get("limit")),
+        cursor=request.args.get("cursor"),
+    )
+    return ok(page)
+
+
+@bp.get("/events/stats")
+def events_stats():
+    project_id = auth.read_project_id()
+    window = window_for(request.args.get("filter"))
+    return ok(stats.compute(project_id, window, datetime.now(UTC)))
+
+
+@bp.get("/events/export")
+def events_export():
+    """Every event of the filter as CSV (default), NDJSON or JSON, streamed."""
+    project_id = auth.read_project_id()
+    fmt = request.args.get("format", "csv")
+    if fmt not in export.FORMATS:
+        raise BadQuery(f'"format" must be one of [{", ".join(export.FORMATS)}]')
+    name = request.args.get("filter") or "all"
+    now = datetime.now(UTC)
+    start = None if name == "all" else window_for(name).start(now)
+    source = export.rows(project_id, start, request.args.get("eventType"),
+                         request.args.get("userId"))
+    filename = f"pulseboard-events-{name}-{now:%Y%m%dT%H%M%SZ}.{fmt}"
+    return Response(stream_with_context(export.WRITERS[fmt](source)),
+                    content_type=export.FORMATS[fmt],
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@bp.get("/metrics")
+def prometheus_metrics():
+    """Prometheus text format; set METRICS_TOKEN to require `Authorization: Bearer <it>`."""
+    token = current_app.config.get("METRICS_TOKEN")
+    if token and auth.presented_key() != token:
+        raise auth.Unauthorized("Missing or wrong metrics token")
+    redis = current_app.extensions["redis"]
+    body = metrics.render(redis, deadletters.pending_count(), stream.open_clients(redis))
+    return Response(body, content_type="text/plain; version=0.0.4; charset=utf-8")

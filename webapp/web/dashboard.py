@@ -1,0 +1,107 @@
+"""Dashboard pages: login, logout, the live dashboard and its event stream."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField
+from wtforms.validators import DataRequired, Length
+
+from webapp.ingest.limits import limiter, login_account_key
+from webapp.live.panels import panel_data
+from webapp.live.stream import stream as live_stream
+from webapp.reads.windows import UnknownFilter, window_for
+from webapp.tenancy import accounts, auth
+
+bp = Blueprint("dashboard", __name__)
+
+
+class LoginForm(FlaskForm):
+    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
+
+
+def safe_next(target: str | None) -> str:
+    """Only a path on this site: never an open redirect."""
+    if not target or urlsplit(target).netloc or not target.startswith("/") or \
+            target.startswith("//"):
+        return url_for("dashboard.index")
+    return target
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"],
+               key_func=login_account_key)
+def login():
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = accounts.authenticate(form.email.data, form.password.data)
+        if user is not None:
+            accounts.log_in(user)
+            return redirect(safe_next(request.args.get("next")))
+        form.password.errors.append("Wrong email or password.")
+    status = 400 if request.method == "POST" else 200
+    return render_template("login.html", form=form), status
+
+
+@bp.post("/logout")
+def logout():
+    accounts.log_out()
+    flash("You are logged out.")
+    return redirect(url_for("dashboard.login"))
+
+
+def _window():
+    try:
+        return window_for(request.args.get("filter"))
+    except UnknownFilter as exc:
+        abort(400, str(exc))
+
+
+@bp.get("/")
+@accounts.login_required
+def index():
+    user = accounts.current_user()
+    projects = accounts.visible_projects(user)
+    slug = request.args.get("project")
+    project = next((p for p in projects if p.slug == slug), None) if slug else (
+        projects[0] if projects else None)
+    if project is None:
+        abort(404 if slug else 403, "No such project for your account")
+    window = _window()
+    context = panel_data(project.id, window, datetime.now(UTC))
+    return render_template("dashboard.html", project=project, projects=projects, user=user,
+                           **context)
+
+
+@bp.get("/stream")
+def stream():
+    """Server-sent events of one project and filter: for a session or a read token."""
+    try:
+        project_id = auth.read_project_id()
+    except auth.Unauthorized as exc:
+        return Response(exc.message + "\n", 401, mimetype="text/plain")
+    except auth.Forbidden as exc:
+        return Response(exc.message + "\n", 403, mimetype="text/plain")
+    window = _window()
+    body = live_stream(project_id, window.name)
+    # Connection: close, so that a stream ended by a stopping process takes its connection
+    # with it and the browser reconnects to a process that is still serving
+    return Response(body, mimetype="text/event-stream",
+                    headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no",
+                             "Connection": "close"})
+

@@ -1,0 +1,88 @@
+"""`POST /webhook` with an ingest key, answered without Flask's request cycle.
+
+It is by far the most frequent request, and most of its cost under load was the framework's
+per-request work (request context, session, URL matching, before- and after-request hooks)
+rather than ours. This WSGI layer in front of the Flask app answers exactly that request with
+the same functions the Flask view uses (key check, ingestion, the answers and their counters)
+inside an app context, and passes everything else on: signed deliveries (`webhook-signature`
+or `/webhook/<project>`) and every other route go through Flask as usual.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+import orjson
+from werkzeug.datastructures import EnvironHeaders
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.http import parse_options_header
+from werkzeug.wsgi import get_input_stream
+
+from webapp import SECURITY_HEADERS, finish, logs
+from webapp.ingest import accept
+from webapp.ingest.limits import RateLimited, key_sender
+from webapp.responses import fail
+from webapp.tenancy import auth
+from webapp.web import api
+
+log = logging.getLogger(__name__)
+REFUSALS = (auth.Unauthorized, auth.DatabaseUnavailable, accept.IngestError, RateLimited,
+            RequestEntityTooLarge)
+
+
+class KeyedWebhook:
+    def __init__(self, app, downstream):
+        self.app, self.downstream = app, downstream
+        self.headers = list(SECURITY_HEADERS.items())
+        if app.config["ENV"] == "production":
+            self.headers.append(("Strict-Transport-Security", "max-age=31536000"))
+
+    def __call__(self, environ, start_response):
+        if (environ.get("PATH_INFO") != "/webhook" or environ.get("REQUEST_METHOD") != "POST"
+                or "HTTP_WEBHOOK_SIGNATURE" in environ):
+            return self.downstream(environ, start_response)
+        request_id = environ.get("HTTP_X_REQUEST_ID") or uuid.uuid4().hex
+        token = logs.web_request_id.set(request_id)
+        try:
+            with self.app.app_context():
+                try:
+                    body = orjson.dumps(api.accepted_body(self.ingest(environ, request_id)))
+                except REFUSALS as exc:
+                    response = api.refusal(exc, webhook=True)
+                except Exception:
+                    log.exception("unhandled error")
+                    response = fail(500, "Internal server error")
+                else:  # the answer to nearly every request, built without a Response object
+                    start_response("202 ACCEPTED", [
+                        ("Content-Type", "application/json"),
+                        ("Content-Length", str(len(body))),
+                        ("X-Request-ID", request_id),
+                        *self.headers,
+                    ])
+                    return [body]
+            finish(response, request_id, self.app.config["ENV"])
+        finally:
+            logs.web_request_id.reset(token)
+        return response(environ, start_response)
+
+    def ingest(self, environ, request_id: str) -> accept.Accepted:
+        headers = EnvironHeaders(environ)
+        key = auth.presented_key("X-API-Key", source=headers)
+        project_id = auth.project_for_ingest_key(key)
+        mimetype, _ = parse_options_header(environ.get("CONTENT_TYPE", ""))
+        if not accept.is_json_content_type(mimetype):
+            raise accept.IngestError(415, "Content-Type must be application/json")
+        config = self.app.config
+        raw = get_input_stream(environ, max_content_length=config["MAX_CONTENT_LENGTH"]).read()
+        accepted = accept.accept(
+            self.app.extensions["celery"],
+            project_id,
+            raw,
+            delivery=headers.get("Idempotency-Key") or headers.get("webhook-id"),
+            request_id=request_id,
+            retry_after=config["RETRY_AFTER_SECONDS"],
+            sender=key_sender(key),
+            limit=(self.app.extensions["webhook_limiter"], config["WEBHOOK_RATE_LIMIT"]),
+        )
+        return accepted
