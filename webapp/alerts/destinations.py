@@ -59,12 +59,15 @@ def addresses(host: str, port: int, allow_private: bool) -> list[str]:
 
 
 def check_url(url: str, allow_private: bool) -> str | None:
-    """Why a rule may not send to `url`, or None."""
+    """Why a rule may not send to `url`, or None. Where private addresses are allowed any
+    host will do (it is resolved at delivery); otherwise it must resolve, and only to public
+    addresses."""
     if len(url.strip()) > 2000:
         return "A URL of at most 2,000 characters."
     try:
         _, host, port, _ = split(url)
-        addresses(host, port, allow_private)
+        if not allow_private:
+            addresses(host, port, allow_private)
     except Refused as exc:
         return str(exc)[0].upper() + str(exc)[1:] + "."
     return None

@@ -1,0 +1,90 @@
+"""Managing alert rules on the project's page (htmx and plain forms) and from the CLI."""
+
+from __future__ import annotations
+
+from tests.helpers import csrf_token
+from webapp.models import AlertNotice, AlertRule
+
+PAGE = "/manage/projects/default"
+GOOD = {"name": "Errors", "when": "error > 100 in 5 min", "where": "plan=pro",
+        "url": "https://example.com/hooks", "format": "slack", "max_per_day": "3"}
+
+
+def submit(client, path: str, data: dict, htmx: bool = False):
+    token = csrf_token(client.get(PAGE).get_data(as_text=True))
+    headers = {"HX-Request": "true"} if htmx else {}
+    return client.post(path, data={**data, "csrf_token": token}, headers=headers)
+
+
+def test_every_problem_listed_and_nothing_saved(app, logged_in):
+    response = submit(logged_in, PAGE + "/alerts",
+                      {"name": "", "when": "error >> 5", "where": "plan", "url": "ftp://x",
+                       "format": "xml", "max_per_day": "0"})
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert "6 problems" in html
+    for text in ("Name the rule", "write the condition as", "key=value", "http:// or https://",
+                 "Choose standard or slack", "between 1 and 1000"):
+        assert text.lower() in html.lower(), text
+    with app.app_context():
+        assert AlertRule.select().count() == 0
+
+
+def test_create_pause_resume_delete(app, logged_in):
+    response = submit(logged_in, PAGE + "/alerts", GOOD, htmx=True)
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert html.startswith('\n<section id="alerts"') or html.lstrip().startswith(
+        '<section id="alerts"')  # htmx gets the section only
+    with app.app_context():
+        rule = AlertRule.get()
+    assert rule.secret in html and rule.secret.startswith("whsec_")  # shown once
+    assert (rule.kind, rule.event_type, rule.comparator, rule.threshold, rule.window_minutes,
+            rule.property_key, rule.property_value, rule.body_format, rule.max_per_day) == (
+        "threshold", "error", ">", 100, 5, "plan", "pro", "slack", 3)
+    page = logged_in.get(PAGE).get_data(as_text=True)
+    assert "error &gt; 100 in 5 min where plan=pro" in page and rule.secret not in page
+
+    assert submit(logged_in, f"{PAGE}/alerts/{rule.id}/pause", {}).status_code == 200
+    with app.app_context():
+        assert not AlertRule.get_by_id(rule.id).active
+    assert submit(logged_in, f"{PAGE}/alerts/{rule.id}/resume", {}).status_code == 200
+    with app.app_context():
+        assert AlertRule.get_by_id(rule.id).active
+    assert submit(logged_in, f"{PAGE}/alerts/{rule.id}/delete", {}).status_code == 200
+    assert submit(logged_in, f"{PAGE}/alerts/{rule.id}/delete", {}).status_code == 404
+    with app.app_context():
+        assert AlertRule.select().count() == 0
+
+
+def test_private_destinations_refused_unless_allowed(app, logged_in, monkeypatch):
+    monkeypatch.setitem(app.config, "ALERTS_ALLOW_PRIVATE_DESTINATIONS", False)
+    for url in ("http://127.0.0.1:9/x", "http://localhost/x", "http://10.1.2.3/x",
+                "http://[::1]/x", "http://169.254.169.254/latest", "http://[::ffff:192.168.0.1]/"):
+        response = submit(logged_in, PAGE + "/alerts", {**GOOD, "url": url})
+        assert response.status_code == 400, url
+        assert "private or loopback" in response.get_data(as_text=True), url
+    monkeypatch.setitem(app.config, "ALERTS_ALLOW_PRIVATE_DESTINATIONS", True)
+    assert submit(logged_in, PAGE + "/alerts",
+                  {**GOOD, "url": "http://127.0.0.1:9/x"}).status_code == 200
+
+
+def test_cli_add_list_log_and_set(app, project):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["alerts", "add", "default", "--name", "Quiet",
+                                 "--when", "signup < 1 in 12 h", "--url", "https://example.com/a"])
+    assert result.exit_code == 0, result.output
+    assert "signup < 1 in 12 h" in result.output and "whsec_" in result.output
+    bad = runner.invoke(args=["alerts", "add", "default", "--name", "x", "--when", "nope",
+                              "--url", "https://example.com", "--where", "a=b"])
+    assert bad.exit_code != 0 and "when:" in bad.output
+    listed = runner.invoke(args=["alerts", "list", "default"])
+    assert "#1\tQuiet\tsignup < 1 in 12 h\tok\thttps://example.com/a" in listed.output
+    with app.app_context():
+        AlertNotice.create(rule=1, project=project.id, kind="fired", value=0, message="m",
+                           status="delivered", attempts=2, last_code=200)
+    assert "Quiet\tfired\tdelivered\t2 attempt(s)\t200" in runner.invoke(
+        args=["alerts", "log", "default"]).output
+    assert runner.invoke(args=["alerts", "set", "default", "1", "pause"]).exit_code == 0
+    assert "paused" in runner.invoke(args=["alerts", "list", "default"]).output
+    assert runner.invoke(args=["alerts", "set", "default", "9", "delete"]).exit_code != 0
