@@ -42,8 +42,8 @@ def test_too_few_fires_live_and_resolves_on_commit(app, project, live_server, wo
             data=json.dumps({"eventType": "signup", "userId": "new"}).encode())
         seen = len(tabs.clients[0].events)
         urllib.request.urlopen(request, timeout=10).close()
-        tabs.run_until(lambda: badge(tabs.clients[0], 0, seen) and receiver.of_type("alert.resolved"),
-                       5, "the rule to resolve")
+        tabs.run_until(lambda: badge(tabs.clients[0], 0, seen)
+                       and receiver.of_type("alert.resolved"), 5, "the rule to resolve")
         resolved = receiver.of_type("alert.resolved")[0].json
         assert resolved["data"]["value"] == 1 and resolved["data"]["state"] == "ok"
     finally:
