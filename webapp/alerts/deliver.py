@@ -67,7 +67,11 @@ def claim(notice_id: int, now: datetime) -> AlertNotice | None:
         "UPDATE alert_notice SET attempts = attempts + 1, next_try_at = %s "
         "WHERE id = %s AND status = 'pending' AND next_try_at <= %s RETURNING id",
         (now + LEASE, notice_id, now)).fetchone()
-    return AlertNotice.get_by_id(row[0]) if row else None
+    if row is None:
+        return None
+    return (AlertNotice.select(AlertNotice, AlertRule, Project)
+            .join(AlertRule).switch(AlertNotice).join(Project)
+            .where(AlertNotice.id == row[0]).first())  # None: its rule was deleted meanwhile
 
 
 def attempt(notice_id: int, allow_private: bool, now: datetime) -> int | None:
@@ -75,7 +79,7 @@ def attempt(notice_id: int, allow_private: bool, now: datetime) -> int | None:
     notice = claim(notice_id, now)
     if notice is None:
         return None
-    rule, project = notice.rule, Project.get_by_id(notice.project_id)
+    rule, project = notice.rule, notice.project
     body, headers = signed_request(notice, rule, project, time.time())
     code, error = None, None
     try:

@@ -3,6 +3,7 @@ rules from the batch in hand and asks for one evaluation of the project per seco
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, field
 
@@ -11,6 +12,7 @@ import orjson
 from webapp.alerts.counts import tally_key
 from webapp.models import AlertRule
 
+log = logging.getLogger(__name__)
 CACHE_SECONDS = 1.0  # a rule change reaches the workers' commits within this
 EVALUATE_EVERY_MS = 800  # at most one evaluation of a project per (a little under) a second
 EVALUATE_AFTER_S = 1.0  # ...which runs once the commits of that second have landed
@@ -49,10 +51,16 @@ def load(project_id: int) -> Watch | None:
 
 
 def watch_for(project_id: int) -> Watch | None:
+    """The project's rules as last loaded, reloaded once a second; alerts never fail a commit
+    (the rules cannot be read: the last ones known, and the periodic check catches up)."""
     now = time.monotonic()
     cached = _cache.get(project_id)
     if cached is None or now - cached[0] > CACHE_SECONDS:
-        cached = _cache[project_id] = (now, load(project_id))
+        try:
+            cached = _cache[project_id] = (now, load(project_id))
+        except Exception as exc:
+            log.warning("alert rules of project %d not read: %s", project_id, exc)
+            return cached[1] if cached else None
     return cached[1]
 
 

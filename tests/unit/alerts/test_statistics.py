@@ -42,3 +42,16 @@ def test_no_history_no_verdict():
 def test_threshold():
     assert threshold_breached(">", 100, 101) and not threshold_breached(">", 100, 100)
     assert threshold_breached("<", 1, 0) and not threshold_breached("<", 1, 1)
+
+
+def test_ranges_split_into_whole_hours_and_minutes():
+    from datetime import UTC, datetime
+
+    from webapp.alerts.counts import by_unit
+
+    at = lambda h, m: datetime(2026, 1, 1, h, m, tzinfo=UTC)  # noqa: E731
+    assert by_unit(at(10, 5), at(11, 4)) == [(at(10, 5), at(11, 4), False)]
+    assert by_unit(at(10, 0), at(11, 0)) == [(at(10, 0), at(11, 0), True)]
+    assert by_unit(at(9, 59), at(12, 1)) == [(at(10, 0), at(12, 0), True),
+                                            (at(9, 59), at(10, 0), False),
+                                            (at(12, 0), at(12, 1), False)]
