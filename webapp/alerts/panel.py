@@ -27,5 +27,5 @@ def recent_notices(project_id: int, limit: int = RECENT) -> list[AlertNotice]:
 
 
 def dashboard_data(project_id: int) -> dict:
-    return {"alerts_firing": firing(project_id),
+    return {"alerts_firing": [(rule, describe(rule)) for rule in firing(project_id)],
             "alert_notices": recent_notices(project_id, limit=5)}
