@@ -90,7 +90,7 @@ def start_ticker(sender, **_):
 
     threading.Thread(target=_tick_every,
                      args=(flask_app.extensions["redis"], celery_app,
-                           flask_app.config["ALERTS_CHECK_SECONDS"]),
+                           max(0.2, flask_app.config["ALERTS_CHECK_SECONDS"])),
                      name="alerts-ticker", daemon=True).start()
 
 

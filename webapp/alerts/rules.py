@@ -35,6 +35,8 @@ def parse_condition(text: str) -> Condition:
     """`error > 100 in 5 min`, `signup < 1 in 12 h`, `checkout spike`, `* drop`; `*` is any
     type. Raises ValueError saying what is wrong."""
     text = " ".join(text.split())
+    if len(text) > 200:
+        raise ValueError("a condition is at most 200 characters")
     if match := THRESHOLD.match(text):
         unit = UNITS.get(match["unit"].lower())
         if unit is None:

@@ -27,6 +27,7 @@ def test_conditions(text, expected):
     ("error > 1 in 25 h", "1 minute to 24 hours"),
     ("error > 1 in 0 min", "1 minute to 24 hours"),
     ("x" * 65 + " spike", "1 to 64 characters"),
+    ("x" * 10**6 + " > 1 in 5 min", "at most 200 characters"),
 ])
 def test_bad_conditions(text, problem):
     with pytest.raises(ValueError, match=problem):
