@@ -22,6 +22,9 @@ EVALUATE_TASK = "pulseboard.alerts_evaluate"
 TICK_TASK = "pulseboard.alerts_tick"
 DELIVER_TASK = "pulseboard.alerts_deliver"
 QUEUE = "live"  # short tasks, beside the pushes
+# A failed alert task is acknowledged, not left queued: the next check evaluates again, and a
+# notice whose delivery task failed is still pending, so the periodic check sends it again.
+OPTIONS = {"ignore_result": True, "acks_on_failure_or_timeout": True}
 TICK_KEY = "pulseboard:alerts:tick"
 _stop = threading.Event()
 
@@ -47,12 +50,12 @@ def evaluate_and_notify(project_id: int) -> list[int]:
     return notices
 
 
-@shared_task(name=EVALUATE_TASK, ignore_result=True)
+@shared_task(name=EVALUATE_TASK, **OPTIONS)
 def evaluate_project(project_id: int) -> None:
     evaluate_and_notify(project_id)
 
 
-@shared_task(name=TICK_TASK, ignore_result=True)
+@shared_task(name=TICK_TASK, **OPTIONS)
 def tick() -> None:
     """Every project with active rules, then the deliveries whose retry is due."""
     for project_id in evaluate.projects_with_rules():
@@ -63,7 +66,7 @@ def tick() -> None:
     send_now(current_celery, deliver.overdue(datetime.now(UTC)))
 
 
-@shared_task(name=DELIVER_TASK, ignore_result=True)
+@shared_task(name=DELIVER_TASK, **OPTIONS)
 def deliver_notice(notice_id: int) -> None:
     config = current_app.config
     delay = deliver.attempt(notice_id, config["ALERTS_ALLOW_PRIVATE_DESTINATIONS"],

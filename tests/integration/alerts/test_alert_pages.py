@@ -88,3 +88,32 @@ def test_cli_add_list_log_and_set(app, project):
     assert runner.invoke(args=["alerts", "set", "default", "1", "pause"]).exit_code == 0
     assert "paused" in runner.invoke(args=["alerts", "list", "default"]).output
     assert runner.invoke(args=["alerts", "set", "default", "9", "delete"]).exit_code != 0
+
+
+def test_only_managers_of_the_project_touch_its_rules(app, client, admin, project):
+    from tests.helpers import login
+    from webapp.alerts import rules
+    from webapp.models import Membership
+    from webapp.tenancy.accounts import create_user
+    from webapp.tenancy.tenants import create_organization, create_project
+
+    with app.app_context():
+        other = create_project(create_organization("Other Corp", "other"), "Other", "other")
+        values, _ = rules.validate({"name": "theirs", "when": "a > 1 in 1 min",
+                                    "url": "https://example.com/"}, True)
+        theirs = rules.create(other, values)
+        viewer = create_user("viewer@example.test", "a viewer password")
+        Membership.create(user=viewer, organization=project.organization, role="viewer")
+    login(client, "viewer@example.test", "a viewer password")
+    token = csrf_token(client.get("/").get_data(as_text=True))
+    assert client.post(PAGE + "/alerts", data={**GOOD, "csrf_token": token}).status_code == 403
+    client.post("/logout", data={"csrf_token": token})
+    from tests.helpers import ADMIN_EMAIL, ADMIN_PASSWORD
+
+    login(client, ADMIN_EMAIL, ADMIN_PASSWORD)
+    token = csrf_token(client.get(PAGE).get_data(as_text=True))
+    for path in (f"/manage/projects/other/alerts/{theirs.id}/delete",
+                 f"{PAGE}/alerts/{theirs.id}/delete"):  # not a rule of this project
+        assert client.post(path, data={"csrf_token": token}).status_code == 404
+    with app.app_context():
+        assert AlertRule.get_by_id(theirs.id).name == "theirs"
