@@ -12,6 +12,13 @@ pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("worker")]
 
 def test_add_a_rule_and_see_it_fire_live(chromium, live_server, admin, receiver, artifacts):
     page = chromium.new_page(viewport={"width": 1280, "height": 900})
+    try:
+        check(page, live_server, receiver, artifacts)
+    finally:
+        page.close()  # its stream would stay open for the tests after this one
+
+
+def check(page, live_server, receiver, artifacts):
     errors = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     log_in(page, live_server)
