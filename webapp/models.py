@@ -196,7 +196,7 @@ class AlertNotice(BaseModel):
 
     rule = ForeignKeyField(AlertRule, backref="notices", on_delete="CASCADE")
     project = ForeignKeyField(Project, on_delete="CASCADE")
-    kind = CharField(max_length=8)  # fired or resolved
+    kind = CharField(max_length=8)  # fired, resolved or test
     value = FloatField()
     message = TextField()
     at = DateTimeTZField(default=lambda: datetime.now(UTC))

@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 
 EVALUATE_TASK = "pulseboard.alerts_evaluate"
 TICK_TASK = "pulseboard.alerts_tick"
-DELIVER_TASK = "pulseboard.alerts_deliver"
+DELIVER_TASK = deliver.TASK
 QUEUE = "live"  # short tasks, beside the pushes
 # A failed alert task is acknowledged, not left queued: the next check evaluates again, and a
 # notice whose delivery task failed is still pending, so the periodic check sends it again.

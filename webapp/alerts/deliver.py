@@ -22,6 +22,8 @@ BACKOFF = (1, 5, 30, 120, 600, 1800, 3600, 7200)
 GIVE_UP_AFTER = timedelta(days=1)
 LEASE = timedelta(seconds=60)  # an attempt in progress: no other worker takes the notice
 USER_AGENT = "Pulseboard-Alerts/1"
+TASK = "pulseboard.alerts_deliver"  # the worker's task that makes one attempt
+STATES = {"fired": "firing", "resolved": "ok", "test": "test"}
 
 
 def next_delay(attempts: int) -> int:
@@ -35,13 +37,14 @@ def payload(notice: AlertNotice, rule: AlertRule, project: Project) -> dict:
             "data": {"rule": {"id": rule.id, "name": rule.name, "kind": rule.kind,
                               "condition": describe(rule)},
                      "project": {"slug": project.slug, "name": project.name},
-                     "state": "firing" if notice.kind == "fired" else "ok",
+                     "state": STATES[notice.kind],
                      "value": notice.value, "message": notice.message, "noticeId": notice.id}}
 
 
 def slack_body(notice: AlertNotice, project: Project) -> dict:
     """What a Slack incoming webhook (or Mattermost, Discord's /slack endpoint) shows."""
-    mark = ":rotating_light:" if notice.kind == "fired" else ":white_check_mark:"
+    mark = {"fired": ":rotating_light:", "resolved": ":white_check_mark:"}.get(
+        notice.kind, ":information_source:")
     return {"text": f"{mark} [{project.name}] {notice.message}"}
 
 
@@ -109,6 +112,13 @@ def attempt(notice_id: int, allow_private: bool, now: datetime) -> int | None:
 
 def notice_update(notice_id: int, **changes) -> None:
     AlertNotice.update(**changes).where(AlertNotice.id == notice_id).execute()
+
+
+def send_test(rule: AlertRule, now: datetime) -> int:
+    """A test message to the rule's destination, delivered (and logged) like the real ones."""
+    return AlertNotice.insert(
+        rule=rule.id, project=rule.project_id, kind="test", value=0, at=now, next_try_at=now,
+        message=f"Test of {rule.name}: {describe(rule)}").execute()
 
 
 def overdue(now: datetime, grace: timedelta = timedelta(seconds=2)) -> list[int]:

@@ -31,7 +31,7 @@ CREATE TABLE alert_notice (
     id           SERIAL PRIMARY KEY,
     rule_id      INTEGER      NOT NULL REFERENCES alert_rule (id) ON DELETE CASCADE,
     project_id   INTEGER      NOT NULL REFERENCES project (id) ON DELETE CASCADE,
-    kind         VARCHAR(8)   NOT NULL CHECK (kind IN ('fired', 'resolved')),
+    kind         VARCHAR(8)   NOT NULL CHECK (kind IN ('fired', 'resolved', 'test')),
     value        DOUBLE PRECISION NOT NULL,
     message      TEXT         NOT NULL,
     at           TIMESTAMPTZ  NOT NULL DEFAULT now(),

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from flask import abort, current_app, request
 
-from webapp.alerts import rules
+from webapp.alerts import deliver, rules
+from webapp.models import AlertRule
 from webapp.tenancy import accounts
 from webapp.web.manage import _partial_or_page, _project, _project_context, bp
 
@@ -27,6 +30,19 @@ def create_alert(slug: str):
         return _answer(project, 400, alert_errors=errors, alert_form=form)
     rule = rules.create(project, values)
     return _answer(project, alert_secret=(rule.name, rule.secret))
+
+
+@bp.post("/projects/<slug>/alerts/<int:rule_id>/test")
+@accounts.login_required
+def test_alert(slug: str, rule_id: int):
+    """Send a test message now (the delivery log shows how it went)."""
+    project = _project(slug)
+    rule = AlertRule.get_or_none(AlertRule.id == rule_id, AlertRule.project == project.id)
+    if rule is None:
+        abort(404)
+    notice_id = deliver.send_test(rule, datetime.now(UTC))
+    current_app.extensions["celery"].send_task(deliver.TASK, args=[notice_id], queue="live")
+    return _answer(project)
 
 
 @bp.post("/projects/<slug>/alerts/<int:rule_id>/<any(pause, resume, delete):action>")

@@ -117,3 +117,23 @@ def test_only_managers_of_the_project_touch_its_rules(app, client, admin, projec
         assert client.post(path, data={"csrf_token": token}).status_code == 404
     with app.app_context():
         assert AlertRule.get_by_id(theirs.id).name == "theirs"
+
+
+def test_send_a_test_message(app, logged_in, worker, receiver):
+    from standardwebhooks import Webhook
+
+    from tests.helpers import wait_until
+
+    assert submit(logged_in, PAGE + "/alerts", {**GOOD, "where": "", "format": "standard",
+                                                "url": receiver.url}).status_code == 200
+    with app.app_context():
+        rule = AlertRule.get()
+    assert submit(logged_in, f"{PAGE}/alerts/{rule.id}/test", {}, htmx=True).status_code == 200
+    (sent,) = wait_until(lambda: receiver.deliveries, timeout=10, what="the test message")
+    payload = Webhook(rule.secret).verify(sent.body, sent.headers)
+    assert payload["type"] == "alert.test" and payload["data"]["state"] == "test"
+    assert payload["data"]["message"] == "Test of Errors: error > 100 in 5 min"
+    with app.app_context():
+        wait_until(lambda: AlertNotice.get().status == "delivered", what="the log to say so")
+    assert "delivered" in logged_in.get(PAGE).get_data(as_text=True)
+    assert submit(logged_in, f"{PAGE}/alerts/999/test", {}).status_code == 404
