@@ -29,7 +29,7 @@ TICK_KEY = "pulseboard:alerts:tick"
 _stop = threading.Event()
 
 
-def after_commit(redis, celery, project_id: int, claimed) -> None:
+def after_commit(celery, project_id: int, claimed) -> None:
     """The commit won the project's next evaluation: run it once that second's commits land."""
     if claimed:
         celery.send_task(EVALUATE_TASK, args=[project_id], queue=QUEUE,

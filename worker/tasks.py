@@ -84,7 +84,7 @@ def store(task, project_id: int, events: list[dict], batch_id: str | None = None
     results = pipe.execute()
     publish.schedule_push(redis, current_celery, project_id, results[watchers_at])
     if alerts_at is not None:
-        alerting.after_commit(redis, current_celery, project_id, results[alerts_at])
+        alerting.after_commit(current_celery, project_id, results[alerts_at])
     log.info("stored %d of %d events for project %d", inserted, len(events), project_id,
              extra={"request_ids": task.request.get("request_ids")})
     return inserted
