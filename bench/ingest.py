@@ -1,4 +1,5 @@
-"""`make bench`: accepted and persisted events per second, with and without dashboards."""
+"""`make bench`: accepted and persisted events per second, with and without dashboards open,
+and with and without active alert rules."""
 
 from __future__ import annotations
 
@@ -145,18 +146,57 @@ class Dashboards:
         return sum(1 for c in self.fleet.clients for _ in c.events) / len(self.fleet.clients)
 
 
+class AlertRules:
+    """`count` alert rules on the posted types, active only inside the block. None of them
+    fires (their thresholds are out of reach), so what is measured is the checking."""
+
+    def __init__(self, app, count: int):
+        self.app, self.count, self.ids = app, count, []
+
+    def create(self) -> None:
+        from webapp.alerts import rules
+        from webapp.models import Project
+
+        shapes = ["bench_{t} > 1000000000 in 5 min", "bench_{t} > 1000000000 in 60 min",
+                  "bench_{t} < 0 in 15 min", "* > 1000000000 in 1 min", "bench_{t} spike"]
+        with self.app.app_context():
+            project = Project.get(Project.slug == "default")
+            for i in range(self.count):
+                when = shapes[i % len(shapes)].format(t=i % 7)
+                form = {"name": f"bench {i}", "when": when, "url": "http://127.0.0.1:9/",
+                        "where": "page=/p/1" if i % 10 == 1 else "", "min_volume": "1000000"}
+                values, errors = rules.validate(form, allow_private=True)
+                assert not errors, errors
+                self.ids.append(rules.create(project, {**values, "active": False}).id)
+
+    def _set(self, active: bool) -> None:
+        from webapp.models import AlertRule
+
+        with self.app.app_context():
+            AlertRule.update(active=active).where(AlertRule.id.in_(self.ids)).execute()
+        time.sleep(2)  # workers see rule changes within a second
+
+    def __enter__(self):
+        self._set(True)
+        return self
+
+    def __exit__(self, *exc):
+        self._set(False)
+
+
 def compare(stack, app, name: str, events: int, connections: int, seconds: int,
-            dashboards: int) -> tuple[list[dict], float]:
-    """The workload without and with dashboards open, in the order without, with, with,
-    without: the events table grows by every run, and a drift shared by both halves
-    cancels out. Returns the four runs and persisted-with / persisted-without."""
+            what: str, extra) -> tuple[list[dict], float]:
+    """The workload without and with `extra` (a context: open dashboards, active rules), in
+    the order without, with, with, without: the events table grows by every run, and a drift
+    shared by both halves cancels out. Returns the four runs and persisted-with /
+    persisted-without."""
     rows = []
     for with_them in (False, True, True, False):
-        label = f"{name} + {dashboards} dashboards" if with_them else name
-        with Dashboards(stack, dashboards) if with_them else nullcontext() as open_ones:
+        label = f"{name} + {what}" if with_them else name
+        with extra() if with_them else nullcontext() as present:
             rows.append(run(stack, app, label, events, connections, seconds))
-        if open_ones:
-            rows[-1]["updates"] = round(open_ones.updates())
+        if isinstance(present, Dashboards):
+            rows[-1]["updates"] = round(present.updates())
         print(rows[-1], flush=True)
     without = rows[0]["persisted_per_s"] + rows[3]["persisted_per_s"]
     return rows, (rows[1]["persisted_per_s"] + rows[2]["persisted_per_s"]) / without
@@ -166,13 +206,20 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--dashboards", type=int, default=100)
+    parser.add_argument("--alert-rules", type=int, default=100,
+                        help="active alert rules in the comparison with and without rules")
+    parser.add_argument("--only", choices=["all", "alerts"], default="all",
+                        help="alerts: only the comparison with and without alert rules")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         print("make bench needs wrk: `sudo apt-get install wrk` (Debian/Ubuntu)", file=sys.stderr)
         return 2
     raise_open_file_limit()
-    ceiling = http_ceiling(args.seconds)
-    print(f"HTTP ceiling (bench/trivial.py, same gunicorn settings, c=64): {ceiling}", flush=True)
+    ceiling = None
+    if args.only == "all":
+        ceiling = http_ceiling(args.seconds)
+        print(f"HTTP ceiling (bench/trivial.py, same gunicorn settings, c=64): {ceiling}",
+              flush=True)
     rows, ratios = [], []
     with running(web_workers=2, concurrency=2) as stack:
         from webapp import create_app
@@ -180,16 +227,28 @@ def main() -> int:
         app = create_app({"DATABASE_URL": stack.database_url, "REDIS_URL": stack.redis_url,
                           "SECRET_KEY": "bench"})
         wrk(stack.url, stack.ingest_key, 1, 16, 3)  # warm up
-        rows.append(run(stack, app, "single events, c=16", 1, 16, args.seconds))
-        print(rows[-1], flush=True)
-        for name, events, connections in [("single events, c=64", 1, 64),
-                                          ("arrays of 500, c=8", 500, 8)]:
-            pair, ratio = compare(stack, app, name, events, connections, args.seconds,
-                                  args.dashboards)
+        comparisons = []
+        if args.only == "all":
+            rows.append(run(stack, app, "single events, c=16", 1, 16, args.seconds))
+            print(rows[-1], flush=True)
+            dashboards = (f"{args.dashboards} dashboards",
+                          lambda: Dashboards(stack, args.dashboards))
+            comparisons += [("single events, c=64", 1, 64, *dashboards),
+                            ("arrays of 500, c=8", 500, 8, *dashboards)]
+        if args.alert_rules:
+            rules = AlertRules(app, args.alert_rules)
+            rules.create()
+            # at c=64: at c=16 the group window, not the machine, bounds single events
+            comparisons.append(("single events, c=64", 1, 64, f"{args.alert_rules} alert rules",
+                                lambda: rules))
+        for name, events, connections, what, extra in comparisons:
+            pair, ratio = compare(stack, app, name, events, connections, args.seconds, what,
+                                  extra)
             rows += pair
-            ratios.append((name, ratio))
-    print(f"\nHTTP ceiling here: {ceiling['requests_per_s']:,} requests/s at c=64 "
-          f"(p50 {ceiling['p50_ms']:.1f} ms, p99 {ceiling['p99_ms']:.1f} ms)")
+            ratios.append((name, what, ratio))
+    if ceiling:
+        print(f"\nHTTP ceiling here: {ceiling['requests_per_s']:,} requests/s at c=64 "
+              f"(p50 {ceiling['p50_ms']:.1f} ms, p99 {ceiling['p99_ms']:.1f} ms)")
     print("\n| run | accepted events/s | persisted events/s | p50 | p99 | drain "
           "| stored = accepted | updates per dashboard |")
     print("|---|---|---|---|---|---|---|---|")
@@ -199,10 +258,9 @@ def main() -> int:
               f"{r['stored']:,} = {r['accepted_events']:,} {'yes' if r['exact'] else 'NO'} | "
               f"{r.get('updates', '')} |")
     print()
-    for name, ratio in ratios:
-        print(f"{name}: persisted with {args.dashboards} dashboards open = {ratio:.0%} of the "
-              "rate without them (mean of two runs each, in the order without, with, with, "
-              "without)")
+    for name, what, ratio in ratios:
+        print(f"{name}: persisted with {what} = {ratio:.0%} of the rate without them (mean of "
+              "two runs each, in the order without, with, with, without)")
     return 0 if all(r["exact"] for r in rows) else 1
 
 

@@ -21,7 +21,8 @@ from webapp.ingest.queue import HEARTBEAT_KEY
 from .helpers import ADMIN_EMAIL, ADMIN_PASSWORD, INGEST_KEY, READ_TOKEN, login, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
-TABLES = ("invalid_rollup_minute", "event_rollup_minute", "event_rollup_hour", "event",
+TABLES = ("alert_notice", "alert_rule", "invalid_rollup_minute", "event_rollup_minute",
+          "event_rollup_hour", "event",
           "signing_secret", "api_key", "membership", "app_user", "project", "organization")
 
 
@@ -49,6 +50,8 @@ class Services:
             LOG_LEVEL="warning",
             LIVE_HEARTBEAT_SECONDS="2",
             LOGIN_RATE_LIMIT="1000 per minute",
+            ALERTS_ALLOW_PRIVATE_DESTINATIONS="1",
+            ALERTS_CHECK_SECONDS="1",
         )
         env.update(extra)
         return env

@@ -77,7 +77,7 @@ def _register(app: Flask) -> None:
 
     from webapp.ingest import limits
     from webapp.ops import cli
-    from webapp.web import api, dashboard, manage
+    from webapp.web import api, dashboard, manage, manage_alerts  # noqa: F401 (its routes)
 
     limits.init_app(app)
     csrf = CSRFProtect(app)

@@ -49,6 +49,11 @@ class Config:
         self.LOGIN_RATE_LIMIT = _env("LOGIN_RATE_LIMIT", "10 per minute")
         self.METRICS_TOKEN = _env("METRICS_TOKEN")
         self.LOG_FORMAT = _env("LOG_FORMAT", "json")
+        # Alerts: may rules send to loopback and private networks (off: public addresses only);
+        # how often the workers check every rule (for "too few" and windows sliding past).
+        self.ALERTS_ALLOW_PRIVATE_DESTINATIONS = _env(
+            "ALERTS_ALLOW_PRIVATE_DESTINATIONS", "0").lower() in ("1", "true", "yes", "on")
+        self.ALERTS_CHECK_SECONDS = float(_env("ALERTS_CHECK_SECONDS", "10"))
 
 
 class TestConfig(Config):
@@ -66,6 +71,8 @@ class TestConfig(Config):
         self.JOURNAL_GRACE_SECONDS = 3
         self.JOURNAL_SWEEP_SECONDS = 1
         self.LOGIN_RATE_LIMIT = "1000 per minute"  # the suite logs in many times a minute
+        self.ALERTS_ALLOW_PRIVATE_DESTINATIONS = True  # receivers in tests are on loopback
+        self.ALERTS_CHECK_SECONDS = 1
 
 
 def check(config) -> None:

@@ -8,8 +8,10 @@ from datetime import UTC, datetime, timedelta
 from peewee import (
     BigAutoField,
     BigIntegerField,
+    BooleanField,
     CharField,
     CompositeKey,
+    FloatField,
     ForeignKeyField,
     IntegerField,
     Model,
@@ -160,6 +162,50 @@ class InvalidRollupMinute(BaseModel):
 
     class Meta:
         primary_key = CompositeKey("project", "minute")
+
+
+class AlertRule(BaseModel):
+    """A project's alert: a threshold on a count in a sliding window, or a spike or drop
+    against the same hour of past weeks; delivered to `url`, signed with `secret`."""
+
+    project = ForeignKeyField(Project, backref="alert_rules", on_delete="CASCADE")
+    name = CharField(max_length=100)
+    kind = CharField(max_length=9)  # threshold, spike or drop
+    event_type = CharField(max_length=64, null=True)  # None: every event
+    comparator = CharField(max_length=1, null=True)
+    threshold = BigIntegerField(null=True)
+    window_minutes = IntegerField()
+    property_key = CharField(max_length=100, null=True)
+    property_value = CharField(max_length=200, null=True)
+    z_score = FloatField(null=True)
+    min_volume = IntegerField(null=True)
+    url = CharField(max_length=2000)
+    secret = CharField(max_length=200)
+    body_format = CharField(max_length=8, default="standard")
+    max_per_day = IntegerField(default=10)
+    active = BooleanField(default=True)
+    state = CharField(max_length=8, default="ok")  # ok or firing
+    notified = BooleanField(default=False)  # this firing was sent (not over the daily cap)
+    last_value = FloatField(null=True)
+    changed_at = DateTimeTZField(null=True)
+    created_at = DateTimeTZField(default=lambda: datetime.now(UTC))
+
+
+class AlertNotice(BaseModel):
+    """A rule fired or resolved, and the delivery of that message to the rule's URL."""
+
+    rule = ForeignKeyField(AlertRule, backref="notices", on_delete="CASCADE")
+    project = ForeignKeyField(Project, on_delete="CASCADE")
+    kind = CharField(max_length=8)  # fired, resolved or test
+    value = FloatField()
+    message = TextField()
+    at = DateTimeTZField(default=lambda: datetime.now(UTC))
+    status = CharField(max_length=10, default="pending")  # pending delivered failed suppressed
+    attempts = IntegerField(default=0)
+    next_try_at = DateTimeTZField(null=True)
+    last_code = IntegerField(null=True)
+    last_error = TextField(null=True)
+    delivered_at = DateTimeTZField(null=True)
 
 
 def iso(moment) -> str:

@@ -12,12 +12,14 @@ from celery.exceptions import Reject
 from flask import current_app
 from peewee import InterfaceError, OperationalError
 
+from webapp.alerts import oncommit
 from webapp.ingest import journal
 from webapp.ingest.accept import RECORD_INVALID, STORE_BATCH, STORE_EVENTS
 from webapp.live import publish
 from webapp.ops import metrics
 from webapp.reads import stats
 from webapp.store import deadletters, insert, uniques
+from worker import alerting
 
 log = logging.getLogger(__name__)
 
@@ -76,10 +78,13 @@ def store(task, project_id: int, events: list[dict], batch_id: str | None = None
     # unconditional: a redelivery after a failure here must still refresh caches and tabs
     stats.invalidate(pipe, project_id)
     watchers_at = publish.note_dirty(pipe, project_id)
+    alerts_at = oncommit.on_commit(pipe, project_id, events, inserted)
     if batch_id is not None:
         journal.forget(pipe, batch_id)  # last: whatever precedes it has been done
     results = pipe.execute()
     publish.schedule_push(redis, current_celery, project_id, results[watchers_at])
+    if alerts_at is not None:
+        alerting.after_commit(current_celery, project_id, results[alerts_at])
     log.info("stored %d of %d events for project %d", inserted, len(events), project_id,
              extra={"request_ids": task.request.get("request_ids")})
     return inserted

@@ -13,6 +13,13 @@
   });
   document.addEventListener("htmx:sseClose", function () { show("offline"); });
   window.addEventListener("offline", function () { show("offline"); });
+  // A form refused with 400 comes back with its problems listed: show them.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    if (event.detail.xhr.status === 400) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
   document.addEventListener("DOMContentLoaded", function () {
     if (document.querySelector("[sse-connect]")) show("reconnecting");
     var switcher = document.querySelector(".switcher select");

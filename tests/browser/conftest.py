@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.receiver import receiver  # noqa: F401  (a fixture: alert deliveries)
+
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]

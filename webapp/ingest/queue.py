@@ -38,7 +38,7 @@ def celery_init_app(app) -> Celery:
         task_acks_on_failure_or_timeout=False,  # an unexpected error leaves the message queued
         worker_prefetch_multiplier=1,
         worker_hijack_root_logger=False,
-        include=["worker.tasks"],
+        include=["worker.tasks", "worker.alerting"],
     )
     celery.pulseboard_redis = app.extensions["redis"]  # for counters kept beside the queue
     celery.set_default()

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from flask import render_template
 
+from webapp.alerts import panel as alerts
 from webapp.models import EventRollupMinute
 from webapp.reads import chart, stats
 from webapp.reads.events import list_events
@@ -19,6 +20,8 @@ FRAGMENTS = {
     "chart": "_chart.html",
     "top-types": "_top_types.html",
     "recent": "_recent.html",
+    "alert-badge": "_alert_badge.html",
+    "alerts": "_alerts_panel.html",
 }
 
 
@@ -40,6 +43,7 @@ def panel_data(project_id: int, window: Window, now: datetime) -> dict:
         "window": window,
         "windows": list(WINDOWS),
         "rendered_at": now,
+        **alerts.dashboard_data(project_id),
     }
 
 

@@ -1,4 +1,5 @@
-"""Command-line tasks: `flask db migrate`, `flask bootstrap`."""
+"""Command-line tasks: `flask db migrate`, `flask bootstrap`, projects, rollups, dead letters
+(alerts in alerts_cli.py)."""
 
 from __future__ import annotations
 
@@ -178,3 +179,6 @@ def init_app(app) -> None:
     app.cli.add_command(projects_cli)
     app.cli.add_command(rollups_cli)
     app.cli.add_command(deadletter_cli)
+    from webapp.ops.alerts_cli import alerts_cli
+
+    app.cli.add_command(alerts_cli)

@@ -1,10 +1,12 @@
-"""Management pages: organizations, projects, keys, signing secrets and members (htmx forms)."""
+"""Management pages: organizations, projects, keys, signing secrets and members (htmx forms);
+alert rules are in manage_alerts.py."""
 
 from __future__ import annotations
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from werkzeug.security import generate_password_hash
 
+from webapp.alerts import panel as alerts_panel
 from webapp.db import database
 from webapp.models import ApiKey, Membership, Organization, Project, SigningSecret, User
 from webapp.tenancy import accounts, tenants
@@ -90,7 +92,10 @@ def _project_context(project: Project, **extra) -> dict:
             "keys": list(ApiKey.select().where(ApiKey.project == project).order_by(ApiKey.id)),
             "secrets": list(SigningSecret.select().where(SigningSecret.project == project)
                             .order_by(SigningSecret.id)),
-            "new_secret": None, "errors": {}, **extra}
+            "new_secret": None, "errors": {},
+            "alert_rules": alerts_panel.rules_with_conditions(project.id),
+            "alert_notices": alerts_panel.recent_notices(project.id),
+            "alert_errors": {}, "alert_form": {}, "alert_secret": None, **extra}
 
 
 @bp.get("/projects/<slug>")
