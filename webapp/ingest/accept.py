@@ -16,7 +16,7 @@ from redis.exceptions import RedisError
 from webapp.ingest import journal
 from webapp.ingest.groupcommit import GroupCommit, cooperative
 from webapp.ingest.limits import take
-from webapp.ingest.validation import ValidEvent, validate_body
+from webapp.ingest.validation import ValidEvent, delivery_problem, validate_body
 from webapp.models import iso
 from webapp.ops import metrics
 
@@ -70,6 +70,22 @@ def uuid7s(count: int, now_ms: int | None = None) -> list[str]:
 def is_json_content_type(mimetype: str) -> bool:
     return mimetype in JSON_TYPES or (mimetype.startswith("application/") and
                                       mimetype.endswith("+json"))
+
+
+DELIVERY_HEADERS = ("Idempotency-Key", "webhook-id")
+
+
+def delivery_header(headers) -> str | None:
+    """The delivery id a request names (`Idempotency-Key`, else `webhook-id`); IngestError 400
+    when either header holds what cannot be one."""
+    errors = []
+    for name in DELIVERY_HEADERS:
+        if (value := headers.get(name)) and (message := delivery_problem(name, value)):
+            errors.append({"path": ["headers", name], "message": message,
+                           "type": "header.invalid"})
+    if errors:
+        raise IngestError(400, "Validation failed", errors=errors)
+    return headers.get(DELIVERY_HEADERS[0]) or headers.get(DELIVERY_HEADERS[1])
 
 
 def delivery_id(key: str) -> str:

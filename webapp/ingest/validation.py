@@ -14,6 +14,7 @@ EVENT_TYPE_PATTERN = re.compile(r"[A-Za-z0-9_.:\-]+")
 DATETIME_PREFIX = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
 ALLOWED_FIELDS = ("eventType", "userId", "timestamp", "metadata", "id")
 ALLOWED_KEYS = frozenset(ALLOWED_FIELDS)
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # C0, DEL and C1 control characters
 MAX_METADATA_BYTES = 16 * 1024
 MAX_BATCH = 1000
 
@@ -48,20 +49,29 @@ def _text_problems(value: Any, path: list, label: str, max_len: int) -> list[dic
         return [problem(path, label, f"length must be less than or equal to {max_len} "
                         "characters long", "string.max")]
     if not _storable(value):
-        return [problem(path, label, "must not contain NUL characters or unpaired surrogates",
-                        "string.invalid")]
+        return [problem(path, label, "must not contain control characters or unpaired "
+                        "surrogates", "string.invalid")]
     return []
 
 
 def _storable(value: str) -> bool:
-    """PostgreSQL text and JSONB take neither NUL nor text that is not valid UTF-8."""
-    if "\x00" in value:
+    """Text for a column: PostgreSQL takes neither NUL nor text that is not valid UTF-8, and
+    no other control character belongs in an id, a type or a user."""
+    if CONTROL.search(value):
         return False
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
         return False
     return True
+
+
+def delivery_problem(name: str, value: str) -> str | None:
+    """Why an `Idempotency-Key` or `webhook-id` header cannot name a delivery (None: it can).
+    Both are ASCII tokens; anything else would be stored in an event id."""
+    if not value.isascii() or not value.isprintable():
+        return f"{name} must be printable ASCII (no control characters)"
+    return None
 
 
 def parse_timestamp(value: str) -> datetime | None:
@@ -100,7 +110,7 @@ def _metadata_problems(value: Any, path: list, label: str) -> list[dict]:
 def _plain_text(value: Any, max_len: int) -> bool:
     """A string `_text_problems` finds nothing wrong with (decided without building messages)."""
     return (type(value) is str and 0 < len(value) <= max_len
-            and ((value.isascii() and "\x00" not in value) or _storable(value)))
+            and ((value.isascii() and value.isprintable()) or _storable(value)))
 
 
 def accepted_as_is(item: Any, now: datetime) -> ValidEvent | None:

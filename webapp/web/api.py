@@ -102,6 +102,7 @@ def webhook(project_slug: str | None = None):
         project_id = auth.project_id_for_slug(project_slug)
     if not accept.is_json_content_type(request.mimetype):
         raise accept.IngestError(415, "Content-Type must be application/json")
+    delivery = accept.delivery_header(request.headers)
     raw = request.get_data(cache=False)
     msg_id = None
     if project_slug is not None or signed.is_signed():
@@ -112,7 +113,7 @@ def webhook(project_slug: str | None = None):
             current_app.extensions["celery"],
             project_id,
             raw,
-            delivery=request.headers.get("Idempotency-Key") or request.headers.get("webhook-id"),
+            delivery=delivery,
             request_id=g.get("request_id"),
             retry_after=current_app.config["RETRY_AFTER_SECONDS"],
             sender=sender_key(),

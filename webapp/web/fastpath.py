@@ -79,7 +79,7 @@ class KeyedWebhook:
             self.app.extensions["celery"],
             project_id,
             raw,
-            delivery=headers.get("Idempotency-Key") or headers.get("webhook-id"),
+            delivery=accept.delivery_header(headers),
             request_id=request_id,
             retry_after=config["RETRY_AFTER_SECONDS"],
             sender=key_sender(key),

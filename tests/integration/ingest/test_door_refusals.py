@@ -1,0 +1,75 @@
+"""Values PostgreSQL cannot store, or that do not belong in a column, are refused at the door."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.helpers import INGEST_HEADERS, settle
+from tests.integration.ingest.test_signed_webhooks import signed_headers
+from webapp.tenancy.tenants import add_signing_secret
+
+pytestmark = pytest.mark.usefixtures("worker")
+EVENT = json.dumps({"eventType": "page_view", "userId": "u1"})
+BAD_TOKENS = ["a\x00b", "key\x01", "tab\there", "bell\x07", "del\x7f", "caf\xe9"]
+
+
+@pytest.fixture
+def secret(app, project):
+    with app.app_context():
+        return add_signing_secret(project, "sender").secret
+
+
+@pytest.mark.parametrize("value", BAD_TOKENS)
+@pytest.mark.parametrize("header", ["Idempotency-Key", "webhook-id"])
+def test_keyed_fast_path_refuses_unstorable_delivery_headers(client, app, project, header, value):
+    response = client.post("/webhook", data=EVENT, content_type="application/json",
+                           headers={**INGEST_HEADERS, header: value})
+    assert response.status_code == 400, response.get_json()
+    body = response.get_json()
+    assert body["errors"][0]["path"] == ["headers", header]
+    assert "control characters" in body["errors"][0]["message"]
+    assert settle(app, 0.5) == 0
+
+
+@pytest.mark.parametrize("value", BAD_TOKENS)
+def test_signed_route_refuses_an_unstorable_webhook_id(client, app, secret, value):
+    headers = signed_headers(secret, value)
+    response = client.post("/webhook/default", data=EVENT, headers=headers)
+    assert response.status_code == 400, response.get_json()
+    assert response.get_json()["errors"][0]["path"] == ["headers", "webhook-id"]
+    assert settle(app, 0.5) == 0
+
+
+def test_flask_view_refuses_an_unstorable_idempotency_key(client, app, secret):
+    """A keyed request with signature headers goes through the Flask view, not the fast path."""
+    headers = {**signed_headers(secret, "msg_1"), **INGEST_HEADERS, "Idempotency-Key": "x\x00"}
+    response = client.post("/webhook", data=EVENT, headers=headers)
+    assert response.status_code == 400
+    assert response.get_json()["errors"][0]["path"] == ["headers", "Idempotency-Key"]
+
+
+@pytest.mark.parametrize("field,value", [("userId", "u\x00"), ("userId", "u\x1b[31m"),
+                                         ("userId", "line\nbreak"), ("id", "e\x00"),
+                                         ("id", "e\x85")])
+def test_control_characters_in_columns_are_refused(client, app, project, field, value):
+    event = {"eventType": "a", "userId": "u", field: value}
+    response = client.post("/webhook", data=json.dumps(event), headers=INGEST_HEADERS,
+                           content_type="application/json")
+    assert response.status_code == 400
+    assert response.get_json()["errors"][0]["path"] == [field]
+    assert settle(app, 0.5) == 0
+
+
+def test_an_unpaired_surrogate_is_refused(client, app, project):
+    response = client.post("/webhook", data='{"eventType":"a","userId":"\\ud800"}',
+                           headers=INGEST_HEADERS, content_type="application/json")
+    assert response.status_code == 400
+
+
+def test_printable_unicode_is_still_accepted(client, app, project):
+    event = {"eventType": "a", "userId": "Zoë 👩‍💻 東京", "id": "évènement-1"}
+    response = client.post("/webhook", data=json.dumps(event), headers=INGEST_HEADERS,
+                           content_type="application/json")
+    assert response.status_code == 202
