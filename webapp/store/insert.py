@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import orjson
-from peewee import EXCLUDED
+from peewee import EXCLUDED, InterfaceError, OperationalError
 
 from webapp.db import database
 from webapp.models import InvalidRollupMinute
@@ -48,6 +48,28 @@ def store_batch(project_id: int, payload: list[dict]) -> int:
     cursor = database.execute_sql(
         STORE, {"project": project_id, "events": orjson.dumps(payload).decode()})
     return cursor.fetchone()[0]
+
+
+RETRYABLE = (OperationalError, InterfaceError)  # PostgreSQL away or restarting: not the rows
+
+
+def store_isolating(project_id: int, payload: list[dict]) -> tuple[int, list[tuple[dict, str]]]:
+    """Store every event PostgreSQL accepts: a refused batch is split in halves until each
+    refusal is one event. Returns (events inserted, [(refused event, why)]).
+
+    Each part is its own statement and transaction, so a redelivery after a failure part way
+    stores nothing twice. Errors of an unreachable database propagate (RETRYABLE)."""
+    try:
+        return store_batch(project_id, payload), []
+    except RETRYABLE:
+        raise
+    except Exception as exc:  # this batch holds at least one event PostgreSQL refuses
+        if len(payload) == 1:
+            return 0, [(payload[0], f"{type(exc).__name__}: {exc}".strip())]
+    half = len(payload) // 2
+    first, refused_first = store_isolating(project_id, payload[:half])
+    second, refused_second = store_isolating(project_id, payload[half:])
+    return first + second, refused_first + refused_second
 
 
 def count_invalid(project_id: int, count: int, at: datetime) -> None:
