@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, datetime, timedelta
 
+import orjson
 from peewee import (
     BigAutoField,
     BigIntegerField,
@@ -112,12 +113,15 @@ class Event(BaseModel):
     received_at = DateTimeTZField()
 
     def to_api(self) -> dict:
+        """The API's view of an event; selected with `metadata_json` (its JSONB as text), the
+        metadata goes out exactly as stored, integers of any size included."""
+        text = getattr(self, "metadata_json", None)
         return {
             "id": self.event_id,
             "eventType": self.event_type,
             "userId": self.user_id,
             "timestamp": iso(self.timestamp),
-            "metadata": self.metadata,
+            "metadata": self.metadata if text is None else orjson.Fragment(text),
             "receivedAt": iso(self.received_at),
         }
 

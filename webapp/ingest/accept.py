@@ -16,7 +16,12 @@ from redis.exceptions import RedisError
 from webapp.ingest import journal
 from webapp.ingest.groupcommit import GroupCommit, cooperative
 from webapp.ingest.limits import take
-from webapp.ingest.validation import ValidEvent, delivery_problem, validate_body
+from webapp.ingest.validation import (
+    ValidEvent,
+    delivery_problem,
+    validate_body,
+    wide_integer_problems,
+)
 from webapp.models import iso
 from webapp.ops import metrics
 
@@ -110,6 +115,8 @@ def prepare(raw: bytes, now: datetime, delivery: str | None = None) -> Accepted:
     except orjson.JSONDecodeError as exc:
         raise IngestError(400, f"Malformed JSON: {exc}") from None
     events, errors, invalid = validate_body(body, now)
+    if not errors and (errors := wide_integer_problems(raw)):
+        invalid = len(body) if isinstance(body, list) else 1
     if errors:
         raise IngestError(400, "Validation failed", errors=errors, invalid=invalid)
     ids = event_ids(events, delivery and delivery_id(delivery), int(now.timestamp() * 1000))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
@@ -17,6 +18,37 @@ ALLOWED_KEYS = frozenset(ALLOWED_FIELDS)
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # C0, DEL and C1 control characters
 MAX_METADATA_BYTES = 16 * 1024
 MAX_BATCH = 1000
+
+
+LONG_DIGITS = re.compile(rb"[0-9]{19,}")  # every integer outside 64 bits has 19 digits or more
+INT_RANGE = (-(2**63), 2**64 - 1)  # what orjson reads as an integer; beyond, a lossy float
+
+
+class _WideInteger(ValueError):
+    pass
+
+
+def _narrow_int(text: str) -> int:
+    value = int(text)
+    if not INT_RANGE[0] <= value <= INT_RANGE[1]:
+        raise _WideInteger(text)
+    return value
+
+
+def wide_integer_problems(raw: bytes) -> list[dict]:
+    """Integers outside 64 bits, which orjson would silently read as rounded floats: refused
+    rather than stored wrong. Looked for only when the body has a run of 19 digits."""
+    if not LONG_DIGITS.search(raw):
+        return []
+    try:
+        json.loads(raw, parse_int=_narrow_int)
+    except _WideInteger as exc:
+        shown = str(exc) if len(str(exc)) <= 40 else str(exc)[:37] + "..."
+        return [problem([], "value", f"holds the integer {shown}, outside 64 bits; send it as "
+                        "a string", "number.unsafe")]
+    except (ValueError, RecursionError):  # orjson read it: too deep here, refused elsewhere
+        pass
+    return []
 
 
 class ValidEvent(NamedTuple):

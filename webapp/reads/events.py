@@ -46,7 +46,11 @@ def list_events(project_id: int, window: Window, now: datetime, event_type: str 
                 user_id: str | None = None, limit: int = DEFAULT_LIMIT,
                 cursor: str | None = None) -> dict:
     """One page of events in the window, newest first, and the cursor of the next page."""
-    query = Event.select().where(Event.project == project_id, Event.timestamp >= window.start(now))
+    # metadata as its JSON text, passed through as is: JSONB numbers of any size, exactly
+    query = Event.select(*[field for field in Event._meta.sorted_fields
+                           if field is not Event.metadata],
+                         Event.metadata.cast("text").alias("metadata_json"))
+    query = query.where(Event.project == project_id, Event.timestamp >= window.start(now))
     if event_type:
         query = query.where(Event.event_type == event_type)
     if user_id:

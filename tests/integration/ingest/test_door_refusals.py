@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.helpers import INGEST_HEADERS, settle
+from tests.helpers import INGEST_HEADERS, settle, sql_scalar, wait_stored
 from tests.integration.ingest.test_signed_webhooks import signed_headers
 from webapp.tenancy.tenants import add_signing_secret
 
@@ -73,3 +73,25 @@ def test_printable_unicode_is_still_accepted(client, app, project):
     response = client.post("/webhook", data=json.dumps(event), headers=INGEST_HEADERS,
                            content_type="application/json")
     assert response.status_code == 202
+
+
+@pytest.mark.parametrize("number", ["123456789012345678901234567890", "18446744073709551616",
+                                    "-9223372036854775809", "1" + "0" * 40])
+def test_integers_outside_64_bits_are_refused_not_rounded(client, app, project, number):
+    raw = '{"eventType":"a","userId":"u","metadata":{"n":' + number + "}}"
+    response = client.post("/webhook", data=raw, headers=INGEST_HEADERS,
+                           content_type="application/json")
+    assert response.status_code == 400, response.get_json()
+    assert response.get_json()["errors"][0]["type"] == "number.unsafe"
+    assert settle(app, 0.5) == 0
+
+
+def test_integers_within_64_bits_are_kept_exactly(client, app, project):
+    raw = ('[{"eventType":"a","userId":"u","metadata":{"n":18446744073709551615,'
+           '"m":-9223372036854775808,"s":"12345678901234567890123"}}]')
+    response = client.post("/webhook", data=raw, headers=INGEST_HEADERS,
+                           content_type="application/json")
+    assert response.status_code == 202
+    wait_stored(app, 1)
+    assert sql_scalar(app, "SELECT metadata::text FROM event") == (
+        '{"m": -9223372036854775808, "n": 18446744073709551615, "s": "12345678901234567890123"}')
