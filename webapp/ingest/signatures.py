@@ -6,9 +6,11 @@ import base64
 import binascii
 import hashlib
 import hmac
+import re
 import secrets as random
 
 TOLERANCE_SECONDS = 5 * 60
+SECONDS = re.compile(r"[0-9]{1,12}")
 SECRET_PREFIX = "whsec_"
 
 
@@ -47,7 +49,7 @@ def verify(secrets: list[str], msg_id: str | None, timestamp: str | None,
                                         ("webhook-signature", signature)) if not value]
     if missing:
         raise SignatureError(400, "Missing signature headers: " + ", ".join(missing))
-    if not timestamp.isdigit():
+    if not SECONDS.fullmatch(timestamp):  # ASCII digits: str.isdigit also takes "²"
         raise SignatureError(400, "webhook-timestamp must be whole seconds since the epoch")
     sent = int(timestamp)
     if sent < now - TOLERANCE_SECONDS:

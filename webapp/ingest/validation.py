@@ -12,11 +12,12 @@ import orjson
 from webapp.models import MAX_FUTURE
 
 EVENT_TYPE_PATTERN = re.compile(r"[A-Za-z0-9_.:\-]+")
-DATETIME_PREFIX = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
+DATETIME_PREFIX = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}")
 ALLOWED_FIELDS = ("eventType", "userId", "timestamp", "metadata", "id")
 ALLOWED_KEYS = frozenset(ALLOWED_FIELDS)
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # C0, DEL and C1 control characters
 MAX_METADATA_BYTES = 16 * 1024
+MAX_METADATA_DEPTH = 64  # objects and arrays within one another, the metadata object included
 MAX_BATCH = 1000
 
 
@@ -117,10 +118,25 @@ def parse_timestamp(value: str) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+def in_utc_range(moment: datetime) -> bool:
+    """Whether the moment is in years 1 to 9999 in UTC (year 1 with a positive offset, or
+    9999-12-31 with a negative one, is not: it has no UTC time to store)."""
+    if 1 < moment.year < 9999:
+        return True
+    try:
+        moment.astimezone(UTC)
+    except OverflowError:
+        return False
+    return True
+
+
 def _timestamp_problems(value: Any, path: list, label: str, now: datetime):
     if not isinstance(value, str) or (moment := parse_timestamp(value)) is None:
         return None, [problem(path, label, "must be in ISO 8601 date format with a date and a time",
                               "date.format")]
+    if not in_utc_range(moment):
+        return None, [problem(path, label, "must be between years 1 and 9999 in UTC",
+                              "date.range")]
     if moment > now + MAX_FUTURE:
         return None, [problem(path, label, "must not be more than 5 minutes in the future",
                               "date.max")]
@@ -130,13 +146,36 @@ def _timestamp_problems(value: Any, path: list, label: str, now: datetime):
 def _metadata_problems(value: Any, path: list, label: str) -> list[dict]:
     if not isinstance(value, dict):
         return [problem(path, label, "must be of type object", "object.base")]
-    encoded = orjson.dumps(value)
+    found = _metadata_issue(value)
+    return [problem(path, label, *found)] if found else []
+
+
+def _metadata_issue(value: dict) -> tuple[str, str] | None:
+    """What is wrong with a metadata object, as (message, type); None when nothing is."""
+    try:
+        encoded = orjson.dumps(value)
+    except orjson.JSONEncodeError:  # past orjson's own nesting limit
+        encoded = None
+    if encoded is None or (encoded.count(b"{") + encoded.count(b"[") > MAX_METADATA_DEPTH
+                           and _depth(value) > MAX_METADATA_DEPTH):
+        return f"must be nested at most {MAX_METADATA_DEPTH} levels deep", "object.depth"
     if len(encoded) > MAX_METADATA_BYTES:
-        return [problem(path, label, f"must be at most {MAX_METADATA_BYTES} bytes as JSON",
-                        "object.size")]
+        return f"must be at most {MAX_METADATA_BYTES} bytes as JSON", "object.size"
     if b"\\u0000" in encoded:
-        return [problem(path, label, "must not contain NUL characters", "string.invalid")]
-    return []
+        return "must not contain NUL characters", "string.invalid"
+    return None
+
+
+def _depth(value: Any) -> int:
+    """How many objects and arrays deep `value` goes (walked without recursion)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, level)
+            stack.extend((child, level + 1) for child in
+                         (item.values() if isinstance(item, dict) else item))
+    return deepest
 
 
 def _plain_text(value: Any, max_len: int) -> bool:
@@ -160,16 +199,12 @@ def accepted_as_is(item: Any, now: datetime) -> ValidEvent | None:
     moment = None
     if "timestamp" in item:
         value = item["timestamp"]
-        if type(value) is not str or (moment := parse_timestamp(value)) is None:
-            return None
-        if moment > now + MAX_FUTURE:
+        if (type(value) is not str or (moment := parse_timestamp(value)) is None
+                or not in_utc_range(moment) or moment > now + MAX_FUTURE):
             return None
     metadata = item.get("metadata", {})
     if "metadata" in item:
-        if type(metadata) is not dict:
-            return None
-        encoded = orjson.dumps(metadata)
-        if len(encoded) > MAX_METADATA_BYTES or b"\\u0000" in encoded:
+        if type(metadata) is not dict or _metadata_issue(metadata) is not None:
             return None
     client_id = None
     if "id" in item and not _plain_text(client_id := item["id"], 100):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 from datetime import datetime
 
 from webapp.models import Event
@@ -16,10 +17,13 @@ class BadQuery(ValueError):
     """A query parameter that cannot be used; the message names it."""
 
 
+WHOLE = re.compile(r"[0-9]{1,19}")  # ASCII digits only: str.isdigit also takes "²" and "٣"
+
+
 def parse_limit(value: str | None) -> int:
     if value is None or value == "":
         return DEFAULT_LIMIT
-    if not value.isdigit() or not 1 <= int(value) <= MAX_LIMIT:
+    if not WHOLE.fullmatch(value) or not 1 <= int(value) <= MAX_LIMIT:
         raise BadQuery(f'"limit" must be a whole number from 1 to {MAX_LIMIT}')
     return int(value)
 
@@ -32,8 +36,11 @@ def encode_cursor(event: Event) -> str:
 def decode_cursor(value: str) -> tuple[datetime, int]:
     try:
         raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
-        moment, row_id = raw.split("|")
-        return datetime.fromisoformat(moment), int(row_id)
+        text, row_id = raw.split("|")
+        moment = datetime.fromisoformat(text)
+        if not moment.tzinfo or moment.utcoffset() or not WHOLE.fullmatch(row_id):
+            raise ValueError(raw)
+        return moment, int(row_id)
     except (ValueError, UnicodeDecodeError):
         raise BadQuery('"cursor" is not a cursor this API returned') from None
 

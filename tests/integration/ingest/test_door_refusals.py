@@ -95,3 +95,61 @@ def test_integers_within_64_bits_are_kept_exactly(client, app, project):
     wait_stored(app, 1)
     assert sql_scalar(app, "SELECT metadata::text FROM event") == (
         '{"m": -9223372036854775808, "n": 18446744073709551615, "s": "12345678901234567890123"}')
+
+
+@pytest.mark.parametrize("moment", ["0001-01-01T00:00:00+01:00", "0001-01-01T00:30:00+00:31",
+                                    "9999-12-31T23:59:59-01:00", "10000-01-01T00:00:00Z",
+                                    "２０２４-01-01T00:00:00Z", "2024-01-01T00:00:00+99:00"])
+def test_out_of_range_timestamps_are_400(client, app, project, moment):
+    for body in ({"eventType": "a", "userId": "u", "timestamp": moment},
+                 [{"eventType": "a", "userId": "u", "timestamp": moment}]):
+        response = client.post("/webhook", data=json.dumps(body), headers=INGEST_HEADERS,
+                               content_type="application/json")
+        assert response.status_code == 400, (moment, response.get_json())
+        assert response.get_json()["errors"][0]["type"] in ("date.range", "date.format",
+                                                            "date.max")
+    assert settle(app, 0.5) == 0
+
+
+def test_the_earliest_and_latest_utc_moments_are_accepted(client, app, project):
+    body = [{"eventType": "a", "userId": "u", "timestamp": "0001-01-01T00:00:00-01:00"},
+            {"eventType": "a", "userId": "u", "timestamp": "0001-01-01T00:00:00Z"}]
+    response = client.post("/webhook", data=json.dumps(body), headers=INGEST_HEADERS,
+                           content_type="application/json")
+    assert response.status_code == 202
+    assert wait_stored(app, 2) == 2
+
+
+def nested(depth: int) -> dict:
+    value: dict = {}
+    for _ in range(depth - 1):
+        value = {"a": value}
+    return value
+
+
+@pytest.mark.parametrize("depth", [65, 250, 255, 600, 1000])
+def test_metadata_nested_too_deep_is_400(client, app, project, depth):
+    metadata = '{"a":' * (depth - 1) + "{}" + "}" * (depth - 1)
+    event = '{"eventType":"a","userId":"u","metadata":' + metadata + "}"
+    for body in (event, f"[{event}]"):
+        response = client.post("/webhook", data=body, headers=INGEST_HEADERS,
+                               content_type="application/json")
+        assert response.status_code == 400, response.get_json()
+        assert response.get_json()["errors"][0]["type"] == "object.depth"
+    assert settle(app, 0.5) == 0
+
+
+def test_metadata_at_the_depth_limit_is_stored(client, app, project):
+    body = {"eventType": "a", "userId": "u", "metadata": {"list": [nested(62)]}}
+    response = client.post("/webhook", data=json.dumps(body), headers=INGEST_HEADERS,
+                           content_type="application/json")
+    assert response.status_code == 202
+    assert wait_stored(app, 1) == 1
+
+
+@pytest.mark.parametrize("value", ["²", "1²", "٣", "1" * 1000, "1" * 5000, "-1", "0x10", " 1"])
+def test_webhook_timestamp_that_is_not_ascii_seconds_is_400(client, app, secret, value):
+    headers = {**signed_headers(secret, "msg_ts"), "webhook-timestamp": value}
+    response = client.post("/webhook/default", data=EVENT, headers=headers)
+    assert response.status_code == 400, response.get_json()
+    assert "whole seconds" in response.get_json()["message"]
