@@ -15,6 +15,13 @@ EVENT = json.dumps({"eventType": "page_view", "userId": "u1"})
 BAD_TOKENS = ["a\x00b", "key\x01", "tab\there", "bell\x07", "del\x7f", "caf\xe9"]
 
 
+def post(client, body):
+    """A keyed POST /webhook of `body` (JSON text, or a value to encode)."""
+    data = body if isinstance(body, str) else json.dumps(body)
+    return client.post("/webhook", data=data, headers=INGEST_HEADERS,
+                       content_type="application/json")
+
+
 @pytest.fixture
 def secret(app, project):
     with app.app_context():
@@ -55,8 +62,7 @@ def test_flask_view_refuses_an_unstorable_idempotency_key(client, app, secret):
                                          ("id", "e\x85")])
 def test_control_characters_in_columns_are_refused(client, app, project, field, value):
     event = {"eventType": "a", "userId": "u", field: value}
-    response = client.post("/webhook", data=json.dumps(event), headers=INGEST_HEADERS,
-                           content_type="application/json")
+    response = post(client, event)
     assert response.status_code == 400
     assert response.get_json()["errors"][0]["path"] == [field]
     assert settle(app, 0.5) == 0
@@ -70,8 +76,7 @@ def test_an_unpaired_surrogate_is_refused(client, app, project):
 
 def test_printable_unicode_is_still_accepted(client, app, project):
     event = {"eventType": "a", "userId": "Zoë 👩‍💻 東京", "id": "évènement-1"}
-    response = client.post("/webhook", data=json.dumps(event), headers=INGEST_HEADERS,
-                           content_type="application/json")
+    response = post(client, event)
     assert response.status_code == 202
 
 
@@ -79,8 +84,7 @@ def test_printable_unicode_is_still_accepted(client, app, project):
                                     "-9223372036854775809", "1" + "0" * 40])
 def test_integers_outside_64_bits_are_refused_not_rounded(client, app, project, number):
     raw = '{"eventType":"a","userId":"u","metadata":{"n":' + number + "}}"
-    response = client.post("/webhook", data=raw, headers=INGEST_HEADERS,
-                           content_type="application/json")
+    response = post(client, raw)
     assert response.status_code == 400, response.get_json()
     assert response.get_json()["errors"][0]["type"] == "number.unsafe"
     assert settle(app, 0.5) == 0
@@ -89,8 +93,7 @@ def test_integers_outside_64_bits_are_refused_not_rounded(client, app, project, 
 def test_integers_within_64_bits_are_kept_exactly(client, app, project):
     raw = ('[{"eventType":"a","userId":"u","metadata":{"n":18446744073709551615,'
            '"m":-9223372036854775808,"s":"12345678901234567890123"}}]')
-    response = client.post("/webhook", data=raw, headers=INGEST_HEADERS,
-                           content_type="application/json")
+    response = post(client, raw)
     assert response.status_code == 202
     wait_stored(app, 1)
     assert sql_scalar(app, "SELECT metadata::text FROM event") == (
@@ -103,8 +106,7 @@ def test_integers_within_64_bits_are_kept_exactly(client, app, project):
 def test_out_of_range_timestamps_are_400(client, app, project, moment):
     for body in ({"eventType": "a", "userId": "u", "timestamp": moment},
                  [{"eventType": "a", "userId": "u", "timestamp": moment}]):
-        response = client.post("/webhook", data=json.dumps(body), headers=INGEST_HEADERS,
-                               content_type="application/json")
+        response = post(client, body)
         assert response.status_code == 400, (moment, response.get_json())
         assert response.get_json()["errors"][0]["type"] in ("date.range", "date.format",
                                                             "date.max")
@@ -114,8 +116,7 @@ def test_out_of_range_timestamps_are_400(client, app, project, moment):
 def test_the_earliest_and_latest_utc_moments_are_accepted(client, app, project):
     body = [{"eventType": "a", "userId": "u", "timestamp": "0001-01-01T00:00:00-01:00"},
             {"eventType": "a", "userId": "u", "timestamp": "0001-01-01T00:00:00Z"}]
-    response = client.post("/webhook", data=json.dumps(body), headers=INGEST_HEADERS,
-                           content_type="application/json")
+    response = post(client, body)
     assert response.status_code == 202
     assert wait_stored(app, 2) == 2
 
@@ -132,8 +133,7 @@ def test_metadata_nested_too_deep_is_400(client, app, project, depth):
     metadata = '{"a":' * (depth - 1) + "{}" + "}" * (depth - 1)
     event = '{"eventType":"a","userId":"u","metadata":' + metadata + "}"
     for body in (event, f"[{event}]"):
-        response = client.post("/webhook", data=body, headers=INGEST_HEADERS,
-                               content_type="application/json")
+        response = post(client, body)
         assert response.status_code == 400, response.get_json()
         assert response.get_json()["errors"][0]["type"] == "object.depth"
     assert settle(app, 0.5) == 0
@@ -141,8 +141,7 @@ def test_metadata_nested_too_deep_is_400(client, app, project, depth):
 
 def test_metadata_at_the_depth_limit_is_stored(client, app, project):
     body = {"eventType": "a", "userId": "u", "metadata": {"list": [nested(62)]}}
-    response = client.post("/webhook", data=json.dumps(body), headers=INGEST_HEADERS,
-                           content_type="application/json")
+    response = post(client, body)
     assert response.status_code == 202
     assert wait_stored(app, 1) == 1
 
