@@ -17,6 +17,7 @@ from webapp.ingest import journal
 from webapp.ingest.groupcommit import GroupCommit, cooperative
 from webapp.ingest.limits import take
 from webapp.ingest.validation import (
+    DELIVERY_PREFIX,
     ValidEvent,
     delivery_problem,
     validate_body,
@@ -94,8 +95,12 @@ def delivery_header(headers) -> str | None:
 
 
 def delivery_id(key: str) -> str:
-    """An Idempotency-Key or webhook-id as an event id (hashed when longer than ids may be)."""
-    return key if len(key) <= 64 else "sha256:" + hashlib.sha256(key.encode()).hexdigest()[:56]
+    """An Idempotency-Key or webhook-id as the base of event ids (hashed when long), in a
+    namespace of its own: client ids may not start with DELIVERY_PREFIX, so a client id equal
+    to a delivery id is a different event. (Ids derived before the prefix stay as stored.)"""
+    if len(key) > 64:
+        key = "sha256:" + hashlib.sha256(key.encode()).hexdigest()[:56]
+    return DELIVERY_PREFIX + key
 
 
 def event_ids(events: list[ValidEvent], delivery: str | None, now_ms: int) -> list[str]:

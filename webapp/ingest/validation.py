@@ -19,6 +19,7 @@ CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # C0, DEL and C1 control characte
 MAX_METADATA_BYTES = 16 * 1024
 MAX_METADATA_DEPTH = 64  # objects and arrays within one another, the metadata object included
 MAX_BATCH = 1000
+DELIVERY_PREFIX = "delivery:"  # ids derived from Idempotency-Key or webhook-id; not a client's
 
 
 LONG_DIGITS = re.compile(rb"[0-9]{19,}")  # every integer outside 64 bits has 19 digits or more
@@ -207,7 +208,8 @@ def accepted_as_is(item: Any, now: datetime) -> ValidEvent | None:
         if type(metadata) is not dict or _metadata_issue(metadata) is not None:
             return None
     client_id = None
-    if "id" in item and not _plain_text(client_id := item["id"], 100):
+    if "id" in item and (not _plain_text(client_id := item["id"], 100)
+                         or client_id.startswith(DELIVERY_PREFIX)):
         return None
     return ValidEvent(event_type, user_id, moment, metadata, client_id)
 
@@ -246,7 +248,12 @@ def checked_event(item: Any, prefix: list, now: datetime) -> tuple[ValidEvent | 
         errors += _metadata_problems(item["metadata"], prefix + ["metadata"],
                                      _label(prefix, "metadata"))
     if "id" in item:
-        errors += _text_problems(item["id"], prefix + ["id"], _label(prefix, "id"), 100)
+        path, label = prefix + ["id"], _label(prefix, "id")
+        found = _text_problems(item["id"], path, label, 100)
+        if not found and item["id"].startswith(DELIVERY_PREFIX):
+            found = [problem(path, label, f"must not start with {DELIVERY_PREFIX!r}, which marks "
+                             "ids derived from Idempotency-Key or webhook-id", "string.reserved")]
+        errors += found
     for name in item:
         if name not in ALLOWED_FIELDS:
             errors.append(problem(prefix + [name], _label(prefix, name), "is not allowed",

@@ -37,7 +37,7 @@ def deliver(client, headers, body=BODY, path="/webhook/default"):
 def test_valid_signature_is_accepted_and_stored(client, app, secret):
     response = deliver(client, signed_headers(secret, "msg_ok"))
     assert response.status_code == 202, response.get_json()
-    assert response.get_json()["data"]["eventId"] == "msg_ok"
+    assert response.get_json()["data"]["eventId"] == "delivery:msg_ok"
     assert wait_stored(app, 1) == 1
 
 
