@@ -12,6 +12,8 @@ from datetime import UTC, datetime
 import orjson
 from kombu.exceptions import KombuError, OperationalError
 from redis.exceptions import RedisError
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.wsgi import get_input_stream
 
 from webapp.ingest import journal
 from webapp.ingest.groupcommit import GroupCommit, cooperative
@@ -71,6 +73,16 @@ def uuid7s(count: int, now_ms: int | None = None) -> list[str]:
     digits = os.urandom(10 * count).hex()  # 20 hex digits per id: 12 + 2 + 60 random bits used
     return [f"{head}{digits[i:i + 3]}-{VARIANT[int(digits[i + 3], 16)]}{digits[i + 4:i + 7]}-"
             f"{digits[i + 7:i + 19]}" for i in range(0, 20 * count, 20)]
+
+
+def read_body(environ: dict, limit: int) -> bytes:
+    """The request body, at most `limit` bytes, whether sized by Content-Length or chunked;
+    RequestEntityTooLarge past it. (werkzeug's own limited stream stops reading a chunked body
+    at the limit and returns what it has, cut short, without a word.)"""
+    raw = get_input_stream(environ, max_content_length=limit + 1).read()
+    if len(raw) > limit:
+        raise RequestEntityTooLarge()
+    return raw
 
 
 def is_json_content_type(mimetype: str) -> bool:

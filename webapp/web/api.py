@@ -103,7 +103,7 @@ def webhook(project_slug: str | None = None):
     if not accept.is_json_content_type(request.mimetype):
         raise accept.IngestError(415, "Content-Type must be application/json")
     delivery = accept.delivery_header(request.headers)
-    raw = request.get_data(cache=False)
+    raw = accept.read_body(request.environ, current_app.config["MAX_CONTENT_LENGTH"])
     msg_id = None
     if project_slug is not None or signed.is_signed():
         msg_id = signed.verify_request(project_id, raw)
