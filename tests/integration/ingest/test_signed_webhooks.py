@@ -92,6 +92,20 @@ def test_keyed_request_with_a_signature_is_verified_too(client, secret):
     assert deliver(client, headers, path="/webhook").status_code == 401
 
 
+@pytest.mark.parametrize("signature,status", [
+    ("v1,\xe9t\xe9", 400), ("v1,\xff" * 50, 400), ("v1,not base64!", 400), ("v1,====", 400),
+    ("\xe9", 400), ("v1,Zm9v", 401), ("v1,Zm9v v1,\xe9", 401),
+])
+@pytest.mark.parametrize("path,keyed", [("/webhook/default", False), ("/webhook", True)])
+def test_garbage_in_the_signature_is_400_or_401(client, app, secret, signature, status, path,
+                                                keyed):
+    headers = {**signed_headers(secret, "msg_garbage"), "webhook-signature": signature,
+               **(INGEST_HEADERS if keyed else {})}
+    response = deliver(client, headers, path=path)
+    assert response.status_code == status, response.get_json()
+    assert settle(app, 0.3) == 0
+
+
 def test_unknown_project_in_the_url_is_401(client, project):
     response = deliver(client, {"Content-Type": "application/json"}, path="/webhook/nope")
     assert response.status_code == 401
