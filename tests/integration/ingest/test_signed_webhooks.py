@@ -41,13 +41,44 @@ def test_valid_signature_is_accepted_and_stored(client, app, secret):
     assert wait_stored(app, 1) == 1
 
 
-def test_a_replayed_webhook_id_is_accepted_once(client, app, secret):
+def test_a_replayed_delivery_gets_the_same_answer_and_is_stored_once(client, app, secret):
     headers = signed_headers(secret, "msg_replay")
-    assert deliver(client, headers).status_code == 202
+    first = deliver(client, headers)
+    assert first.status_code == 202
     again = deliver(client, headers)
-    assert again.status_code == 409
-    assert "already accepted" in again.get_json()["message"]
+    assert again.status_code == 202 and again.get_json() == first.get_json()
     wait_stored(app, 1)
+    assert settle(app, 1.0) == 1
+
+
+@pytest.mark.parametrize("body", [BODY, json.dumps([{"eventType": "a", "userId": "1"},
+                                                    {"eventType": "b", "userId": "2",
+                                                     "id": "client-2"}])])
+def test_a_senders_retry_with_a_fresh_timestamp_gets_the_same_2xx(client, app, redis, secret,
+                                                                  body):
+    """Standard Webhooks senders retry any non-2xx for days, signing each retry anew."""
+    first = deliver(client, signed_headers(secret, "msg_retry", time.time() - 200, body), body)
+    assert first.status_code == 202, first.get_json()
+    retry = deliver(client, signed_headers(secret, "msg_retry", body=body), body)
+    assert retry.status_code == 202 and retry.get_json() == first.get_json()
+    count = len(json.loads(body)) if body.startswith("[") else 1
+    assert settle(app, 1.0) == count
+    # once the answer is forgotten, a retry is queued again and still stored once
+    for key in redis.scan_iter("pulseboard:webhook-id:*"):
+        redis.delete(key)
+    late = deliver(client, signed_headers(secret, "msg_retry", body=body), body)
+    assert late.status_code == 202
+    ids = "eventIds" if count > 1 else "eventId"
+    assert late.get_json()["data"][ids] == first.get_json()["data"][ids]
+    assert settle(app, 1.0) == count
+
+
+def test_the_same_webhook_id_with_another_body_is_409(client, app, secret):
+    assert deliver(client, signed_headers(secret, "msg_twice")).status_code == 202
+    other = json.dumps({"eventType": "other", "userId": "cus_2"})
+    response = deliver(client, signed_headers(secret, "msg_twice", body=other), other)
+    assert response.status_code == 409
+    assert "another body" in response.get_json()["message"]
     assert settle(app, 1.0) == 1
 
 
