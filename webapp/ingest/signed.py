@@ -11,7 +11,7 @@ from redis import Redis
 from redis.exceptions import RedisError
 
 from webapp.ingest.signatures import SignatureError, verify
-from webapp.models import SigningSecret
+from webapp.tenancy import auth
 
 # How long the answer to a signed delivery is remembered. Standard Webhooks senders retry any
 # non-2xx for days, re-signing with a fresh timestamp: within this time a retry gets the very
@@ -33,7 +33,8 @@ def verify_request(project_id: int, raw: bytes) -> str:
 
 
 def live_secrets(project_id: int) -> list[str]:
-    return SigningSecret.live_for(project_id)
+    """Raises DatabaseUnavailable (503) when PostgreSQL is away and they are not remembered."""
+    return auth.signing_secrets(project_id)
 
 
 def answer_key(project_id: int, msg_id: str) -> str:

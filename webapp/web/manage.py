@@ -129,6 +129,18 @@ def revoke_key(slug: str, key_id: int):
                             **_project_context(project))
 
 
+@bp.post("/projects/<slug>/signing-secrets/<int:secret_id>/revoke")
+@accounts.login_required
+def revoke_signing_secret(slug: str, secret_id: int):
+    project = _project(slug)
+    try:
+        tenants.revoke_signing_secret(project, secret_id)
+    except tenants.TenantError:
+        abort(404)
+    return _partial_or_page("manage/project.html", "manage/_keys.html",
+                            **_project_context(project))
+
+
 @bp.post("/projects/<slug>/signing-secrets")
 @accounts.login_required
 def add_signing_secret(slug: str):
