@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -13,6 +14,7 @@ from playhouse.pool import MaxConnectionsExceeded
 
 from webapp.models import ApiKey, Project, SigningSecret
 
+SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")  # what a project's slug can be
 _CACHE_SECONDS = 5  # a revoked key stops working within this time
 _cache: dict[tuple[str, str], tuple[float, Any]] = {}
 T = TypeVar("T")
@@ -55,6 +57,12 @@ def signing_secrets(project_id: int) -> list[str]:
     within _CACHE_SECONDS; raises DatabaseUnavailable when PostgreSQL is away and they are
     not remembered."""
     return remembered(("signing", str(project_id)), lambda: SigningSecret.live_for(project_id))
+
+
+def forget_signing_secrets(project_id: int) -> None:
+    """After a change to a project's secrets: this process looks them up again at once (the
+    others within _CACHE_SECONDS)."""
+    _cache.pop(("signing", str(project_id)), None)
 
 
 def remembered(key: tuple[str, str], lookup: Callable[[], T]) -> T:
@@ -138,6 +146,8 @@ def read_project_id() -> int:
 
 def project_id_for_slug(slug: str) -> int:
     """The project a signed delivery names in its URL (/webhook/<slug>)."""
+    if not SLUG.fullmatch(slug):  # not one (a NUL would not even reach PostgreSQL)
+        raise Unauthorized(f"No project {slug!r}")
     project_id = _project_id("slug", slug)
     if project_id is None:
         raise Unauthorized(f"No project {slug!r}")

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from webapp.db import database
 from webapp.ingest.signatures import new_secret
 from webapp.models import ApiKey, Organization, Project, SigningSecret, digest
+from webapp.tenancy import auth
 
 DEFAULT_SLUG = "default"
 KEY_PREFIXES = {"ingest": "pb_live_", "read": "pb_read_"}
@@ -64,8 +65,10 @@ def revoke_key(project: Project, key_id: int, kind: str | None = None) -> None:
 
 
 def add_signing_secret(project: Project, name: str, secret: str | None = None) -> SigningSecret:
-    return SigningSecret.create(project=project, name=name.strip() or "signing",
-                                secret=secret or new_secret())
+    created = SigningSecret.create(project=project, name=name.strip() or "signing",
+                                   secret=secret or new_secret())
+    auth.forget_signing_secrets(project.id)
+    return created
 
 
 def revoke_signing_secret(project: Project, secret_id: int) -> None:
@@ -76,6 +79,7 @@ def revoke_signing_secret(project: Project, secret_id: int) -> None:
                .execute())
     if not revoked:
         raise TenantError(f"no live signing secret #{secret_id} in project {project.slug!r}")
+    auth.forget_signing_secrets(project.id)
 
 
 ENV_KEY_NAME = "from environment"
