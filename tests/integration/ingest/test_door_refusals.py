@@ -152,3 +152,9 @@ def test_webhook_timestamp_that_is_not_ascii_seconds_is_400(client, app, secret,
     response = client.post("/webhook/default", data=EVENT, headers=headers)
     assert response.status_code == 400, response.get_json()
     assert "whole seconds" in response.get_json()["message"]
+
+
+@pytest.mark.parametrize("slug", ["de%00fault", "%01", "d%C3%A9faut", "a" * 300])
+def test_a_project_in_the_url_that_cannot_be_a_slug_is_401(client, app, project, slug):
+    response = client.post(f"/webhook/{slug}", data=EVENT, content_type="application/json")
+    assert response.status_code == 401, response.get_json()
