@@ -51,8 +51,9 @@ def iso_micro(moment: datetime) -> str:
 
 def list_events(project_id: int, window: Window, now: datetime, event_type: str | None = None,
                 user_id: str | None = None, limit: int = DEFAULT_LIMIT,
-                cursor: str | None = None) -> dict:
-    """One page of events in the window, newest first, and the cursor of the next page."""
+                cursor: str | None = None, raw_metadata: bool = False) -> dict:
+    """One page of events in the window, newest first, and the cursor of the next page
+    (`raw_metadata`: each event's metadata as its stored JSON, for orjson to pass through)."""
     # metadata as its JSON text, passed through as is: JSONB numbers of any size, exactly
     query = Event.select(*[field for field in Event._meta.sorted_fields
                            if field is not Event.metadata],
@@ -69,7 +70,7 @@ def list_events(project_id: int, window: Window, now: datetime, event_type: str 
     rows = list(query.order_by(Event.timestamp.desc(), Event.id.desc()).limit(limit + 1))
     page, more = rows[:limit], len(rows) > limit
     return {
-        "events": [event.to_api() for event in page],
+        "events": [event.to_api(raw_metadata) for event in page],
         "count": len(page),
         "filter": window.name,
         "nextCursor": encode_cursor(page[-1]) if more else None,

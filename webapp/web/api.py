@@ -153,6 +153,7 @@ def events():
         user_id=request.args.get("userId"),
         limit=parse_limit(request.args.get("limit")),
         cursor=request.args.get("cursor"),
+        raw_metadata=True,
     )
     return ok(page)
 

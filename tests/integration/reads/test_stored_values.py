@@ -45,3 +45,9 @@ def test_exports_pass_any_stored_number_through(client, odd_events, fmt):
     assert response.status_code == 200
     text = response.get_data(as_text=True)
     assert BIG in text and "1" + "0" * 400 in text
+
+
+def test_the_dashboard_shows_them_too(logged_in, odd_events):
+    response = logged_in.get("/")
+    assert response.status_code == 200
+    assert BIG[:20] in response.get_data(as_text=True)
