@@ -13,6 +13,8 @@ from webapp.models import InvalidRollupMinute
 # The batch travels as one JSON parameter that PostgreSQL unpacks (no per-row work in Python).
 # Rows already stored (same project and event id) are skipped; only the rows actually inserted
 # reach the per-minute and per-hour rollups, so a redelivered batch counts nothing twice.
+# An id derived from a delivery (`delivery:<key>`) is also skipped when the same delivery was
+# stored before derived ids had their prefix (a sender retrying across the upgrade).
 # Rollup rows are written in one order (time, then type) by every writer, so two writers
 # touching the same minutes cannot deadlock.
 ROLLUP = """
@@ -30,6 +32,10 @@ WITH inserted AS (
     SELECT %(project)s, e.id, e.type, e."user", e.ts, e.meta, e.rcv
     FROM json_to_recordset(%(events)s::json)
          AS e(id text, type text, "user" text, ts timestamptz, meta jsonb, rcv timestamptz)
+    WHERE e.id NOT LIKE 'delivery:%%' OR NOT EXISTS (
+        SELECT 1 FROM event legacy, delivery_namespace
+        WHERE legacy.project_id = %(project)s AND legacy.event_id = substr(e.id, 10)
+          AND legacy.received_at < delivery_namespace.since)
     ORDER BY e.id
     ON CONFLICT (project_id, event_id) DO NOTHING
     RETURNING event_type, "timestamp"
