@@ -1,9 +1,11 @@
-"""Chunked bodies (no Content-Length) are held to the same 1 MB as any other, on real gunicorn."""
+"""Raw HTTP against real gunicorn: chunked bodies are held to the same 1 MB as any other, and
+a NUL in a delivery header never reaches the queue."""
 
 from __future__ import annotations
 
 import http.client
 import json
+import socket
 from urllib.parse import urlsplit
 
 import pytest
@@ -72,3 +74,20 @@ def test_chunked_body_under_the_limit_is_accepted(live_server, app, project):
     status, answer = post_chunked(live_server.url, "/webhook", body, INGEST_HEADERS)
     assert status == 202, answer
     assert wait_stored(app, 3) == 3
+
+
+@pytest.mark.parametrize("header", ["Idempotency-Key", "webhook-id"])
+def test_a_nul_in_a_delivery_header_is_400_on_real_gunicorn(live_server, app, project, header):
+    parts = urlsplit(live_server.url)
+    body = b'{"eventType":"a","userId":"u"}'
+    request = (b"POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+               b"X-API-Key: " + INGEST_HEADERS["X-API-Key"].encode() + b"\r\n" +
+               header.encode() + b": a\x00b\r\nContent-Length: " + str(len(body)).encode() +
+               b"\r\nConnection: close\r\n\r\n" + body)
+    with socket.create_connection((parts.hostname, parts.port), timeout=10) as sock:
+        sock.sendall(request)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 400"), answer[:200]
+    assert settle(app, 1.0) == 0
