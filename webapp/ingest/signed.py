@@ -48,9 +48,9 @@ def earlier_receipt(redis: Redis, project_id: int, msg_id: str, raw: bytes) -> d
         kept = redis.get(answer_key(project_id, msg_id))
     except RedisError:
         return None  # the enqueue that follows answers 503
-    if kept is None:
-        return None
-    digest, _, received_ms = kept.decode().partition(" ")
+    digest, _, received_ms = (kept or b"").decode().partition(" ")
+    if not received_ms.isascii() or not received_ms.isdigit():
+        return None  # not remembered (or marked by an older version: queued, stored once)
     if digest != _digest(raw):
         raise SignatureError(409, f"webhook-id {msg_id!r} was already accepted with another body")
     return datetime.fromtimestamp(int(received_ms) / 1000, UTC)

@@ -73,6 +73,14 @@ def test_a_senders_retry_with_a_fresh_timestamp_gets_the_same_2xx(client, app, r
     assert settle(app, 1.0) == count
 
 
+def test_an_id_marked_by_the_previous_version_is_not_refused(client, app, redis, project,
+                                                             secret):
+    """Before, an accepted webhook-id was marked with "1" (and a retry refused with 409)."""
+    redis.set(f"pulseboard:webhook-id:{project.id}:msg_marked", "1", ex=60)
+    assert deliver(client, signed_headers(secret, "msg_marked")).status_code == 202
+    assert wait_stored(app, 1) == 1
+
+
 def test_the_same_webhook_id_with_another_body_is_409(client, app, secret):
     assert deliver(client, signed_headers(secret, "msg_twice")).status_code == 202
     other = json.dumps({"eventType": "other", "userId": "cus_2"})
