@@ -18,10 +18,10 @@ from werkzeug.wsgi import get_input_stream
 from webapp.ingest import journal
 from webapp.ingest.groupcommit import GroupCommit, cooperative
 from webapp.ingest.limits import take
+from webapp.ingest.storable import delivery_problem
 from webapp.ingest.validation import (
     DELIVERY_PREFIX,
     ValidEvent,
-    delivery_problem,
     validate_body,
     wide_integer_problems,
 )

@@ -2,55 +2,33 @@
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 import orjson
 
+from webapp.ingest.storable import depth, in_utc_range, storable, wide_integer
 from webapp.models import MAX_FUTURE
 
 EVENT_TYPE_PATTERN = re.compile(r"[A-Za-z0-9_.:\-]+")
 DATETIME_PREFIX = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}")
 ALLOWED_FIELDS = ("eventType", "userId", "timestamp", "metadata", "id")
 ALLOWED_KEYS = frozenset(ALLOWED_FIELDS)
-CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # C0, DEL and C1 control characters
 MAX_METADATA_BYTES = 16 * 1024
 MAX_METADATA_DEPTH = 64  # objects and arrays within one another, the metadata object included
 MAX_BATCH = 1000
 DELIVERY_PREFIX = "delivery:"  # ids derived from Idempotency-Key or webhook-id; not a client's
 
 
-LONG_DIGITS = re.compile(rb"[0-9]{19,}")  # every integer outside 64 bits has 19 digits or more
-INT_RANGE = (-(2**63), 2**64 - 1)  # what orjson reads as an integer; beyond, a lossy float
-
-
-class _WideInteger(ValueError):
-    pass
-
-
-def _narrow_int(text: str) -> int:
-    value = int(text)
-    if not INT_RANGE[0] <= value <= INT_RANGE[1]:
-        raise _WideInteger(text)
-    return value
-
-
 def wide_integer_problems(raw: bytes) -> list[dict]:
-    """Integers outside 64 bits, which orjson would silently read as rounded floats: refused
-    rather than stored wrong. Looked for only when the body has a run of 19 digits."""
-    if not LONG_DIGITS.search(raw):
+    """Integers outside 64 bits, which orjson would read as rounded floats: refused rather
+    than stored wrong."""
+    if (number := wide_integer(raw)) is None:
         return []
-    try:
-        json.loads(raw, parse_int=_narrow_int)
-    except _WideInteger as exc:
-        shown = str(exc) if len(str(exc)) <= 40 else str(exc)[:37] + "..."
-        return [problem([], "value", f"holds the integer {shown}, outside 64 bits; send it as "
-                        "a string", "number.unsafe")]
-    except (ValueError, RecursionError):  # orjson read it: too deep here, refused elsewhere
-        pass
-    return []
+    shown = number if len(number) <= 40 else number[:37] + "..."
+    return [problem([], "value", f"holds the integer {shown}, outside 64 bits; send it as a "
+                    "string", "number.unsafe")]
 
 
 class ValidEvent(NamedTuple):
@@ -82,30 +60,10 @@ def _text_problems(value: Any, path: list, label: str, max_len: int) -> list[dic
     if len(value) > max_len:
         return [problem(path, label, f"length must be less than or equal to {max_len} "
                         "characters long", "string.max")]
-    if not _storable(value):
+    if not storable(value):
         return [problem(path, label, "must not contain control characters or unpaired "
                         "surrogates", "string.invalid")]
     return []
-
-
-def _storable(value: str) -> bool:
-    """Text for a column: PostgreSQL takes neither NUL nor text that is not valid UTF-8, and
-    no other control character belongs in an id, a type or a user."""
-    if CONTROL.search(value):
-        return False
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-def delivery_problem(name: str, value: str) -> str | None:
-    """Why an `Idempotency-Key` or `webhook-id` header cannot name a delivery (None: it can).
-    Both are ASCII tokens; anything else would be stored in an event id."""
-    if not value.isascii() or not value.isprintable():
-        return f"{name} must be printable ASCII (no control characters)"
-    return None
 
 
 def parse_timestamp(value: str) -> datetime | None:
@@ -117,18 +75,6 @@ def parse_timestamp(value: str) -> datetime | None:
     except ValueError:
         return None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def in_utc_range(moment: datetime) -> bool:
-    """Whether the moment is in years 1 to 9999 in UTC (year 1 with a positive offset, or
-    9999-12-31 with a negative one, is not: it has no UTC time to store)."""
-    if 1 < moment.year < 9999:
-        return True
-    try:
-        moment.astimezone(UTC)
-    except OverflowError:
-        return False
-    return True
 
 
 def _timestamp_problems(value: Any, path: list, label: str, now: datetime):
@@ -158,7 +104,7 @@ def _metadata_issue(value: dict) -> tuple[str, str] | None:
     except orjson.JSONEncodeError:  # past orjson's own nesting limit
         encoded = None
     if encoded is None or (encoded.count(b"{") + encoded.count(b"[") > MAX_METADATA_DEPTH
-                           and _depth(value) > MAX_METADATA_DEPTH):
+                           and depth(value) > MAX_METADATA_DEPTH):
         return f"must be nested at most {MAX_METADATA_DEPTH} levels deep", "object.depth"
     if len(encoded) > MAX_METADATA_BYTES:
         return f"must be at most {MAX_METADATA_BYTES} bytes as JSON", "object.size"
@@ -167,22 +113,10 @@ def _metadata_issue(value: dict) -> tuple[str, str] | None:
     return None
 
 
-def _depth(value: Any) -> int:
-    """How many objects and arrays deep `value` goes (walked without recursion)."""
-    deepest, stack = 0, [(value, 1)]
-    while stack:
-        item, level = stack.pop()
-        if isinstance(item, dict | list):
-            deepest = max(deepest, level)
-            stack.extend((child, level + 1) for child in
-                         (item.values() if isinstance(item, dict) else item))
-    return deepest
-
-
 def _plain_text(value: Any, max_len: int) -> bool:
     """A string `_text_problems` finds nothing wrong with (decided without building messages)."""
     return (type(value) is str and 0 < len(value) <= max_len
-            and ((value.isascii() and value.isprintable()) or _storable(value)))
+            and ((value.isascii() and value.isprintable()) or storable(value)))
 
 
 def accepted_as_is(item: Any, now: datetime) -> ValidEvent | None:
