@@ -10,7 +10,6 @@ from celery import current_app as current_celery
 from celery import shared_task
 from celery.exceptions import Reject
 from flask import current_app
-from peewee import InterfaceError, OperationalError
 
 from webapp.alerts import oncommit
 from webapp.ingest import journal
@@ -24,7 +23,7 @@ from worker import alerting
 log = logging.getLogger(__name__)
 
 # PostgreSQL away or restarting: try again with exponential backoff and jitter.
-RETRYABLE = (OperationalError, InterfaceError)
+RETRYABLE = insert.RETRYABLE
 MAX_RETRIES = 20  # about 17 minutes of backoff before a batch becomes a dead letter
 BACKOFF_CAP = 60
 
@@ -58,17 +57,24 @@ def store_events(self, project_id: int, events: list[dict]) -> int:
 
 
 def store(task, project_id: int, events: list[dict], batch_id: str | None = None) -> int:
-    """Insert, then refresh counters, caches and tabs; retries while PostgreSQL is away."""
+    """Insert, then refresh counters, caches and tabs; retries while PostgreSQL is away.
+
+    Events PostgreSQL refuses are isolated (the rest of the batch is stored) and kept as dead
+    letters with their error, so a bad event never blocks its neighbours nor loops."""
     try:
-        inserted = insert.store_batch(project_id, events)
+        inserted, refused = insert.store_isolating(project_id, events)
+        for event, why in refused:
+            keep_refused(project_id, event, why)
     except RETRYABLE as exc:
         if task.request.retries < task.max_retries:
             log.warning("database unavailable (%s); retry %d", exc, task.request.retries + 1)
             raise task.retry(exc=exc, countdown=backoff(task.request.retries)) from None
         return dead_letter(project_id, events, exc, batch_id)
-    except Exception as exc:  # a batch PostgreSQL refuses: keep it aside, do not retry forever
-        log.exception("batch of %d events refused", len(events))
-        return dead_letter(project_id, events, exc, batch_id)
+    if refused:
+        kept_aside = {id(event) for event, _ in refused}
+        events = [event for event in events if id(event) not in kept_aside]
+        if not events:
+            return finish_refused(project_id, batch_id)
     # After the commit, in one round trip; a failure here retries the task, whose insert
     # then adds nothing.
     redis = current_app.extensions["redis"]
@@ -90,12 +96,30 @@ def store(task, project_id: int, events: list[dict], batch_id: str | None = None
     return inserted
 
 
+def keep_refused(project_id: int, event: dict, why: str) -> None:
+    """An event PostgreSQL refused, kept as a dead letter (escaped if need be)."""
+    log.error("event %r of project %d refused: %s", event.get("id"), project_id, why)
+    try:
+        deadletters.record(project_id, [event], why)
+    except RETRYABLE:
+        raise
+    except Exception:  # never seen: a redelivery would only fail the same way, so not looping
+        log.critical("could not keep refused event %r of project %d: %r", event.get("id"),
+                     project_id, event, exc_info=True)
+
+
 def dead_letter(project_id: int, events: list[dict], error: Exception,
                 batch_id: str | None) -> int:
+    """A batch the database stayed away for through every retry: keep it for replay."""
     try:
         deadletters.record(project_id, events, error)
-    except Exception as exc:  # not even the dead-letter table: leave the message queued
+    except RETRYABLE as exc:  # still away: leave the message queued for a later worker
         raise Reject(f"could not keep a dead letter: {exc}", requeue=True) from exc
+    return finish_refused(project_id, batch_id)
+
+
+def finish_refused(project_id: int, batch_id: str | None) -> int:
+    """A batch with nothing left to store: forget it and show the dead letters."""
     redis = current_app.extensions["redis"]
     if batch_id is not None:  # kept as a dead letter now, not to be published again
         journal.forget(redis, batch_id)

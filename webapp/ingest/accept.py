@@ -12,11 +12,19 @@ from datetime import UTC, datetime
 import orjson
 from kombu.exceptions import KombuError, OperationalError
 from redis.exceptions import RedisError
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.wsgi import get_input_stream
 
 from webapp.ingest import journal
 from webapp.ingest.groupcommit import GroupCommit, cooperative
 from webapp.ingest.limits import take
-from webapp.ingest.validation import ValidEvent, validate_body
+from webapp.ingest.storable import delivery_problem
+from webapp.ingest.validation import (
+    DELIVERY_PREFIX,
+    ValidEvent,
+    validate_body,
+    wide_integer_problems,
+)
 from webapp.models import iso
 from webapp.ops import metrics
 
@@ -67,14 +75,44 @@ def uuid7s(count: int, now_ms: int | None = None) -> list[str]:
             f"{digits[i + 7:i + 19]}" for i in range(0, 20 * count, 20)]
 
 
+def read_body(environ: dict, limit: int) -> bytes:
+    """The request body, at most `limit` bytes, whether sized by Content-Length or chunked;
+    RequestEntityTooLarge past it. (werkzeug's own limited stream stops reading a chunked body
+    at the limit and returns what it has, cut short, without a word.)"""
+    raw = get_input_stream(environ, max_content_length=limit + 1).read()
+    if len(raw) > limit:
+        raise RequestEntityTooLarge()
+    return raw
+
+
 def is_json_content_type(mimetype: str) -> bool:
     return mimetype in JSON_TYPES or (mimetype.startswith("application/") and
                                       mimetype.endswith("+json"))
 
 
+DELIVERY_HEADERS = ("Idempotency-Key", "webhook-id")
+
+
+def delivery_header(headers) -> str | None:
+    """The delivery id a request names (`Idempotency-Key`, else `webhook-id`); IngestError 400
+    when either header holds what cannot be one."""
+    errors = []
+    for name in DELIVERY_HEADERS:
+        if (value := headers.get(name)) and (message := delivery_problem(name, value)):
+            errors.append({"path": ["headers", name], "message": message,
+                           "type": "header.invalid"})
+    if errors:
+        raise IngestError(400, "Validation failed", errors=errors)
+    return headers.get(DELIVERY_HEADERS[0]) or headers.get(DELIVERY_HEADERS[1])
+
+
 def delivery_id(key: str) -> str:
-    """An Idempotency-Key or webhook-id as an event id (hashed when longer than ids may be)."""
-    return key if len(key) <= 64 else "sha256:" + hashlib.sha256(key.encode()).hexdigest()[:56]
+    """An Idempotency-Key or webhook-id as the base of event ids (hashed when long), in a
+    namespace of its own: client ids may not start with DELIVERY_PREFIX, so a client id equal
+    to a delivery id is a different event. (Ids derived before the prefix stay as stored.)"""
+    if len(key) > 64:
+        key = "sha256:" + hashlib.sha256(key.encode()).hexdigest()[:56]
+    return DELIVERY_PREFIX + key
 
 
 def event_ids(events: list[ValidEvent], delivery: str | None, now_ms: int) -> list[str]:
@@ -94,6 +132,8 @@ def prepare(raw: bytes, now: datetime, delivery: str | None = None) -> Accepted:
     except orjson.JSONDecodeError as exc:
         raise IngestError(400, f"Malformed JSON: {exc}") from None
     events, errors, invalid = validate_body(body, now)
+    if not errors and (errors := wide_integer_problems(raw)):
+        invalid = len(body) if isinstance(body, list) else 1
     if errors:
         raise IngestError(400, "Validation failed", errors=errors, invalid=invalid)
     ids = event_ids(events, delivery and delivery_id(delivery), int(now.timestamp() * 1000))

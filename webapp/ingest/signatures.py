@@ -6,9 +6,11 @@ import base64
 import binascii
 import hashlib
 import hmac
+import re
 import secrets as random
 
 TOLERANCE_SECONDS = 5 * 60
+SECONDS = re.compile(r"[0-9]{1,12}")
 SECRET_PREFIX = "whsec_"
 
 
@@ -34,10 +36,13 @@ def secret_bytes(secret: str) -> bytes:
         raise ValueError("a signing secret is whsec_ followed by base64") from None
 
 
-def sign(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
+def digest(secret: str, msg_id: str, timestamp: int, body: bytes) -> bytes:
     content = f"{msg_id}.{timestamp}.".encode() + body
-    digest = hmac.new(secret_bytes(secret), content, hashlib.sha256).digest()
-    return "v1," + base64.b64encode(digest).decode()
+    return hmac.new(secret_bytes(secret), content, hashlib.sha256).digest()
+
+
+def sign(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
+    return "v1," + base64.b64encode(digest(secret, msg_id, timestamp, body)).decode()
 
 
 def verify(secrets: list[str], msg_id: str | None, timestamp: str | None,
@@ -47,7 +52,7 @@ def verify(secrets: list[str], msg_id: str | None, timestamp: str | None,
                                         ("webhook-signature", signature)) if not value]
     if missing:
         raise SignatureError(400, "Missing signature headers: " + ", ".join(missing))
-    if not timestamp.isdigit():
+    if not SECONDS.fullmatch(timestamp):  # ASCII digits: str.isdigit also takes "²"
         raise SignatureError(400, "webhook-timestamp must be whole seconds since the epoch")
     sent = int(timestamp)
     if sent < now - TOLERANCE_SECONDS:
@@ -56,9 +61,26 @@ def verify(secrets: list[str], msg_id: str | None, timestamp: str | None,
         raise SignatureError(401, "webhook-timestamp is more than 5 minutes in the future")
     if not secrets:
         raise SignatureError(401, "This project has no signing secret")
-    offered = [part.partition(",")[2] for part in signature.split() if part.startswith("v1,")]
+    offered = offered_digests(signature)
+    if not offered:
+        raise SignatureError(400, "webhook-signature holds no v1,<base64> signature")
     for secret in secrets:
-        expected = sign(secret, msg_id, sent, body).partition(",")[2]
+        expected = digest(secret, msg_id, sent, body)
         if any(hmac.compare_digest(expected, candidate) for candidate in offered):
             return
     raise SignatureError(401, "No matching signature: wrong secret or altered body")
+
+
+def offered_digests(header: str) -> list[bytes]:
+    """The digests of the header's well-formed `v1,<base64>` entries (others are ignored:
+    other schemes, non-ASCII, broken base64)."""
+    digests = []
+    for part in header.split():
+        scheme, _, encoded = part.partition(",")
+        if scheme != "v1" or not encoded:
+            continue
+        try:
+            digests.append(base64.b64decode(encoded, validate=True))
+        except ValueError:  # binascii.Error, and non-ASCII text
+            continue
+    return digests

@@ -8,14 +8,27 @@ from typing import Any, NamedTuple
 
 import orjson
 
+from webapp.ingest.storable import depth, in_utc_range, storable, wide_integer
 from webapp.models import MAX_FUTURE
 
 EVENT_TYPE_PATTERN = re.compile(r"[A-Za-z0-9_.:\-]+")
-DATETIME_PREFIX = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
+DATETIME_PREFIX = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}")
 ALLOWED_FIELDS = ("eventType", "userId", "timestamp", "metadata", "id")
 ALLOWED_KEYS = frozenset(ALLOWED_FIELDS)
 MAX_METADATA_BYTES = 16 * 1024
+MAX_METADATA_DEPTH = 64  # objects and arrays within one another, the metadata object included
 MAX_BATCH = 1000
+DELIVERY_PREFIX = "delivery:"  # ids derived from Idempotency-Key or webhook-id; not a client's
+
+
+def wide_integer_problems(raw: bytes) -> list[dict]:
+    """Integers outside 64 bits, which orjson would read as rounded floats: refused rather
+    than stored wrong."""
+    if (number := wide_integer(raw)) is None:
+        return []
+    shown = number if len(number) <= 40 else number[:37] + "..."
+    return [problem([], "value", f"holds the integer {shown}, outside 64 bits; send it as a "
+                    "string", "number.unsafe")]
 
 
 class ValidEvent(NamedTuple):
@@ -47,21 +60,10 @@ def _text_problems(value: Any, path: list, label: str, max_len: int) -> list[dic
     if len(value) > max_len:
         return [problem(path, label, f"length must be less than or equal to {max_len} "
                         "characters long", "string.max")]
-    if not _storable(value):
-        return [problem(path, label, "must not contain NUL characters or unpaired surrogates",
-                        "string.invalid")]
+    if not storable(value):
+        return [problem(path, label, "must not contain control characters or unpaired "
+                        "surrogates", "string.invalid")]
     return []
-
-
-def _storable(value: str) -> bool:
-    """PostgreSQL text and JSONB take neither NUL nor text that is not valid UTF-8."""
-    if "\x00" in value:
-        return False
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def parse_timestamp(value: str) -> datetime | None:
@@ -79,6 +81,9 @@ def _timestamp_problems(value: Any, path: list, label: str, now: datetime):
     if not isinstance(value, str) or (moment := parse_timestamp(value)) is None:
         return None, [problem(path, label, "must be in ISO 8601 date format with a date and a time",
                               "date.format")]
+    if not in_utc_range(moment):
+        return None, [problem(path, label, "must be between years 1 and 9999 in UTC",
+                              "date.range")]
     if moment > now + MAX_FUTURE:
         return None, [problem(path, label, "must not be more than 5 minutes in the future",
                               "date.max")]
@@ -88,19 +93,30 @@ def _timestamp_problems(value: Any, path: list, label: str, now: datetime):
 def _metadata_problems(value: Any, path: list, label: str) -> list[dict]:
     if not isinstance(value, dict):
         return [problem(path, label, "must be of type object", "object.base")]
-    encoded = orjson.dumps(value)
+    found = _metadata_issue(value)
+    return [problem(path, label, *found)] if found else []
+
+
+def _metadata_issue(value: dict) -> tuple[str, str] | None:
+    """What is wrong with a metadata object, as (message, type); None when nothing is."""
+    try:
+        encoded = orjson.dumps(value)
+    except orjson.JSONEncodeError:  # past orjson's own nesting limit
+        encoded = None
+    if encoded is None or (encoded.count(b"{") + encoded.count(b"[") > MAX_METADATA_DEPTH
+                           and depth(value) > MAX_METADATA_DEPTH):
+        return f"must be nested at most {MAX_METADATA_DEPTH} levels deep", "object.depth"
     if len(encoded) > MAX_METADATA_BYTES:
-        return [problem(path, label, f"must be at most {MAX_METADATA_BYTES} bytes as JSON",
-                        "object.size")]
+        return f"must be at most {MAX_METADATA_BYTES} bytes as JSON", "object.size"
     if b"\\u0000" in encoded:
-        return [problem(path, label, "must not contain NUL characters", "string.invalid")]
-    return []
+        return "must not contain NUL characters", "string.invalid"
+    return None
 
 
 def _plain_text(value: Any, max_len: int) -> bool:
     """A string `_text_problems` finds nothing wrong with (decided without building messages)."""
     return (type(value) is str and 0 < len(value) <= max_len
-            and ((value.isascii() and "\x00" not in value) or _storable(value)))
+            and ((value.isascii() and value.isprintable()) or storable(value)))
 
 
 def accepted_as_is(item: Any, now: datetime) -> ValidEvent | None:
@@ -118,19 +134,16 @@ def accepted_as_is(item: Any, now: datetime) -> ValidEvent | None:
     moment = None
     if "timestamp" in item:
         value = item["timestamp"]
-        if type(value) is not str or (moment := parse_timestamp(value)) is None:
-            return None
-        if moment > now + MAX_FUTURE:
+        if (type(value) is not str or (moment := parse_timestamp(value)) is None
+                or not in_utc_range(moment) or moment > now + MAX_FUTURE):
             return None
     metadata = item.get("metadata", {})
     if "metadata" in item:
-        if type(metadata) is not dict:
-            return None
-        encoded = orjson.dumps(metadata)
-        if len(encoded) > MAX_METADATA_BYTES or b"\\u0000" in encoded:
+        if type(metadata) is not dict or _metadata_issue(metadata) is not None:
             return None
     client_id = None
-    if "id" in item and not _plain_text(client_id := item["id"], 100):
+    if "id" in item and (not _plain_text(client_id := item["id"], 100)
+                         or client_id.startswith(DELIVERY_PREFIX)):
         return None
     return ValidEvent(event_type, user_id, moment, metadata, client_id)
 
@@ -169,7 +182,12 @@ def checked_event(item: Any, prefix: list, now: datetime) -> tuple[ValidEvent | 
         errors += _metadata_problems(item["metadata"], prefix + ["metadata"],
                                      _label(prefix, "metadata"))
     if "id" in item:
-        errors += _text_problems(item["id"], prefix + ["id"], _label(prefix, "id"), 100)
+        path, label = prefix + ["id"], _label(prefix, "id")
+        found = _text_problems(item["id"], path, label, 100)
+        if not found and item["id"].startswith(DELIVERY_PREFIX):
+            found = [problem(path, label, f"must not start with {DELIVERY_PREFIX!r}, which marks "
+                             "ids derived from Idempotency-Key or webhook-id", "string.reserved")]
+        errors += found
     for name in item:
         if name not in ALLOWED_FIELDS:
             errors.append(problem(prefix + [name], _label(prefix, name), "is not allowed",

@@ -83,23 +83,41 @@ def create_key_command(project_slug, kind, name):
 @projects_cli.command("keys")
 @click.argument("project_slug")
 def list_keys_command(project_slug):
-    """List a project's keys (never their secrets)."""
-    from webapp.models import ApiKey
+    """List a project's keys and signing secrets by kind and number (never the secrets)."""
+    from webapp.models import ApiKey, SigningSecret
 
-    for key in ApiKey.select().where(ApiKey.project == _project(project_slug)):
-        state = f"revoked {key.revoked_at:%Y-%m-%d}" if key.revoked_at else "live"
-        click.echo(f"#{key.id}\t{key.kind}\t{key.prefix}…\t{key.name}\t{state}")
+    project = _project(project_slug)
+    rows = [(key.kind, key.id, key.prefix, key.name, key.revoked_at)
+            for key in ApiKey.select().where(ApiKey.project == project).order_by(ApiKey.id)]
+    rows += [(SIGNING, secret.id, secret.secret[:10], secret.name, secret.revoked_at)
+             for secret in SigningSecret.select().where(SigningSecret.project == project)
+             .order_by(SigningSecret.id)]
+    for kind, number, prefix, name, revoked_at in rows:
+        state = f"revoked {revoked_at:%Y-%m-%d}" if revoked_at else "live"
+        click.echo(f"#{number}\t{kind}\t{prefix}…\t{name}\t{state}")
+
+
+SIGNING = "signing-secret"
 
 
 @projects_cli.command("revoke")
 @click.argument("project_slug")
-@click.argument("key_id", type=int)
-def revoke_key_command(project_slug, key_id):
-    """Revoke a key; it stops working within seconds."""
-    from webapp.tenancy.tenants import revoke_key
+@click.argument("kind", type=click.Choice(["ingest", "read", SIGNING]))
+@click.argument("number", type=int)
+def revoke_key_command(project_slug, kind, number):
+    """Revoke a key or signing secret, named by its kind and number (`projects keys` lists
+    them); it stops working within seconds."""
+    from webapp.tenancy.tenants import TenantError, revoke_key, revoke_signing_secret
 
-    revoke_key(_project(project_slug), key_id)
-    click.echo(f"key #{key_id} revoked")
+    project = _project(project_slug)
+    try:
+        if kind == SIGNING:
+            revoke_signing_secret(project, number)
+        else:
+            revoke_key(project, number, kind)
+    except TenantError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"{kind} #{number} revoked")
 
 
 @projects_cli.command("signing-secret")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 from datetime import datetime
 
 from webapp.models import Event
@@ -16,10 +17,13 @@ class BadQuery(ValueError):
     """A query parameter that cannot be used; the message names it."""
 
 
+WHOLE = re.compile(r"[0-9]{1,19}")  # ASCII digits only: str.isdigit also takes "²" and "٣"
+
+
 def parse_limit(value: str | None) -> int:
     if value is None or value == "":
         return DEFAULT_LIMIT
-    if not value.isdigit() or not 1 <= int(value) <= MAX_LIMIT:
+    if not WHOLE.fullmatch(value) or not 1 <= int(value) <= MAX_LIMIT:
         raise BadQuery(f'"limit" must be a whole number from 1 to {MAX_LIMIT}')
     return int(value)
 
@@ -32,8 +36,11 @@ def encode_cursor(event: Event) -> str:
 def decode_cursor(value: str) -> tuple[datetime, int]:
     try:
         raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
-        moment, row_id = raw.split("|")
-        return datetime.fromisoformat(moment), int(row_id)
+        text, row_id = raw.split("|")
+        moment = datetime.fromisoformat(text)
+        if not moment.tzinfo or moment.utcoffset() or not WHOLE.fullmatch(row_id):
+            raise ValueError(raw)
+        return moment, int(row_id)
     except (ValueError, UnicodeDecodeError):
         raise BadQuery('"cursor" is not a cursor this API returned') from None
 
@@ -44,9 +51,14 @@ def iso_micro(moment: datetime) -> str:
 
 def list_events(project_id: int, window: Window, now: datetime, event_type: str | None = None,
                 user_id: str | None = None, limit: int = DEFAULT_LIMIT,
-                cursor: str | None = None) -> dict:
-    """One page of events in the window, newest first, and the cursor of the next page."""
-    query = Event.select().where(Event.project == project_id, Event.timestamp >= window.start(now))
+                cursor: str | None = None, raw_metadata: bool = False) -> dict:
+    """One page of events in the window, newest first, and the cursor of the next page
+    (`raw_metadata`: each event's metadata as its stored JSON, for orjson to pass through)."""
+    # metadata as its JSON text, passed through as is: JSONB numbers of any size, exactly
+    query = Event.select(*[field for field in Event._meta.sorted_fields
+                           if field is not Event.metadata],
+                         Event.metadata.cast("text").alias("metadata_json"))
+    query = query.where(Event.project == project_id, Event.timestamp >= window.start(now))
     if event_type:
         query = query.where(Event.event_type == event_type)
     if user_id:
@@ -58,7 +70,7 @@ def list_events(project_id: int, window: Window, now: datetime, event_type: str 
     rows = list(query.order_by(Event.timestamp.desc(), Event.id.desc()).limit(limit + 1))
     page, more = rows[:limit], len(rows) > limit
     return {
-        "events": [event.to_api() for event in page],
+        "events": [event.to_api(raw_metadata) for event in page],
         "count": len(page),
         "filter": window.name,
         "nextCursor": encode_cursor(page[-1]) if more else None,

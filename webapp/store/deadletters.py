@@ -2,14 +2,47 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
+from typing import Any
 
-from webapp.models import DeadLetter
+from peewee import DataError, IntegrityError
+
+from webapp.models import DeadLetter, Project
+
+ESCAPED = " (payload escaped to be storable: NUL as the text \\u0000, invalid UTF-8 as \\x..)"
 
 
-def record(project_id: int, payload: list[dict], error: Exception) -> DeadLetter:
-    return DeadLetter.create(project=project_id, payload=payload, events=len(payload),
-                             error=f"{type(error).__name__}: {error}"[:4000])
+def record(project_id: int, payload: list[dict], error: Exception | str) -> DeadLetter | None:
+    """Keep a batch with its error. What PostgreSQL refused may hold text JSONB cannot take
+    either (a NUL): then the payload is kept escaped. None when the project is gone (its
+    events went with it). Raises only when the database is unreachable."""
+    why = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
+    why = escaped(why)[:4000]
+    try:
+        return DeadLetter.create(project=project_id, payload=payload, events=len(payload),
+                                 error=why)
+    except DataError:
+        return DeadLetter.create(project=project_id, payload=escaped(payload),
+                                 events=len(payload), error=(why + ESCAPED)[:4000])
+    except IntegrityError:
+        if Project.select().where(Project.id == project_id).exists():
+            raise
+        return None
+
+
+def escaped(value: Any) -> Any:
+    """`value` with every string (keys too) made storable: NUL as the six characters \\u0000,
+    unpaired surrogates as backslash escapes, NaN and infinities as text."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\\u0000").encode("utf-8", "backslashreplace").decode()
+    if isinstance(value, dict):
+        return {escaped(key): escaped(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [escaped(item) for item in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)  # JSON has no NaN or Infinity
+    return value
 
 
 def pending(project_id: int | None = None):

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import time
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flask import request, session
 from peewee import PeeweeException
 from playhouse.pool import MaxConnectionsExceeded
 
-from webapp.models import ApiKey, Project
+from webapp.models import ApiKey, Project, SigningSecret
 
+SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")  # what a project's slug can be
 _CACHE_SECONDS = 5  # a revoked key stops working within this time
-_cache: dict[tuple[str, str], tuple[float, int | None]] = {}
+_cache: dict[tuple[str, str], tuple[float, Any]] = {}
+T = TypeVar("T")
 _lookups: dict[tuple[str, str], threading.Lock] = {}
 
 
@@ -40,12 +45,32 @@ def presented_key(*headers: str, source=None) -> str | None:
 
 
 def _project_id(kind: str, secret: str) -> int | None:
-    """Key or token to project id, remembered briefly so ingestion does not query per request.
+    """Key or token (or slug) to project id, remembered briefly (see `remembered`)."""
+    if kind == "slug":
+        return remembered((kind, secret), lambda: Project.select(Project.id)
+                          .where(Project.slug == secret).scalar())
+    return remembered((kind, secret), lambda: ApiKey.project_id_for(kind, secret))
+
+
+def signing_secrets(project_id: int) -> list[str]:
+    """A project's live signing secrets, remembered like keys: a revoked one stops verifying
+    within _CACHE_SECONDS; raises DatabaseUnavailable when PostgreSQL is away and they are
+    not remembered."""
+    return remembered(("signing", str(project_id)), lambda: SigningSecret.live_for(project_id))
+
+
+def forget_signing_secrets(project_id: int) -> None:
+    """After a change to a project's secrets: this process looks them up again at once (the
+    others within _CACHE_SECONDS)."""
+    _cache.pop(("signing", str(project_id)), None)
+
+
+def remembered(key: tuple[str, str], lookup: Callable[[], T]) -> T:
+    """`lookup()`, remembered for _CACHE_SECONDS so ingestion does not query per request.
 
     One lookup per key at a time: thousands of tabs or senders arriving at once with the same
     key wait for the first one's answer (or, once the key is known, keep the last answer while
     it is refreshed) instead of each taking a database connection."""
-    key = (kind, secret)
     hit = _cache.get(key)
     if hit and hit[0] > time.monotonic():
         return hit[1]
@@ -57,18 +82,15 @@ def _project_id(kind: str, secret: str) -> int | None:
         if hit and hit[0] > time.monotonic():
             return hit[1]  # looked up while this request waited
         try:
-            if kind == "slug":
-                project_id = Project.select(Project.id).where(Project.slug == secret).scalar()
-            else:
-                project_id = ApiKey.project_id_for(kind, secret)
+            value = lookup()
         except (PeeweeException, MaxConnectionsExceeded):
             if hit:  # the database is away: keep accepting keys it confirmed lately
                 return hit[1]
             raise DatabaseUnavailable() from None
         if len(_cache) > 10_000:
             forget_keys()
-        _cache[key] = (time.monotonic() + _CACHE_SECONDS, project_id)
-        return project_id
+        _cache[key] = (time.monotonic() + _CACHE_SECONDS, value)
+        return value
     finally:
         lock.release()
 
@@ -124,6 +146,8 @@ def read_project_id() -> int:
 
 def project_id_for_slug(slug: str) -> int:
     """The project a signed delivery names in its URL (/webhook/<slug>)."""
+    if not SLUG.fullmatch(slug):  # not one (a NUL would not even reach PostgreSQL)
+        raise Unauthorized(f"No project {slug!r}")
     project_id = _project_id("slug", slug)
     if project_id is None:
         raise Unauthorized(f"No project {slug!r}")

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from webapp.db import database
 from webapp.ingest.signatures import new_secret
 from webapp.models import ApiKey, Organization, Project, SigningSecret, digest
+from webapp.tenancy import auth
 
 DEFAULT_SLUG = "default"
 KEY_PREFIXES = {"ingest": "pb_live_", "read": "pb_read_"}
@@ -52,26 +53,33 @@ def create_key(project: Project, kind: str, name: str,
     return key, secret
 
 
-def revoke_key(project: Project, key_id: int) -> None:
-    revoked = (ApiKey.update(revoked_at=datetime.now(UTC))
-               .where(ApiKey.id == key_id, ApiKey.project == project, ApiKey.revoked_at.is_null())
-               .execute())
-    if not revoked:
-        raise TenantError(f"no live key {key_id} in project {project.slug!r}")
+def revoke_key(project: Project, key_id: int, kind: str | None = None) -> None:
+    """Revoke a live key of the project (of that kind, when given); it stops working within
+    seconds (the key cache)."""
+    query = ApiKey.update(revoked_at=datetime.now(UTC)).where(
+        ApiKey.id == key_id, ApiKey.project == project, ApiKey.revoked_at.is_null())
+    if kind is not None:
+        query = query.where(ApiKey.kind == kind)
+    if not query.execute():
+        raise TenantError(f"no live {kind or 'key'} #{key_id} in project {project.slug!r}")
 
 
 def add_signing_secret(project: Project, name: str, secret: str | None = None) -> SigningSecret:
-    return SigningSecret.create(project=project, name=name.strip() or "signing",
-                                secret=secret or new_secret())
+    created = SigningSecret.create(project=project, name=name.strip() or "signing",
+                                   secret=secret or new_secret())
+    auth.forget_signing_secrets(project.id)
+    return created
 
 
 def revoke_signing_secret(project: Project, secret_id: int) -> None:
+    """Revoke a signing secret; deliveries signed only with it are refused within seconds."""
     revoked = (SigningSecret.update(revoked_at=datetime.now(UTC))
                .where(SigningSecret.id == secret_id, SigningSecret.project == project,
                       SigningSecret.revoked_at.is_null())
                .execute())
     if not revoked:
-        raise TenantError(f"no live signing secret {secret_id} in project {project.slug!r}")
+        raise TenantError(f"no live signing secret #{secret_id} in project {project.slug!r}")
+    auth.forget_signing_secrets(project.id)
 
 
 ENV_KEY_NAME = "from environment"

@@ -102,27 +102,27 @@ def webhook(project_slug: str | None = None):
         project_id = auth.project_id_for_slug(project_slug)
     if not accept.is_json_content_type(request.mimetype):
         raise accept.IngestError(415, "Content-Type must be application/json")
-    raw = request.get_data(cache=False)
-    msg_id = None
+    delivery = accept.delivery_header(request.headers)
+    raw = accept.read_body(request.environ, current_app.config["MAX_CONTENT_LENGTH"])
+    msg_id, redis = None, current_app.extensions["redis"]
     if project_slug is not None or signed.is_signed():
         msg_id = signed.verify_request(project_id, raw)
-        signed.claim(current_app.extensions["redis"], project_id, msg_id)
-    try:
-        accepted = accept.accept(
-            current_app.extensions["celery"],
-            project_id,
-            raw,
-            delivery=request.headers.get("Idempotency-Key") or request.headers.get("webhook-id"),
-            request_id=g.get("request_id"),
-            retry_after=current_app.config["RETRY_AFTER_SECONDS"],
-            sender=sender_key(),
-            limit=(current_app.extensions["webhook_limiter"],
-                   current_app.config["WEBHOOK_RATE_LIMIT"]),
-        )
-    except (accept.IngestError, RateLimited):
-        if msg_id is not None:
-            signed.release(current_app.extensions["redis"], project_id, msg_id)
-        raise
+        if (earlier := signed.earlier_receipt(redis, project_id, msg_id, raw)) is not None:
+            # a sender's retry of an accepted delivery: the same answer, nothing queued again
+            return accepted_response(accept.prepare(raw, earlier, delivery))
+    accepted = accept.accept(
+        current_app.extensions["celery"],
+        project_id,
+        raw,
+        delivery=delivery,
+        request_id=g.get("request_id"),
+        retry_after=current_app.config["RETRY_AFTER_SECONDS"],
+        sender=sender_key(),
+        limit=(current_app.extensions["webhook_limiter"],
+               current_app.config["WEBHOOK_RATE_LIMIT"]),
+    )
+    if msg_id is not None:
+        signed.remember(redis, project_id, msg_id, raw, accepted.received_at)
     return accepted_response(accepted)
 
 
@@ -153,6 +153,7 @@ def events():
         user_id=request.args.get("userId"),
         limit=parse_limit(request.args.get("limit")),
         cursor=request.args.get("cursor"),
+        raw_metadata=True,
     )
     return ok(page)
 

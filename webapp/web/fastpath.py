@@ -17,7 +17,6 @@ import orjson
 from werkzeug.datastructures import EnvironHeaders
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.http import parse_options_header
-from werkzeug.wsgi import get_input_stream
 
 from webapp import SECURITY_HEADERS, finish, logs
 from webapp.ingest import accept
@@ -74,12 +73,12 @@ class KeyedWebhook:
         if not accept.is_json_content_type(mimetype):
             raise accept.IngestError(415, "Content-Type must be application/json")
         config = self.app.config
-        raw = get_input_stream(environ, max_content_length=config["MAX_CONTENT_LENGTH"]).read()
+        raw = accept.read_body(environ, config["MAX_CONTENT_LENGTH"])
         accepted = accept.accept(
             self.app.extensions["celery"],
             project_id,
             raw,
-            delivery=headers.get("Idempotency-Key") or headers.get("webhook-id"),
+            delivery=accept.delivery_header(headers),
             request_id=request_id,
             retry_after=config["RETRY_AFTER_SECONDS"],
             sender=key_sender(key),

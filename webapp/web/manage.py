@@ -125,9 +125,20 @@ def create_key(slug: str):
 @bp.post("/projects/<slug>/keys/<int:key_id>/revoke")
 @accounts.login_required
 def revoke_key(slug: str, key_id: int):
+    return _revoke(slug, tenants.revoke_key, key_id)
+
+
+@bp.post("/projects/<slug>/signing-secrets/<int:secret_id>/revoke")
+@accounts.login_required
+def revoke_signing_secret(slug: str, secret_id: int):
+    return _revoke(slug, tenants.revoke_signing_secret, secret_id)
+
+
+def _revoke(slug: str, revoke, number: int):
+    """Revoke a key or a signing secret (each has its own route: their numbers are apart)."""
     project = _project(slug)
     try:
-        tenants.revoke_key(project, key_id)
+        revoke(project, number)
     except tenants.TenantError:
         abort(404)
     return _partial_or_page("manage/project.html", "manage/_keys.html",

@@ -37,17 +37,56 @@ def deliver(client, headers, body=BODY, path="/webhook/default"):
 def test_valid_signature_is_accepted_and_stored(client, app, secret):
     response = deliver(client, signed_headers(secret, "msg_ok"))
     assert response.status_code == 202, response.get_json()
-    assert response.get_json()["data"]["eventId"] == "msg_ok"
+    assert response.get_json()["data"]["eventId"] == "delivery:msg_ok"
     assert wait_stored(app, 1) == 1
 
 
-def test_a_replayed_webhook_id_is_accepted_once(client, app, secret):
+def test_a_replayed_delivery_gets_the_same_answer_and_is_stored_once(client, app, secret):
     headers = signed_headers(secret, "msg_replay")
-    assert deliver(client, headers).status_code == 202
+    first = deliver(client, headers)
+    assert first.status_code == 202
     again = deliver(client, headers)
-    assert again.status_code == 409
-    assert "already accepted" in again.get_json()["message"]
+    assert again.status_code == 202 and again.get_json() == first.get_json()
     wait_stored(app, 1)
+    assert settle(app, 1.0) == 1
+
+
+@pytest.mark.parametrize("body", [BODY, json.dumps([{"eventType": "a", "userId": "1"},
+                                                    {"eventType": "b", "userId": "2",
+                                                     "id": "client-2"}])])
+def test_a_senders_retry_with_a_fresh_timestamp_gets_the_same_2xx(client, app, redis, secret,
+                                                                  body):
+    """Standard Webhooks senders retry any non-2xx for days, signing each retry anew."""
+    first = deliver(client, signed_headers(secret, "msg_retry", time.time() - 200, body), body)
+    assert first.status_code == 202, first.get_json()
+    retry = deliver(client, signed_headers(secret, "msg_retry", body=body), body)
+    assert retry.status_code == 202 and retry.get_json() == first.get_json()
+    count = len(json.loads(body)) if body.startswith("[") else 1
+    assert settle(app, 1.0) == count
+    # once the answer is forgotten, a retry is queued again and still stored once
+    for key in redis.scan_iter("pulseboard:webhook-id:*"):
+        redis.delete(key)
+    late = deliver(client, signed_headers(secret, "msg_retry", body=body), body)
+    assert late.status_code == 202
+    ids = "eventIds" if count > 1 else "eventId"
+    assert late.get_json()["data"][ids] == first.get_json()["data"][ids]
+    assert settle(app, 1.0) == count
+
+
+def test_an_id_marked_by_the_previous_version_is_not_refused(client, app, redis, project,
+                                                             secret):
+    """Before, an accepted webhook-id was marked with "1" (and a retry refused with 409)."""
+    redis.set(f"pulseboard:webhook-id:{project.id}:msg_marked", "1", ex=60)
+    assert deliver(client, signed_headers(secret, "msg_marked")).status_code == 202
+    assert wait_stored(app, 1) == 1
+
+
+def test_the_same_webhook_id_with_another_body_is_409(client, app, secret):
+    assert deliver(client, signed_headers(secret, "msg_twice")).status_code == 202
+    other = json.dumps({"eventType": "other", "userId": "cus_2"})
+    response = deliver(client, signed_headers(secret, "msg_twice", body=other), other)
+    assert response.status_code == 409
+    assert "another body" in response.get_json()["message"]
     assert settle(app, 1.0) == 1
 
 
@@ -90,6 +129,20 @@ def test_keyed_request_with_a_signature_is_verified_too(client, secret):
     headers["webhook-signature"] = "v1,Zm9v"
     headers["webhook-id"] = "msg_both2"
     assert deliver(client, headers, path="/webhook").status_code == 401
+
+
+@pytest.mark.parametrize("signature,status", [
+    ("v1,\xe9t\xe9", 400), ("v1,\xff" * 50, 400), ("v1,not base64!", 400), ("v1,====", 400),
+    ("\xe9", 400), ("v1,Zm9v", 401), ("v1,Zm9v v1,\xe9", 401),
+])
+@pytest.mark.parametrize("path,keyed", [("/webhook/default", False), ("/webhook", True)])
+def test_garbage_in_the_signature_is_400_or_401(client, app, secret, signature, status, path,
+                                                keyed):
+    headers = {**signed_headers(secret, "msg_garbage"), "webhook-signature": signature,
+               **(INGEST_HEADERS if keyed else {})}
+    response = deliver(client, headers, path=path)
+    assert response.status_code == status, response.get_json()
+    assert settle(app, 0.3) == 0
 
 
 def test_unknown_project_in_the_url_is_401(client, project):

@@ -146,3 +146,27 @@ def test_arrays_over_a_thousand_events_are_refused(client, app, project):
     assert response.status_code == 400
     assert response.get_json()["errors"][0]["type"] == "array.max"
     assert stored(app) == 0
+
+
+@pytest.mark.parametrize("header", ["Idempotency-Key", "webhook-id"])
+def test_client_ids_and_delivery_ids_are_separate_namespaces(client, app, project, header):
+    """A client id equal to an earlier delivery id (or the reverse) is a different event."""
+    delivered = post(client, EVENT, headers=dict(INGEST_HEADERS, **{header: "order-7"}))
+    assert delivered.status_code == 202
+    assert delivered.get_json()["data"]["eventId"] == "delivery:order-7"
+    assert post(client, dict(EVENT, id="order-7")).status_code == 202
+    assert post(client, dict(EVENT, id="batch-1")).status_code == 202
+    batch = post(client, [EVENT, EVENT], headers=dict(INGEST_HEADERS, **{header: "batch"}))
+    assert batch.get_json()["data"]["eventIds"] == ["delivery:batch#0", "delivery:batch#1"]
+    assert post(client, dict(EVENT, id="batch#0")).status_code == 202
+    wait_stored(app, 6)
+    assert settle(app, 1.0) == 6
+    assert sorted(sql_scalar(app, "SELECT json_agg(event_id) FROM event")) == [
+        "batch#0", "batch-1", "delivery:batch#0", "delivery:batch#1", "delivery:order-7",
+        "order-7"]
+
+
+def test_a_client_id_in_the_delivery_namespace_is_refused(client, app, project):
+    response = post(client, dict(EVENT, id="delivery:order-7"))
+    assert response.status_code == 400
+    assert response.get_json()["errors"][0]["type"] == "string.reserved"

@@ -47,7 +47,7 @@ def test_cli_creates_projects_and_keys(app, project):
     listed = runner.invoke(args=["projects", "keys", "shop-front"])
     assert "first ingest key" in listed.output and ingest not in listed.output
     key_id = int(re.search(r"#(\d+)\tingest", listed.output).group(1))
-    revoked = runner.invoke(args=["projects", "revoke", "shop-front", str(key_id)])
+    revoked = runner.invoke(args=["projects", "revoke", "shop-front", "ingest", str(key_id)])
     assert revoked.exit_code == 0
     with app.app_context():
         assert ApiKey.project_id_for("ingest", ingest) is None

@@ -40,17 +40,18 @@ def test_uuid7s_gives_distinct_version_7_uuids_of_one_millisecond():
 
 def test_ids_prefer_client_then_delivery_then_new():
     events = [ValidEvent("a", "u", None, {}, "client-1"), ValidEvent("a", "u", None, {}, None)]
-    ids = event_ids(events, "delivery", 0)
-    assert ids == ["client-1", "delivery#1"]
-    assert event_ids(events[1:], "delivery", 0) == ["delivery"]
+    ids = event_ids(events, "delivery:d", 0)
+    assert ids == ["client-1", "delivery:d#1"]
+    assert event_ids(events[1:], "delivery:d", 0) == ["delivery:d"]
     generated = event_ids(events[1:], None, 0)[0]
     assert uuid.UUID(generated).version == 7
 
 
 def test_long_delivery_ids_are_hashed_to_fit():
-    assert delivery_id("short") == "short"
+    assert delivery_id("short") == "delivery:short"
     long_id = delivery_id("k" * 500)
-    assert long_id.startswith("sha256:") and len(long_id) <= 64
+    assert long_id.startswith("delivery:sha256:") and len(long_id) <= 72
+    assert len(event_ids([ValidEvent("a", "u", None, {}, None)] * 1000, long_id, 0)[-1]) <= 100
 
 
 @pytest.mark.parametrize("mimetype,ok", [("application/json", True),

@@ -29,7 +29,8 @@ def test_valid_signature_passes():
 
 def test_any_of_several_secrets_and_signatures_passes():
     old, new = new_secret(), new_secret()
-    header = " ".join([reference_signature(old, "m", NOW, BODY), "v2,ignored"])
+    header = " ".join(["v1,\xff\xfe", "v1,%%", reference_signature(old, "m", NOW, BODY),
+                       "v2,ignored"])
     verify([new, old], "m", str(NOW), header, BODY, NOW)
 
 
@@ -43,6 +44,10 @@ def test_any_of_several_secrets_and_signatures_passes():
     ({"signature": None}, 400, "Missing signature headers: webhook-signature"),
     ({"msg_id": "", "timestamp": None}, 400, "webhook-id, webhook-timestamp"),
     ({"secrets": []}, 401, "no signing secret"),
+    ({"signature": "v1,Zm9v"}, 401, "No matching signature"),
+    ({"signature": "v1,\xe9\xe9\xe9\xe9"}, 400, "no v1,<base64> signature"),
+    ({"signature": "v1,@@@@ v1,abc v1, v2,Zm9v"}, 400, "no v1,<base64> signature"),
+    ({"signature": "\u2603"}, 400, "no v1,<base64> signature"),
 ])
 def test_bad_signatures_are_refused(change, status, message):
     secret = new_secret()

@@ -49,8 +49,10 @@ def test_minimal_and_full_events_pass():
     (dict(OK, userId=""), [(["userId"], '"userId" is not allowed to be empty', "string.empty")]),
     (dict(OK, userId="u" * 129), [(["userId"], '"userId" length must be less than or equal to '
                                    '128 characters long', "string.max")]),
-    (dict(OK, userId="a\x00b"), [(["userId"], '"userId" must not contain NUL characters or '
+    (dict(OK, userId="a\x00b"), [(["userId"], '"userId" must not contain control characters or '
                                   'unpaired surrogates', "string.invalid")]),
+    (dict(OK, id="a\x1bb"), [(["id"], '"id" must not contain control characters or '
+                             'unpaired surrogates', "string.invalid")]),
     (dict(OK, timestamp="2024-01-01"), [(["timestamp"], '"timestamp" must be in ISO 8601 date '
                                          'format with a date and a time', "date.format")]),
     (dict(OK, timestamp="yesterday"), [(["timestamp"], '"timestamp" must be in ISO 8601 date '
