@@ -13,12 +13,11 @@ import orjson
 from kombu.exceptions import KombuError, OperationalError
 from redis.exceptions import RedisError
 
-from webapp.ingest import journal
+from webapp.ingest import journal, message
 from webapp.ingest.groupcommit import GroupCommit, cooperative
 from webapp.ingest.limits import take
 from webapp.ingest.validation import ValidEvent, validate_body
 from webapp.models import iso
-from webapp.ops import metrics
 
 log = logging.getLogger(__name__)
 
@@ -117,37 +116,40 @@ PUBLISH_RETRY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "i
 
 
 def publish(celery, project_id: int, payload: list[dict], request_ids: list) -> None:
-    """Journal the batch, then send one Celery message naming it; returns only once Redis has
-    both. Raises IngestError 503."""
-    redis = celery.pulseboard_redis
+    """Journal the batch and queue the Celery message naming it in one Redis transaction;
+    returns only once Redis has both. Raises IngestError 503."""
     batch_id = journal.new_batch_id()
     request_ids = [r for r in request_ids if r]
+    raw = message.task_message(route(celery), STORE_BATCH, [project_id, batch_id], batch_id,
+                               {"request_ids": request_ids})
     try:
-        journal.write(redis, batch_id, project_id, payload, request_ids)
+        journal.write(celery.pulseboard_redis, batch_id, project_id, payload, request_ids,
+                      message=(route(celery).queue, raw))
     except QUEUE_ERRORS as exc:
         log.warning("queue unavailable: %s", exc)
         raise IngestError(503, "Queue unavailable, retry later") from None
-    try:
-        send(celery, project_id, batch_id, request_ids)
-    except QUEUE_ERRORS as exc:
-        log.warning("queue unavailable: %s", exc)
-        try:
-            journal.forget(redis, batch_id)
-        except QUEUE_ERRORS:  # the sweeper publishes it once Redis is back
-            log.warning("batch %s answered 503 but left in the journal", batch_id)
-        raise IngestError(503, "Queue unavailable, retry later") from None
-    metrics.accepted(redis, len(payload))  # once per message
+
+
+_routes: dict[int, message.Route] = {}
+
+
+def route(celery) -> message.Route:
+    found = _routes.get(id(celery))
+    if found is None:
+        found = _routes[id(celery)] = message.Route.of(celery)
+    return found
 
 
 def send(celery, project_id: int, batch_id: str, request_ids: list) -> None:
-    """The Celery message for a journaled batch (its task id is the batch id)."""
+    """The Celery message for a batch already journaled (the sweeper's; its task id is the
+    batch id)."""
     celery.send_task(STORE_BATCH, args=[project_id, batch_id], task_id=batch_id,
                      headers={"request_ids": request_ids}, retry=True,
                      retry_policy=PUBLISH_RETRY)
 
 
 _groups: dict[int, GroupCommit] = {}
-GROUP_MS = 10  # how long the first request of a group waits for others to join it
+GROUP_MS = 10  # the longest a group waits for the write ahead of it (see groupcommit.py)
 
 
 def enqueue(celery, project_id: int, accepted: Accepted, request_id: str | None,
@@ -166,7 +168,7 @@ def enqueue(celery, project_id: int, accepted: Accepted, request_id: str | None,
             group = _groups.get(id(celery))
             if group is None:
                 window = float(os.environ.get("INGEST_GROUP_MS", GROUP_MS)) / 1000
-                group = _groups[id(celery)] = GroupCommit(admit_and_publish, window=window)
+                group = _groups[id(celery)] = GroupCommit(admit_and_publish, max_window=window)
             group.submit((project_id, sender), accepted.payload, request_id)
         else:
             admit_and_publish((project_id, sender), accepted.payload, [request_id])

@@ -5,8 +5,8 @@ it as unacknowledged. A worker killed between the two (or holding a popped reply
 room for yet) loses the message: it is in neither the queue nor the unacknowledged set, so the
 visibility timeout never brings it back. The journal closes that gap:
 
-- the web process writes the batch here (one MULTI: payload and time) before it publishes a
-  small Celery message naming the batch, and answers 202 only after both;
+- the web process writes the batch here and the small Celery message naming it to the queue
+  in one MULTI (payload, time, message, counters), and answers 202 only after it;
 - the worker reads the batch from here, commits it, and only then forgets it;
 - a sweeper in every worker re-publishes batches older than a grace period that no message in
   the queue or in the unacknowledged set names any more, after seeing them missing twice.
@@ -40,11 +40,17 @@ def new_batch_id() -> str:
 
 
 def write(redis: Redis, batch_id: str, project_id: int, events: list[dict],
-          request_ids: list) -> None:
-    """Keep a batch until a worker commits it (raises the Redis error when Redis cannot)."""
+          request_ids: list, message: tuple[str, bytes] | None = None) -> None:
+    """Keep a batch until a worker commits it and, given `message` (queue, bytes), queue the
+    message naming it and count the events, all in one transaction (raises the Redis error
+    when Redis cannot: then none of it happened)."""
     pipe = redis.pipeline(transaction=True)
     pipe.hset(BATCHES, batch_id, orjson.dumps({"p": project_id, "e": events, "r": request_ids}))
     pipe.zadd(DUE, {batch_id: time.time()})
+    if message is not None:
+        queue, raw = message
+        pipe.lpush(queue, raw)
+        metrics.accepted(pipe, len(events))
     pipe.execute()
 
 
