@@ -75,11 +75,11 @@ def store(task, project_id: int, events: list[dict], batch_id: str | None = None
     metrics.stored(pipe, inserted, lag_seconds(events))
     # unconditional: a redelivery after a failure here must still refresh caches and tabs
     stats.invalidate(pipe, project_id)
-    watchers_at = publish.note_dirty(pipe, project_id)
+    push_at = publish.note_dirty(pipe, project_id)
     if batch_id is not None:
         journal.forget(pipe, batch_id)  # last: whatever precedes it has been done
     results = pipe.execute()
-    publish.schedule_push(redis, current_celery, project_id, results[watchers_at])
+    publish.schedule_push(current_celery, project_id, results[push_at])
     log.info("stored %d of %d events for project %d", inserted, len(events), project_id,
              extra={"request_ids": task.request.get("request_ids")})
     return inserted
