@@ -60,6 +60,11 @@ def acknowledged(app) -> int:
     return int(app.extensions["redis"].hget("pulseboard:metrics", "accepted") or 0)
 
 
+def messages(app) -> int:
+    """Queue messages the web tier wrote (each carries a group of requests' events)."""
+    return int(app.extensions["redis"].hget("pulseboard:metrics", "messages") or 0)
+
+
 def settle(app, timeout: float = 600) -> None:
     """Wait until everything acknowledged so far is stored (each run starts from rest)."""
     deadline = time.monotonic() + timeout
@@ -70,7 +75,7 @@ def settle(app, timeout: float = 600) -> None:
 def run(stack, app, name: str, events: int, connections: int, seconds: int) -> dict:
     settle(app)
     before, acked_before = stored(app), acknowledged(app)
-    counted_before = counted(app)
+    counted_before, messages_before = counted(app), messages(app)
     result = wrk(stack.url, stack.ingest_key, events, connections, seconds)
     ended = time.monotonic()
     time.sleep(0.5)  # requests still in flight when wrk stopped are answered
@@ -81,17 +86,20 @@ def run(stack, app, name: str, events: int, connections: int, seconds: int) -> d
     time.sleep(1)
     # Counted once everything has settled: a request answered after the first look is in both.
     result["accepted_events"] = acknowledged(app) - acked_before
+    result["per_message"] = round(result["accepted_events"]
+                                  / max(1, messages(app) - messages_before), 1)
     final = stored(app)
     total = result["seconds"] + drained
     rate = round(result["accepted_events"] / result["seconds"])
-    return {"run": name, **result, "accepted_per_s": rate,
+    return {"run": name, "connections": connections, **result, "accepted_per_s": rate,
             "persisted_per_s": round((final - before) / total), "drain_s": round(drained, 2),
             "stored": final - before, "exact": final - before == result["accepted_events"]
             == counted(app) - counted_before}
 
 
-def http_ceiling(seconds: int) -> dict:
-    """wrk at c=64 against bench/trivial.py under the same gunicorn settings and worker count."""
+def trivial_rates(connections: list[int], seconds: int) -> dict[int, dict]:
+    """wrk against bench/trivial.py under the same gunicorn settings and worker count, at each
+    number of connections the runs use: the most any webhook endpoint can answer here."""
     port = free_port()
     env = dict(os.environ, PORT=str(port), WEB_CONCURRENCY="2", PULSEBOARD_ENV="development")
     server = subprocess.Popen([sys.executable, "-m", "gunicorn", "--config",
@@ -108,9 +116,12 @@ def http_ceiling(seconds: int) -> dict:
                 time.sleep(0.2)
         url = f"http://127.0.0.1:{port}"
         wrk(url, "none", 1, 16, 2)  # warm up
-        result = wrk(url, "none", 1, 64, seconds)
-        return {"requests_per_s": round(result["requests"] / result["seconds"]),
-                "p50_ms": result["p50_ms"], "p99_ms": result["p99_ms"]}
+        rates = {}
+        for count in connections:
+            result = wrk(url, "none", 1, count, seconds)
+            rates[count] = {"requests_per_s": round(result["requests"] / result["seconds"]),
+                            "p50_ms": result["p50_ms"], "p99_ms": result["p99_ms"]}
+        return rates
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(20)
@@ -162,17 +173,22 @@ def compare(stack, app, name: str, events: int, connections: int, seconds: int,
     return rows, (rows[1]["persisted_per_s"] + rows[2]["persisted_per_s"]) / without
 
 
+SINGLES = (1, 4, 16)  # lone senders' latency, then moderate load; c=64 runs with dashboards
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--dashboards", type=int, default=100)
+    parser.add_argument("--quick", action="store_true",
+                        help="single events only, c=1, 4, 16 and 64, without dashboards")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         print("make bench needs wrk: `sudo apt-get install wrk` (Debian/Ubuntu)", file=sys.stderr)
         return 2
     raise_open_file_limit()
-    ceiling = http_ceiling(args.seconds)
-    print(f"HTTP ceiling (bench/trivial.py, same gunicorn settings, c=64): {ceiling}", flush=True)
+    trivial = trivial_rates([*SINGLES, 64] + ([] if args.quick else [8]), args.seconds)
+    print(f"trivial app (bench/trivial.py, same gunicorn settings): {trivial}", flush=True)
     rows, ratios = [], []
     with running(web_workers=2, concurrency=2) as stack:
         from webapp import create_app
@@ -180,30 +196,46 @@ def main() -> int:
         app = create_app({"DATABASE_URL": stack.database_url, "REDIS_URL": stack.redis_url,
                           "SECRET_KEY": "bench"})
         wrk(stack.url, stack.ingest_key, 1, 16, 3)  # warm up
-        rows.append(run(stack, app, "single events, c=16", 1, 16, args.seconds))
-        print(rows[-1], flush=True)
-        for name, events, connections in [("single events, c=64", 1, 64),
-                                          ("arrays of 500, c=8", 500, 8)]:
-            pair, ratio = compare(stack, app, name, events, connections, args.seconds,
-                                  args.dashboards)
-            rows += pair
-            ratios.append((name, ratio))
-    print(f"\nHTTP ceiling here: {ceiling['requests_per_s']:,} requests/s at c=64 "
-          f"(p50 {ceiling['p50_ms']:.1f} ms, p99 {ceiling['p99_ms']:.1f} ms)")
-    print("\n| run | accepted events/s | persisted events/s | p50 | p99 | drain "
-          "| stored = accepted | updates per dashboard |")
-    print("|---|---|---|---|---|---|---|---|")
+        for connections in SINGLES:
+            rows.append(run(stack, app, f"single events, c={connections}", 1, connections,
+                            args.seconds))
+            print(rows[-1], flush=True)
+        if args.quick:
+            rows.append(run(stack, app, "single events, c=64", 1, 64, args.seconds))
+            print(rows[-1], flush=True)
+        else:
+            for name, events, connections in [("single events, c=64", 1, 64),
+                                              ("arrays of 500, c=8", 500, 8)]:
+                pair, ratio = compare(stack, app, name, events, connections, args.seconds,
+                                      args.dashboards)
+                rows += pair
+                ratios.append((name, ratio))
+    report(trivial, rows, ratios, args.dashboards)
+    return 0 if all(r["exact"] for r in rows) else 1
+
+
+def report(trivial: dict, rows: list[dict], ratios: list, dashboards: int) -> None:
+    print("\ntrivial app here (requests/s): " + ", ".join(
+        f"c={c}: {t['requests_per_s']:,} (p50 {t['p50_ms']:.1f} ms, p99 {t['p99_ms']:.1f} ms)"
+        for c, t in sorted(trivial.items())))
+    print("\nShares are events/s divided by the trivial app's requests/s at the same number of "
+          "connections, measured in this run.")
+    print("\n| run | accepted events/s | share | persisted events/s | share | p50 | p99 | drain "
+          "| refused | events per message | stored = accepted | updates per dashboard |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r['run']} | {r['accepted_per_s']:,} | {r['persisted_per_s']:,} | "
+        ceiling = trivial[r["connections"]]["requests_per_s"]
+        print(f"| {r['run']} | {r['accepted_per_s']:,} | {r['accepted_per_s'] / ceiling:.2f} | "
+              f"{r['persisted_per_s']:,} | {r['persisted_per_s'] / ceiling:.2f} | "
               f"{r['p50_ms']:.1f} ms | {r['p99_ms']:.1f} ms | {r['drain_s']} s | "
+              f"{r['refused']:,} | {r['per_message']} | "
               f"{r['stored']:,} = {r['accepted_events']:,} {'yes' if r['exact'] else 'NO'} | "
               f"{r.get('updates', '')} |")
     print()
     for name, ratio in ratios:
-        print(f"{name}: persisted with {args.dashboards} dashboards open = {ratio:.0%} of the "
+        print(f"{name}: persisted with {dashboards} dashboards open = {ratio:.0%} of the "
               "rate without them (mean of two runs each, in the order without, with, with, "
               "without)")
-    return 0 if all(r["exact"] for r in rows) else 1
 
 
 if __name__ == "__main__":

@@ -46,7 +46,7 @@ class Stack:
                    SECRET_KEY=secrets.token_hex(16), WEBHOOK_API_KEY=self.ingest_key,
                    API_TOKEN=self.read_token, PORT=str(self.port), LOG_LEVEL="warning",
                    WEB_CONCURRENCY=str(self.web_workers), DATABASE_URL=self.database_url,
-                   REDIS_URL=self.redis_url, WEBHOOK_RATE_LIMIT="1000000 per second")
+                   REDIS_URL=self.redis_url)
         env.update(self.extra_env)
         return env
 
