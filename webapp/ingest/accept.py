@@ -22,7 +22,8 @@ from webapp.models import iso
 log = logging.getLogger(__name__)
 
 STORE_EVENTS = "pulseboard.store_events"  # events in the message (dead-letter replays of old)
-STORE_BATCH = "pulseboard.store_batch"  # the message names a journaled batch
+STORE_BATCH = "pulseboard.store_batch"  # the message names one journaled batch (older ones)
+STORE_PENDING = "pulseboard.store_pending"  # a wake-up: store the project's journaled batches
 RECORD_INVALID = "pulseboard.record_invalid"
 JSON_TYPES = ("application/json",)
 
@@ -116,36 +117,28 @@ PUBLISH_RETRY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "i
 
 
 def publish(celery, project_id: int, payload: list[dict], request_ids: list) -> None:
-    """Journal the batch and queue the Celery message naming it in one Redis transaction;
-    returns only once Redis has both. Raises IngestError 503."""
+    """Journal the batch and, unless one is waiting, queue a wake-up for its project, in one
+    Redis round trip; returns only once Redis has the batch. Raises IngestError 503."""
     batch_id = journal.new_batch_id()
-    request_ids = [r for r in request_ids if r]
-    raw = message.task_message(route(celery), STORE_BATCH, [project_id, batch_id], batch_id,
-                               {"request_ids": request_ids})
     try:
-        journal.write(celery.pulseboard_redis, batch_id, project_id, payload, request_ids,
-                      message=(route(celery).queue, raw))
+        journal.write(celery.pulseboard_redis, batch_id, project_id, payload,
+                      [r for r in request_ids if r], message=wake_message(celery, project_id,
+                                                                          batch_id))
     except QUEUE_ERRORS as exc:
         log.warning("queue unavailable: %s", exc)
         raise IngestError(503, "Queue unavailable, retry later") from None
 
 
-_routes: dict[int, message.Route] = {}
-
-
-def route(celery) -> message.Route:
+def wake_message(celery, project_id: int, task_id: str) -> tuple[str, bytes]:
+    """(queue, message) of a task that stores the project's pending batches."""
     found = _routes.get(id(celery))
     if found is None:
         found = _routes[id(celery)] = message.Route.of(celery)
-    return found
+    return found.queue, message.task_message(found, STORE_PENDING, [project_id], task_id,
+                                             {"project": project_id})
 
 
-def send(celery, project_id: int, batch_id: str, request_ids: list) -> None:
-    """The Celery message for a batch already journaled (the sweeper's; its task id is the
-    batch id)."""
-    celery.send_task(STORE_BATCH, args=[project_id, batch_id], task_id=batch_id,
-                     headers={"request_ids": request_ids}, retry=True,
-                     retry_policy=PUBLISH_RETRY)
+_routes: dict[int, message.Route] = {}
 
 
 _groups: dict[int, GroupCommit] = {}
@@ -159,8 +152,7 @@ def enqueue(celery, project_id: int, accepted: Accepted, request_id: str | None,
 
     def admit_and_publish(key, payload, request_ids):
         if limit:
-            strategy, limit_text = limit
-            take(strategy, key[1], len(request_ids), limit_text)
+            take(limit, key[1], len(request_ids), len(payload))
         publish(celery, key[0], payload, request_ids)
 
     try:

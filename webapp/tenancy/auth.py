@@ -12,7 +12,7 @@ from playhouse.pool import MaxConnectionsExceeded
 from webapp.models import ApiKey, Project
 
 _CACHE_SECONDS = 5  # a revoked key stops working within this time
-_cache: dict[tuple[str, str], tuple[float, int | None]] = {}
+_cache: dict[tuple[str, str], tuple[float, int | tuple | None]] = {}
 _lookups: dict[tuple[str, str], threading.Lock] = {}
 
 
@@ -59,6 +59,10 @@ def _project_id(kind: str, secret: str) -> int | None:
         try:
             if kind == "slug":
                 project_id = Project.select(Project.id).where(Project.slug == secret).scalar()
+            elif kind == "limits":  # not an id: the key's (requests, events) limits
+                project_id = ApiKey.limits_for(secret)
+            elif kind == "project-limits":
+                project_id = Project.limits_for(secret)
             else:
                 project_id = ApiKey.project_id_for(kind, secret)
         except (PeeweeException, MaxConnectionsExceeded):
@@ -90,6 +94,19 @@ def project_for_ingest_key(key: str | None) -> int:
     if project_id is None:
         raise Unauthorized("Invalid API key")
     return project_id
+
+
+def webhook_limits(key: str | None, slug: str | None) -> tuple[str | None, str | None]:
+    """The /webhook limits (requests, events) of an ingest key (its own, else its project's)
+    or of a project (for signed deliveries); None for the configured default. Remembered like
+    the keys themselves."""
+    kind, name = ("limits", key) if key else ("project-limits", slug)
+    if name is None:
+        return None, None
+    try:
+        return _project_id(kind, name) or (None, None)
+    except DatabaseUnavailable:  # the key was confirmed: limit it by the default meanwhile
+        return None, None
 
 
 class Forbidden(Exception):

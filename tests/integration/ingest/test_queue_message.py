@@ -13,14 +13,15 @@ import orjson
 from tests.conftest import start_gunicorn, stop_process
 from tests.helpers import INGEST_HEADERS, wait_stored, wait_until
 from webapp.ingest import accept, journal
-from webapp.ingest.message import Route, task_message
 from webapp.ops import metrics
 
 
 def comparable(raw: bytes) -> dict:
     message = orjson.loads(raw)
     message["body"] = json.loads(base64.b64decode(message["body"]))
-    del message["properties"]["delivery_tag"]  # a fresh uuid per message
+    # a fresh uuid per message; the app's id of the thread that sent it (no reply is asked for)
+    for name in ("delivery_tag", "reply_to"):
+        assert len(message["properties"].pop(name)) == 36
     return message
 
 
@@ -28,27 +29,35 @@ def test_the_message_is_the_one_kombu_pushes_to_redis(app, redis, project, worke
     worker.stop()
     celery = app.extensions["celery"]
     queue = celery.conf.task_default_queue
-    accept.send(celery, 5, "kombus", ["r-1"])  # kombu's Redis transport, as the sweeper sends
+    celery.send_task(accept.STORE_PENDING, args=[5], task_id="kombus", headers={"project": 5})
     assert redis.llen(queue) == 1
     theirs = comparable(redis.rpop(queue))
-    ours = comparable(task_message(Route.of(celery), accept.STORE_BATCH, [5, "kombus"],
-                                   "kombus", {"request_ids": ["r-1"]}))
-    assert ours == theirs
+    ours_queue, raw = accept.wake_message(celery, 5, "kombus")
+    assert ours_queue == queue and comparable(raw) == theirs
 
 
-def test_a_worker_consumes_the_batch_written_in_one_transaction(app, redis, project, worker):
+def publish(app, project, prefix: str, count: int) -> None:
+    stamp = "2026-01-01T00:00:00.000000+00:00"
+    accept.publish(app.extensions["celery"], project.id,
+                   [{"id": f"{prefix}-{n}", "type": "t", "user": "u", "ts": stamp, "meta": {},
+                     "rcv": stamp} for n in range(count)], [f"req-{prefix}"])
+
+
+def test_batches_written_while_a_wake_up_waits_share_it(app, redis, project, worker):
     worker.stop()
     before = int(redis.hget(metrics.KEY, "messages") or 0)
-    accept.publish(app.extensions["celery"], project.id,
-                   [{"id": f"one-tx-{n}", "type": "t", "user": "u", "ts": ts, "meta": {},
-                     "rcv": ts} for n, ts in enumerate(["2026-01-01T00:00:00.000000+00:00"] * 3)],
-                   ["req"])
-    # journal entry, message and counters are there together, before any worker runs
+    publish(app, project, "first", 3)
+    # journal entry, wake-up and counters are there together, before any worker runs
     assert journal.pending(redis) == 1 and redis.llen("celery") == 1
+    publish(app, project, "second", 2)
+    assert journal.pending(redis) == 2 and redis.llen("celery") == 1
     assert int(redis.hget(metrics.KEY, "messages")) == before + 1
     worker.ensure_running()
-    wait_stored(app, 3, timeout=30)
-    wait_until(lambda: journal.pending(redis) == 0, timeout=15, what="the batch forgotten")
+    wait_stored(app, 5, timeout=30)
+    wait_until(lambda: journal.pending(redis) == 0, timeout=15, what="the batches forgotten")
+    publish(app, project, "third", 1)  # the worker took the flag down: a new wake-up
+    wait_stored(app, 6, timeout=30)
+    assert int(redis.hget(metrics.KEY, "messages")) == before + 2
 
 
 def test_concurrent_requests_under_gevent_share_messages_and_all_are_stored(
