@@ -12,10 +12,10 @@ import time
 from flask import request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
-from limits import parse_many
 from limits.storage import storage_from_string
 from limits.strategies import SlidingWindowCounterRateLimiter
 
+from webapp.ingest.quota import Quota, parsed
 from webapp.tenancy.auth import presented_key, webhook_limits
 
 log = logging.getLogger(__name__)
@@ -41,7 +41,7 @@ def init_app(app) -> None:
     # window's amount at once and is held to the average over it
     storage = storage_from_string(app.config["RATELIMIT_STORAGE_URI"],
                                   **app.config["RATELIMIT_STORAGE_OPTIONS"])
-    app.extensions["webhook_limiter"] = SlidingWindowCounterRateLimiter(storage)
+    app.extensions["webhook_limiter"] = Quota(SlidingWindowCounterRateLimiter(storage))
 
 
 def webhook_limit(app, key: str | None, slug: str | None = None) -> tuple:
@@ -77,19 +77,19 @@ class RateLimited(Exception):
 
 def take(limit: tuple, sender: str, requests: int, events: int) -> None:
     """Count `requests` webhook requests carrying `events` events of one sender against its
-    limits (a round trip per limit for a whole group of requests); raises RateLimited when they
-    do not fit."""
-    strategy, request_limits, event_limits = limit
+    limits (from the process's share when it has one, see quota.py); raises RateLimited when
+    they do not fit."""
+    quota, request_limits, event_limits = limit
     for text, scope, cost in ((request_limits, "pulseboard:webhook", requests),
                               (event_limits, "pulseboard:webhook-events", events)):
-        for item in parse_many(text):
+        for item in parsed(text):
             try:
-                fits = strategy.hit(item, scope, sender, cost=cost)
+                fits = quota.hit(item, scope, sender, cost=cost)
             except Exception as exc:  # Redis away: do not limit; the enqueue answers 503 anyway
                 log.warning("rate limit not checked: %s", exc)
                 return
             if not fits:
-                raise refused(strategy, item, scope, sender, cost)
+                raise refused(quota.strategy, item, scope, sender, cost)
 
 
 def refused(strategy, item, scope: str, sender: str, cost: int) -> RateLimited:
