@@ -72,8 +72,26 @@ def settle(app, timeout: float = 600) -> None:
         time.sleep(0.2)
 
 
+def cpu_seconds(groups: dict[str, list]) -> dict[str, float]:
+    """CPU time (user + system) so far of each part's processes."""
+    import psutil
+
+    totals = {}
+    for name, processes in groups.items():
+        totals[name] = 0.0
+        for process in processes:
+            try:
+                times = process.cpu_times()
+            except psutil.NoSuchProcess:
+                continue
+            totals[name] += times.user + times.system
+    return totals
+
+
 def run(stack, app, name: str, events: int, connections: int, seconds: int) -> dict:
     settle(app)
+    groups = stack.process_groups()
+    cpu_before = cpu_seconds(groups)
     before, acked_before = stored(app), acknowledged(app)
     counted_before, messages_before = counted(app), messages(app)
     result = wrk(stack.url, stack.ingest_key, events, connections, seconds)
@@ -89,9 +107,13 @@ def run(stack, app, name: str, events: int, connections: int, seconds: int) -> d
     result["per_message"] = round(result["accepted_events"]
                                   / max(1, messages(app) - messages_before), 1)
     final = stored(app)
+    cpu = cpu_seconds(groups)
+    result["cpu_us"] = {part: round((cpu[part] - cpu_before[part]) / max(1, final - before) * 1e6)
+                        for part in cpu}
     total = result["seconds"] + drained
     rate = round(result["accepted_events"] / result["seconds"])
-    return {"run": name, "connections": connections, **result, "accepted_per_s": rate,
+    return {"run": name, "connections": connections, "events": events, **result,
+            "accepted_per_s": rate,
             "persisted_per_s": round((final - before) / total), "drain_s": round(drained, 2),
             "stored": final - before, "exact": final - before == result["accepted_events"]
             == counted(app) - counted_before}
@@ -218,17 +240,21 @@ def report(trivial: dict, rows: list[dict], ratios: list, dashboards: int) -> No
     print("\ntrivial app here (requests/s): " + ", ".join(
         f"c={c}: {t['requests_per_s']:,} (p50 {t['p50_ms']:.1f} ms, p99 {t['p99_ms']:.1f} ms)"
         for c, t in sorted(trivial.items())))
-    print("\nShares are events/s divided by the trivial app's requests/s at the same number of "
-          "connections, measured in this run.")
+    print("\nShares are requests/s (events/s divided by events per request) as a fraction of "
+          "the trivial app's requests/s at the same number of connections, measured in this run.")
+    print("CPU is microseconds per stored event, over the run and its drain: web, worker, "
+          "PostgreSQL, Redis.")
     print("\n| run | accepted events/s | share | persisted events/s | share | p50 | p99 | drain "
-          "| refused | events per message | stored = accepted | updates per dashboard |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+          "| refused | events per message | CPU us/event | stored = accepted "
+          "| updates per dashboard |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
-        ceiling = trivial[r["connections"]]["requests_per_s"]
+        ceiling = trivial[r["connections"]]["requests_per_s"] * r["events"]
         print(f"| {r['run']} | {r['accepted_per_s']:,} | {r['accepted_per_s'] / ceiling:.2f} | "
               f"{r['persisted_per_s']:,} | {r['persisted_per_s'] / ceiling:.2f} | "
               f"{r['p50_ms']:.1f} ms | {r['p99_ms']:.1f} ms | {r['drain_s']} s | "
               f"{r['refused']:,} | {r['per_message']} | "
+              f"{' / '.join(str(v) for v in r['cpu_us'].values())} | "
               f"{r['stored']:,} = {r['accepted_events']:,} {'yes' if r['exact'] else 'NO'} | "
               f"{r.get('updates', '')} |")
     print()
