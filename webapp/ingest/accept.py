@@ -151,19 +151,21 @@ def enqueue(celery, project_id: int, accepted: Accepted, request_id: str | None,
     concurrent requests of the same sender under gevent; returns once Redis has them."""
 
     def admit_and_publish(key, payload, request_ids):
-        if limit:
-            take(limit, key[1], len(request_ids), len(payload))
-        publish(celery, key[0], payload, request_ids)
+        project, sender, limits = key  # the group's: every request in it has the same
+        if limits:
+            take(limits, sender, len(request_ids), len(payload))
+        publish(celery, project, payload, request_ids)
 
+    key = (project_id, sender, limit)
     try:
         if cooperative():
             group = _groups.get(id(celery))
             if group is None:
                 window = float(os.environ.get("INGEST_GROUP_MS", GROUP_MS)) / 1000
                 group = _groups[id(celery)] = GroupCommit(admit_and_publish, max_window=window)
-            group.submit((project_id, sender), accepted.payload, request_id)
+            group.submit(key, accepted.payload, request_id)
         else:
-            admit_and_publish((project_id, sender), accepted.payload, [request_id])
+            admit_and_publish(key, accepted.payload, [request_id])
     except IngestError as exc:
         exc.retry_after = retry_after
         raise

@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import json
 import re
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from tests.conftest import start_gunicorn, stop_process
 from tests.helpers import INGEST_KEY, csrf_token
 from webapp import create_app
 from webapp.models import ApiKey, Project
@@ -116,3 +120,32 @@ def test_the_cli_shows_and_sets_limits(app, project):
     bad = runner.invoke(args=["projects", "limits", project.slug, "--requests", "soon"])
     assert bad.exit_code != 0 and "is not a limit" in bad.output
 
+
+
+def test_under_gevent_each_key_is_held_to_its_own_limit(app, services, project):
+    """Groups are per sender and limit: a key's override holds while another key's requests
+    share the same web process."""
+    with app.app_context():
+        _, slow = create_key(project, "ingest", "slow")
+        set_limits(project, "3 per minute", "", key_id=ApiKey.get(ApiKey.name == "slow").id)
+    server = start_gunicorn(services)
+    try:
+        def send(key: str) -> int:
+            request = urllib.request.Request(
+                server.url + "/webhook", data=b'{"eventType": "a", "userId": "1"}',
+                method="POST", headers={"X-API-Key": key, "Content-Type": "application/json"})
+            try:
+                with urllib.request.urlopen(request, timeout=10) as response:
+                    return response.status
+            except urllib.error.HTTPError as error:
+                return error.code
+
+        with ThreadPoolExecutor(8) as pool:
+            answers = list(pool.map(send, [slow, INGEST_KEY] * 8))
+        # a group that would go past the limit is refused as a whole: at most 3 get through
+        slow_answers = answers[0::2]
+        assert 1 <= slow_answers.count(202) <= 3
+        assert slow_answers.count(429) == 8 - slow_answers.count(202)
+        assert answers[1::2] == [202] * 8
+    finally:
+        stop_process(server.process)
