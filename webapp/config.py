@@ -45,7 +45,7 @@ class Config:
         self.SESSION_COOKIE_SECURE = self.ENV == "production"
         # Per ingest key (or project, for signed deliveries), in requests and in events, over
         # a sliding window whose length is the burst allowed (flask-limiter notation, e.g.
-        # "1000 per second; 20000 per minute"). The defaults are about twice what a 2-core
+        # "1000 per second; 20000 per minute"). The defaults are over twice what a 2-core
         # install takes from one sender (docs/PERFORMANCE.md): one key may use all of a small
         # install, and a runaway sender is refused on a large one. Overrides per key and per
         # project: the management page or `flask projects limits`.
