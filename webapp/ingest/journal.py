@@ -69,9 +69,10 @@ def write(redis: Redis, batch_id: str, project_id: int, events: list[dict],
     message was queued."""
     entry = orjson.dumps({"p": project_id, "e": events, "r": request_ids})
     queue, raw = message or ("", b"")
-    return bool(redis.eval(
-        scripts.WRITE, 7, BATCHES, DUE, pending_key(project_id), OWNERS, wake_key(project_id),
-        metrics.KEY, queue, batch_id, entry, time.time(), project_id, raw, len(events)))
+    return bool(scripts.run(
+        redis, scripts.WRITE,
+        [BATCHES, DUE, pending_key(project_id), OWNERS, wake_key(project_id), metrics.KEY, queue],
+        [batch_id, entry, time.time(), project_id, raw, len(events)]))
 
 
 def take(redis: Redis, project_id: int, task_id: str, wake: tuple[str, bytes]) -> dict:
@@ -79,9 +80,9 @@ def take(redis: Redis, project_id: int, task_id: str, wake: tuple[str, bytes]) -
     (a redelivery or a retry), else the oldest pending ones, which become its claim. Queues
     `wake` (queue, message) when batches remain pending. Returns {batch id: entry}."""
     queue, raw = wake
-    reply = redis.eval(scripts.TAKE, 6, claim_key(task_id), pending_key(project_id),
-                       wake_key(project_id), BATCHES, OWNERS, queue, TAKE_BATCHES, TAKE_BYTES,
-                       raw, task_id)
+    reply = scripts.run(redis, scripts.TAKE,
+                        [claim_key(task_id), pending_key(project_id), wake_key(project_id),
+                         BATCHES, OWNERS, queue], [TAKE_BATCHES, TAKE_BYTES, raw, task_id])
     return {reply[i].decode(): orjson.loads(reply[i + 1])
             for i in range(0, len(reply), 2) if reply[i + 1] is not None}
 

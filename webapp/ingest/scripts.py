@@ -1,5 +1,19 @@
 """The journal's Redis scripts: each runs atomically, in one round trip (see journal.py)."""
 
+from __future__ import annotations
+
+_registered: dict[tuple[int, str], object] = {}
+
+
+def run(redis, script: str, keys: list, args: list):
+    """Run a script by its SHA1 (loaded once per server; redis-py loads it again after a
+    restart emptied the server's script cache)."""
+    found = _registered.get((id(redis), script))
+    if found is None:
+        found = _registered[(id(redis), script)] = redis.register_script(script)
+    return found(keys, args)
+
+
 # KEYS: batches, due, project's pending, owners, project's wake-up flag, metrics, queue
 # ARGV: batch id, entry, now, project, message ('' for none), events
 WRITE = """
