@@ -61,6 +61,11 @@ def acknowledged(app) -> int:
     return int(app.extensions["redis"].hget("pulseboard:metrics", "accepted") or 0)
 
 
+def messages(app) -> int:
+    """Queue messages the web tier wrote (each carries a group of requests' events)."""
+    return int(app.extensions["redis"].hget("pulseboard:metrics", "messages") or 0)
+
+
 def settle(app, timeout: float = 600) -> None:
     """Wait until everything acknowledged so far is stored (each run starts from rest)."""
     deadline = time.monotonic() + timeout
@@ -68,10 +73,28 @@ def settle(app, timeout: float = 600) -> None:
         time.sleep(0.2)
 
 
+def cpu_seconds(groups: dict[str, list]) -> dict[str, float]:
+    """CPU time (user + system) so far of each part's processes."""
+    import psutil
+
+    totals = {}
+    for name, processes in groups.items():
+        totals[name] = 0.0
+        for process in processes:
+            try:
+                times = process.cpu_times()
+            except psutil.NoSuchProcess:
+                continue
+            totals[name] += times.user + times.system
+    return totals
+
+
 def run(stack, app, name: str, events: int, connections: int, seconds: int) -> dict:
     settle(app)
+    groups = stack.process_groups()
+    cpu_before = cpu_seconds(groups)
     before, acked_before = stored(app), acknowledged(app)
-    counted_before = counted(app)
+    counted_before, messages_before = counted(app), messages(app)
     result = wrk(stack.url, stack.ingest_key, events, connections, seconds)
     ended = time.monotonic()
     time.sleep(0.5)  # requests still in flight when wrk stopped are answered
@@ -82,17 +105,24 @@ def run(stack, app, name: str, events: int, connections: int, seconds: int) -> d
     time.sleep(1)
     # Counted once everything has settled: a request answered after the first look is in both.
     result["accepted_events"] = acknowledged(app) - acked_before
+    result["per_message"] = round(result["accepted_events"]
+                                  / max(1, messages(app) - messages_before), 1)
     final = stored(app)
+    cpu = cpu_seconds(groups)
+    result["cpu_us"] = {part: round((cpu[part] - cpu_before[part]) / max(1, final - before) * 1e6)
+                        for part in cpu}
     total = result["seconds"] + drained
     rate = round(result["accepted_events"] / result["seconds"])
-    return {"run": name, **result, "accepted_per_s": rate,
+    return {"run": name, "connections": connections, "events": events, **result,
+            "accepted_per_s": rate,
             "persisted_per_s": round((final - before) / total), "drain_s": round(drained, 2),
             "stored": final - before, "exact": final - before == result["accepted_events"]
             == counted(app) - counted_before}
 
 
-def http_ceiling(seconds: int) -> dict:
-    """wrk at c=64 against bench/trivial.py under the same gunicorn settings and worker count."""
+def trivial_rates(connections: list[int], seconds: int) -> dict[int, dict]:
+    """wrk against bench/trivial.py under the same gunicorn settings and worker count, at each
+    number of connections the runs use: the most any webhook endpoint can answer here."""
     port = free_port()
     env = dict(os.environ, PORT=str(port), WEB_CONCURRENCY="2", PULSEBOARD_ENV="development")
     server = subprocess.Popen([sys.executable, "-m", "gunicorn", "--config",
@@ -109,9 +139,12 @@ def http_ceiling(seconds: int) -> dict:
                 time.sleep(0.2)
         url = f"http://127.0.0.1:{port}"
         wrk(url, "none", 1, 16, 2)  # warm up
-        result = wrk(url, "none", 1, 64, seconds)
-        return {"requests_per_s": round(result["requests"] / result["seconds"]),
-                "p50_ms": result["p50_ms"], "p99_ms": result["p99_ms"]}
+        rates = {}
+        for count in connections:
+            result = wrk(url, "none", 1, count, seconds)
+            rates[count] = {"requests_per_s": round(result["requests"] / result["seconds"]),
+                            "p50_ms": result["p50_ms"], "p99_ms": result["p99_ms"]}
+        return rates
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(20)
@@ -202,24 +235,28 @@ def compare(stack, app, name: str, events: int, connections: int, seconds: int,
     return rows, (rows[1]["persisted_per_s"] + rows[2]["persisted_per_s"]) / without
 
 
+SINGLES = (1, 4, 16)  # lone senders' latency, then moderate load; c=64 runs with dashboards
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--dashboards", type=int, default=100)
     parser.add_argument("--alert-rules", type=int, default=100,
                         help="active alert rules in the comparison with and without rules")
-    parser.add_argument("--only", choices=["all", "alerts"], default="all",
-                        help="alerts: only the comparison with and without alert rules")
+    parser.add_argument("--only", choices=["all", "singles", "alerts"], default="all",
+                        help="singles: single events only (c=1, 4, 16, 64); alerts: only the "
+                             "comparison with and without alert rules")
+    parser.add_argument("--quick", action="store_true", help="the same as --only singles")
     args = parser.parse_args()
+    only = "singles" if args.quick else args.only
     if shutil.which("wrk") is None:
         print("make bench needs wrk: `sudo apt-get install wrk` (Debian/Ubuntu)", file=sys.stderr)
         return 2
     raise_open_file_limit()
-    ceiling = None
-    if args.only == "all":
-        ceiling = http_ceiling(args.seconds)
-        print(f"HTTP ceiling (bench/trivial.py, same gunicorn settings, c=64): {ceiling}",
-              flush=True)
+    levels = {"all": [*SINGLES, 64, 8], "singles": [*SINGLES, 64], "alerts": [64]}[only]
+    trivial = trivial_rates(levels, args.seconds)
+    print(f"trivial app (bench/trivial.py, same gunicorn settings): {trivial}", flush=True)
     rows, ratios = [], []
     with running(web_workers=2, concurrency=2) as stack:
         from webapp import create_app
@@ -228,17 +265,23 @@ def main() -> int:
                           "SECRET_KEY": "bench"})
         wrk(stack.url, stack.ingest_key, 1, 16, 3)  # warm up
         comparisons = []
-        if args.only == "all":
-            rows.append(run(stack, app, "single events, c=16", 1, 16, args.seconds))
+        if only in ("all", "singles"):
+            for connections in SINGLES:
+                rows.append(run(stack, app, f"single events, c={connections}", 1, connections,
+                                args.seconds))
+                print(rows[-1], flush=True)
+        if only == "singles":
+            rows.append(run(stack, app, "single events, c=64", 1, 64, args.seconds))
             print(rows[-1], flush=True)
+        if only == "all":
             dashboards = (f"{args.dashboards} dashboards",
                           lambda: Dashboards(stack, args.dashboards))
             comparisons += [("single events, c=64", 1, 64, *dashboards),
                             ("arrays of 500, c=8", 500, 8, *dashboards)]
-        if args.alert_rules:
+        if only in ("all", "alerts") and args.alert_rules:
             rules = AlertRules(app, args.alert_rules)
             rules.create()
-            # at c=64: at c=16 the group window, not the machine, bounds single events
+            # at c=64, where the machine, not a lone sender's latency, bounds single events
             comparisons.append(("single events, c=64", 1, 64, f"{args.alert_rules} alert rules",
                                 lambda: rules))
         for name, events, connections, what, extra in comparisons:
@@ -246,23 +289,35 @@ def main() -> int:
                                   extra)
             rows += pair
             ratios.append((name, what, ratio))
-    if ceiling:
-        print(f"\nHTTP ceiling here: {ceiling['requests_per_s']:,} requests/s at c=64 "
-              f"(p50 {ceiling['p50_ms']:.1f} ms, p99 {ceiling['p99_ms']:.1f} ms)")
-    print("\n| run | accepted events/s | persisted events/s | p50 | p99 | drain "
-          "| stored = accepted | updates per dashboard |")
-    print("|---|---|---|---|---|---|---|---|")
+    report(trivial, rows, ratios)
+    return 0 if all(r["exact"] for r in rows) else 1
+
+
+def report(trivial: dict, rows: list[dict], ratios: list) -> None:
+    print("\ntrivial app here (requests/s): " + ", ".join(
+        f"c={c}: {t['requests_per_s']:,} (p50 {t['p50_ms']:.1f} ms, p99 {t['p99_ms']:.1f} ms)"
+        for c, t in sorted(trivial.items())))
+    print("\nShares are requests/s (events/s divided by events per request) as a fraction of "
+          "the trivial app's requests/s at the same number of connections, measured in this run.")
+    print("CPU is microseconds per stored event, over the run and its drain: web, worker, "
+          "PostgreSQL, Redis.")
+    print("\n| run | accepted events/s | share | persisted events/s | share | p50 | p99 | drain "
+          "| refused | events per message | CPU us/event | stored = accepted "
+          "| updates per dashboard |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r['run']} | {r['accepted_per_s']:,} | {r['persisted_per_s']:,} | "
+        ceiling = trivial[r["connections"]]["requests_per_s"] * r["events"]
+        print(f"| {r['run']} | {r['accepted_per_s']:,} | {r['accepted_per_s'] / ceiling:.2f} | "
+              f"{r['persisted_per_s']:,} | {r['persisted_per_s'] / ceiling:.2f} | "
               f"{r['p50_ms']:.1f} ms | {r['p99_ms']:.1f} ms | {r['drain_s']} s | "
+              f"{r['refused']:,} | {r['per_message']} | "
+              f"{' / '.join(str(v) for v in r['cpu_us'].values())} | "
               f"{r['stored']:,} = {r['accepted_events']:,} {'yes' if r['exact'] else 'NO'} | "
               f"{r.get('updates', '')} |")
     print()
     for name, what, ratio in ratios:
         print(f"{name}: persisted with {what} = {ratio:.0%} of the rate without them (mean of "
               "two runs each, in the order without, with, with, without)")
-    return 0 if all(r["exact"] for r in rows) else 1
-
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -46,7 +46,7 @@ class Stack:
                    SECRET_KEY=secrets.token_hex(16), WEBHOOK_API_KEY=self.ingest_key,
                    API_TOKEN=self.read_token, PORT=str(self.port), LOG_LEVEL="warning",
                    WEB_CONCURRENCY=str(self.web_workers), DATABASE_URL=self.database_url,
-                   REDIS_URL=self.redis_url, WEBHOOK_RATE_LIMIT="1000000 per second")
+                   REDIS_URL=self.redis_url)
         env.update(self.extra_env)
         return env
 
@@ -94,6 +94,25 @@ class Stack:
         import psutil
 
         return [child.pid for child in psutil.Process(self.processes[0].pid).children()]
+
+    def process_groups(self) -> dict[str, list]:
+        """The stack's processes by part (web, worker and, when private, postgres and redis),
+        for CPU per event."""
+        import psutil
+
+        def tree(pid: int) -> list:
+            root = psutil.Process(pid)
+            return [root, *root.children(recursive=True)]
+
+        groups = {"web": tree(self.processes[0].pid),
+                  "worker": [p for process in self.processes[1:] for p in tree(process.pid)]}
+        for server in self.servers:
+            if isinstance(server, PrivatePostgres):
+                pid = int((server.data / "postmaster.pid").read_text().split()[0])
+                groups["postgres"] = tree(pid)
+            elif server.process is not None:
+                groups["redis"] = tree(server.process.pid)
+        return groups
 
     def stop(self) -> None:
         for process in reversed(self.processes):

@@ -43,8 +43,14 @@ class Config:
         self.JOURNAL_GRACE_SECONDS = _int("JOURNAL_GRACE_SECONDS", 30)
         self.JOURNAL_SWEEP_SECONDS = _int("JOURNAL_SWEEP_SECONDS", 5)
         self.SESSION_COOKIE_SECURE = self.ENV == "production"
-        # Requests per ingest key (flask-limiter notation, e.g. "1000 per second; 20000 per minute")
-        self.WEBHOOK_RATE_LIMIT = _env("WEBHOOK_RATE_LIMIT", "1000 per second")
+        # Per ingest key (or project, for signed deliveries), in requests and in events, over
+        # a sliding window whose length is the burst allowed (flask-limiter notation, e.g.
+        # "1000 per second; 20000 per minute"). The defaults are over twice what a 2-core
+        # install takes from one sender (docs/PERFORMANCE.md): one key may use all of a small
+        # install, and a runaway sender is refused on a large one. Overrides per key and per
+        # project: the management page or `flask projects limits`.
+        self.WEBHOOK_RATE_LIMIT = _env("WEBHOOK_RATE_LIMIT", "200000 per 10 seconds")
+        self.WEBHOOK_EVENT_LIMIT = _env("WEBHOOK_EVENT_LIMIT", "3000000 per 10 seconds")
         self.LIVE_HEARTBEAT_SECONDS = float(_env("LIVE_HEARTBEAT_SECONDS", "15"))
         self.LOGIN_RATE_LIMIT = _env("LOGIN_RATE_LIMIT", "10 per minute")
         self.METRICS_TOKEN = _env("METRICS_TOKEN")

@@ -48,6 +48,14 @@ class Project(BaseModel):
     slug = CharField(max_length=64, unique=True)
     name = CharField(max_length=200)
     created_at = DateTimeTZField(default=lambda: datetime.now(UTC))
+    # /webhook limits of the project's keys when a key has none (NULL: the configured default)
+    request_limit = CharField(max_length=200, null=True)
+    event_limit = CharField(max_length=200, null=True)
+
+    @classmethod
+    def limits_for(cls, slug: str) -> tuple[str | None, str | None]:
+        row = cls.select(cls.request_limit, cls.event_limit).where(cls.slug == slug).tuples()
+        return row.first() or (None, None)
 
 
 class ApiKey(BaseModel):
@@ -60,6 +68,20 @@ class ApiKey(BaseModel):
     key_hash = CharField(max_length=64, unique=True)
     created_at = DateTimeTZField(default=lambda: datetime.now(UTC))
     revoked_at = DateTimeTZField(null=True)
+    request_limit = CharField(max_length=200, null=True)  # an ingest key's own /webhook limits
+    event_limit = CharField(max_length=200, null=True)
+
+    @classmethod
+    def limits_for(cls, secret: str) -> tuple[str | None, str | None]:
+        """An ingest key's (requests, events) limits: its own, else its project's, else None."""
+        row = (cls.select(cls.request_limit, cls.event_limit, Project.request_limit,
+                          Project.event_limit)
+               .join(Project)
+               .where(cls.key_hash == digest(secret), cls.kind == "ingest")
+               .tuples().first())
+        if row is None:
+            return None, None
+        return row[0] or row[2], row[1] or row[3]
 
     @classmethod
     def project_id_for(cls, kind: str, secret: str) -> int | None:

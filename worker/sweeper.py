@@ -1,5 +1,5 @@
-"""The journal sweeper: a thread in each worker that publishes again any acknowledged batch
-whose broker message was lost (see webapp/ingest/journal.py)."""
+"""The journal sweeper: a thread in each worker that wakes a project again when an acknowledged
+batch of it has no message left to reach it (see webapp/ingest/journal.py)."""
 
 from __future__ import annotations
 
@@ -30,7 +30,8 @@ def start_sweeper(sender, **_):
     options = celery_app.conf.broker_transport_options or {}
     sweeper = journal.Sweeper(
         flask_app.extensions["redis"],
-        lambda project, batch, request_ids: accept.send(celery_app, project, batch, request_ids),
+        lambda project, batch, _: journal.wake(flask_app.extensions["redis"], project,
+                                               accept.wake_message(celery_app, project, batch)),
         grace=config["JOURNAL_GRACE_SECONDS"],
         queues=[celery_app.conf.task_default_queue],
         unacked_key=options.get("unacked_key", "unacked"),

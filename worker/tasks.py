@@ -13,8 +13,15 @@ from flask import current_app
 
 from webapp.alerts import oncommit
 from webapp.ingest import journal
-from webapp.ingest.accept import RECORD_INVALID, STORE_BATCH, STORE_EVENTS
+from webapp.ingest.accept import (
+    RECORD_INVALID,
+    STORE_BATCH,
+    STORE_EVENTS,
+    STORE_PENDING,
+    wake_message,
+)
 from webapp.live import publish
+from webapp.logs import task_request_ids
 from webapp.ops import metrics
 from webapp.reads import stats
 from webapp.store import deadletters, insert, uniques
@@ -39,15 +46,28 @@ def lag_seconds(events: list[dict]) -> float:
     return (datetime.now(UTC) - oldest).total_seconds()
 
 
+@shared_task(name=STORE_PENDING, bind=True, max_retries=MAX_RETRIES)
+def store_pending(self, project_id: int) -> int:
+    """Store the project's pending journaled batches in one transaction, then forget them (a
+    retry or a redelivery of this task takes the same batches again)."""
+    redis = current_app.extensions["redis"]
+    taken = journal.take(redis, project_id, self.request.id,
+                         wake_message(current_celery, project_id, journal.new_batch_id()))
+    if not taken:
+        return 0
+    task_request_ids.set([r for entry in taken.values() for r in entry.get("r") or []])
+    events = [event for entry in taken.values() for event in entry["e"]]
+    return store(self, project_id, events, list(taken))
+
+
 @shared_task(name=STORE_BATCH, bind=True, max_retries=MAX_RETRIES)
 def store_batch(self, project_id: int, batch_id: str) -> int:
-    """Store a journaled batch, then forget it (a retry or a redelivery finds it still there;
-    a later delivery of a committed batch finds nothing to do)."""
+    """Store one journaled batch named by its message (as queued before wake-ups)."""
     redis = current_app.extensions["redis"]
     entry = journal.read(redis, batch_id)
     if entry is None:
         return 0
-    return store(self, project_id, entry["e"], batch_id)
+    return store(self, project_id, entry["e"], [batch_id])
 
 
 @shared_task(name=STORE_EVENTS, bind=True, max_retries=MAX_RETRIES)
@@ -56,7 +76,7 @@ def store_events(self, project_id: int, events: list[dict]) -> int:
     return store(self, project_id, events)
 
 
-def store(task, project_id: int, events: list[dict], batch_id: str | None = None) -> int:
+def store(task, project_id: int, events: list[dict], batch_ids: list[str] | None = None) -> int:
     """Insert, then refresh counters, caches and tabs; retries while PostgreSQL is away.
 
     Events PostgreSQL refuses are isolated (the rest of the batch is stored) and kept as dead
@@ -69,12 +89,12 @@ def store(task, project_id: int, events: list[dict], batch_id: str | None = None
         if task.request.retries < task.max_retries:
             log.warning("database unavailable (%s); retry %d", exc, task.request.retries + 1)
             raise task.retry(exc=exc, countdown=backoff(task.request.retries)) from None
-        return dead_letter(project_id, events, exc, batch_id)
+        return dead_letter(task, project_id, events, exc, batch_ids)
     if refused:
         kept_aside = {id(event) for event, _ in refused}
         events = [event for event in events if id(event) not in kept_aside]
         if not events:
-            return finish_refused(project_id, batch_id)
+            return finish_refused(task, project_id, batch_ids)
     # After the commit, in one round trip; a failure here retries the task, whose insert
     # then adds nothing.
     redis = current_app.extensions["redis"]
@@ -83,16 +103,15 @@ def store(task, project_id: int, events: list[dict], batch_id: str | None = None
     metrics.stored(pipe, inserted, lag_seconds(events))
     # unconditional: a redelivery after a failure here must still refresh caches and tabs
     stats.invalidate(pipe, project_id)
-    watchers_at = publish.note_dirty(pipe, project_id)
+    push_at = publish.note_dirty(pipe, project_id)
     alerts_at = oncommit.on_commit(pipe, project_id, events, inserted)
-    if batch_id is not None:
-        journal.forget(pipe, batch_id)  # last: whatever precedes it has been done
+    if batch_ids:  # last: whatever precedes it has been done
+        journal.forget(pipe, *batch_ids, task_id=task.request.id)
     results = pipe.execute()
-    publish.schedule_push(redis, current_celery, project_id, results[watchers_at])
+    publish.schedule_push(current_celery, project_id, results[push_at])
     if alerts_at is not None:
         alerting.after_commit(current_celery, project_id, results[alerts_at])
-    log.info("stored %d of %d events for project %d", inserted, len(events), project_id,
-             extra={"request_ids": task.request.get("request_ids")})
+    log.info("stored %d of %d events for project %d", inserted, len(events), project_id)
     return inserted
 
 
@@ -108,24 +127,23 @@ def keep_refused(project_id: int, event: dict, why: str) -> None:
                      project_id, event, exc_info=True)
 
 
-def dead_letter(project_id: int, events: list[dict], error: Exception,
-                batch_id: str | None) -> int:
+def dead_letter(task, project_id: int, events: list[dict], error: Exception,
+                batch_ids: list[str] | None) -> int:
     """A batch the database stayed away for through every retry: keep it for replay."""
     try:
         deadletters.record(project_id, events, error)
     except RETRYABLE as exc:  # still away: leave the message queued for a later worker
         raise Reject(f"could not keep a dead letter: {exc}", requeue=True) from exc
-    return finish_refused(project_id, batch_id)
+    return finish_refused(task, project_id, batch_ids)
 
 
-def finish_refused(project_id: int, batch_id: str | None) -> int:
+def finish_refused(task, project_id: int, batch_ids: list[str] | None) -> int:
     """A batch with nothing left to store: forget it and show the dead letters."""
     redis = current_app.extensions["redis"]
-    if batch_id is not None:  # kept as a dead letter now, not to be published again
-        journal.forget(redis, batch_id)
+    if batch_ids:  # kept as a dead letter now, not to be published again
+        journal.forget(redis, *batch_ids, task_id=task.request.id)
     publish.mark_dirty(redis, current_celery, project_id)
     return 0
-
 
 @shared_task(name=RECORD_INVALID, autoretry_for=RETRYABLE, retry_backoff=1, max_retries=10)
 def record_invalid(project_id: int, count: int, at: str) -> None:

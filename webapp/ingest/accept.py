@@ -15,7 +15,7 @@ from redis.exceptions import RedisError
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wsgi import get_input_stream
 
-from webapp.ingest import journal
+from webapp.ingest import journal, message
 from webapp.ingest.groupcommit import GroupCommit, cooperative
 from webapp.ingest.limits import take
 from webapp.ingest.storable import delivery_problem
@@ -26,12 +26,12 @@ from webapp.ingest.validation import (
     wide_integer_problems,
 )
 from webapp.models import iso
-from webapp.ops import metrics
 
 log = logging.getLogger(__name__)
 
 STORE_EVENTS = "pulseboard.store_events"  # events in the message (dead-letter replays of old)
-STORE_BATCH = "pulseboard.store_batch"  # the message names a journaled batch
+STORE_BATCH = "pulseboard.store_batch"  # the message names one journaled batch (older ones)
+STORE_PENDING = "pulseboard.store_pending"  # a wake-up: store the project's journaled batches
 RECORD_INVALID = "pulseboard.record_invalid"
 JSON_TYPES = ("application/json",)
 
@@ -157,37 +157,32 @@ PUBLISH_RETRY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "i
 
 
 def publish(celery, project_id: int, payload: list[dict], request_ids: list) -> None:
-    """Journal the batch, then send one Celery message naming it; returns only once Redis has
-    both. Raises IngestError 503."""
-    redis = celery.pulseboard_redis
+    """Journal the batch and, unless one is waiting, queue a wake-up for its project, in one
+    Redis round trip; returns only once Redis has the batch. Raises IngestError 503."""
     batch_id = journal.new_batch_id()
-    request_ids = [r for r in request_ids if r]
     try:
-        journal.write(redis, batch_id, project_id, payload, request_ids)
+        journal.write(celery.pulseboard_redis, batch_id, project_id, payload,
+                      [r for r in request_ids if r], message=wake_message(celery, project_id,
+                                                                          batch_id))
     except QUEUE_ERRORS as exc:
         log.warning("queue unavailable: %s", exc)
         raise IngestError(503, "Queue unavailable, retry later") from None
-    try:
-        send(celery, project_id, batch_id, request_ids)
-    except QUEUE_ERRORS as exc:
-        log.warning("queue unavailable: %s", exc)
-        try:
-            journal.forget(redis, batch_id)
-        except QUEUE_ERRORS:  # the sweeper publishes it once Redis is back
-            log.warning("batch %s answered 503 but left in the journal", batch_id)
-        raise IngestError(503, "Queue unavailable, retry later") from None
-    metrics.accepted(redis, len(payload))  # once per message
 
 
-def send(celery, project_id: int, batch_id: str, request_ids: list) -> None:
-    """The Celery message for a journaled batch (its task id is the batch id)."""
-    celery.send_task(STORE_BATCH, args=[project_id, batch_id], task_id=batch_id,
-                     headers={"request_ids": request_ids}, retry=True,
-                     retry_policy=PUBLISH_RETRY)
+def wake_message(celery, project_id: int, task_id: str) -> tuple[str, bytes]:
+    """(queue, message) of a task that stores the project's pending batches."""
+    found = _routes.get(id(celery))
+    if found is None:
+        found = _routes[id(celery)] = message.Route.of(celery)
+    return found.queue, message.task_message(found, STORE_PENDING, [project_id], task_id,
+                                             {"project": project_id})
+
+
+_routes: dict[int, message.Route] = {}
 
 
 _groups: dict[int, GroupCommit] = {}
-GROUP_MS = 10  # how long the first request of a group waits for others to join it
+GROUP_MS = 10  # the longest a group waits for the write ahead of it (see groupcommit.py)
 
 
 def enqueue(celery, project_id: int, accepted: Accepted, request_id: str | None,
@@ -196,20 +191,21 @@ def enqueue(celery, project_id: int, accepted: Accepted, request_id: str | None,
     concurrent requests of the same sender under gevent; returns once Redis has them."""
 
     def admit_and_publish(key, payload, request_ids):
-        if limit:
-            strategy, limit_text = limit
-            take(strategy, key[1], len(request_ids), limit_text)
-        publish(celery, key[0], payload, request_ids)
+        project, sender, limits = key  # the group's: every request in it has the same
+        if limits:
+            take(limits, sender, len(request_ids), len(payload))
+        publish(celery, project, payload, request_ids)
 
+    key = (project_id, sender, limit)
     try:
         if cooperative():
             group = _groups.get(id(celery))
             if group is None:
                 window = float(os.environ.get("INGEST_GROUP_MS", GROUP_MS)) / 1000
-                group = _groups[id(celery)] = GroupCommit(admit_and_publish, window=window)
-            group.submit((project_id, sender), accepted.payload, request_id)
+                group = _groups[id(celery)] = GroupCommit(admit_and_publish, max_window=window)
+            group.submit(key, accepted.payload, request_id)
         else:
-            admit_and_publish((project_id, sender), accepted.payload, [request_id])
+            admit_and_publish(key, accepted.payload, [request_id])
     except IngestError as exc:
         exc.retry_after = retry_after
         raise

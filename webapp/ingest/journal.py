@@ -1,18 +1,24 @@
 """The ingest journal: every batch answered 202 is kept in Redis until a worker has committed it.
 
 Celery's Redis transport takes a message off the queue with BRPOP and only afterwards records
-it as unacknowledged. A worker killed between the two (or holding a popped reply it has no
-room for yet) loses the message: it is in neither the queue nor the unacknowledged set, so the
-visibility timeout never brings it back. The journal closes that gap:
+it as unacknowledged. A worker killed between the two loses the message: it is in neither the
+queue nor the unacknowledged set, so the visibility timeout never brings it back. The journal
+closes that gap, and lets one message stand for many batches:
 
-- the web process writes the batch here (one MULTI: payload and time) before it publishes a
-  small Celery message naming the batch, and answers 202 only after both;
-- the worker reads the batch from here, commits it, and only then forgets it;
-- a sweeper in every worker re-publishes batches older than a grace period that no message in
-  the queue or in the unacknowledged set names any more, after seeing them missing twice.
+- the web process writes the batch, its place in the project's pending batches and, unless one
+  is already waiting, a wake-up message for the project to the queue, in one Redis script
+  (atomic like MULTI), and answers 202 only after it;
+- a worker woken for a project takes the pending batches (as many as one insert should hold)
+  in one script that also records them as its claim and clears the wake-up flag (a batch
+  written after it sends a new wake-up), commits them in one transaction, and only then
+  forgets them; a redelivery or retry of the same task finds its claim again;
+- a sweeper in every worker looks at batches older than a grace period: one that no message in
+  the queue or unacknowledged set can reach any more (seen so twice) goes back to its project's
+  pending batches, with a new wake-up.
 
-A re-published batch that was in fact stored inserts nothing: events are unique per project and
-event id, and rollups count only the rows inserted.
+So a lone sender's requests each get a message only while the workers keep up; once they fall
+behind, the batches waiting meanwhile share the next. A batch taken twice inserts nothing
+twice: events are unique per project and event id, and rollups count only the rows inserted.
 """
 
 from __future__ import annotations
@@ -24,15 +30,31 @@ import uuid
 import orjson
 from redis import Redis
 
+from webapp.ingest import scripts
 from webapp.ops import metrics
 
 log = logging.getLogger(__name__)
 
 BATCHES = "pulseboard:journal:batches"  # batch id -> {"p": project, "e": events, "r": request ids}
 DUE = "pulseboard:journal:due"  # batch ids scored by the time they were (re)published
+OWNERS = "pulseboard:journal:owners"  # batch id -> "p:<project>" pending, "t:<task id>" claimed
 SWEEP_LOCK = "pulseboard:journal:sweeping"
 RESENT = "journal_resent"  # counter in the metrics hash
 QUEUE_SCAN_LIMIT = 200_000  # a longer queue is a backlog: wait for it rather than read it all
+TAKE_BATCHES = 64  # batches one task takes at most
+TAKE_BYTES = 2 * 1024 * 1024  # and at most about this much journaled JSON (at least one batch)
+
+
+def pending_key(project_id: int) -> str:
+    return f"pulseboard:journal:pending:{project_id}"  # batch ids by time, not yet claimed
+
+
+def wake_key(project_id: int) -> str:
+    return f"pulseboard:journal:wake:{project_id}"  # set while a wake-up message is queued
+
+
+def claim_key(task_id: str) -> str:
+    return f"pulseboard:journal:claim:{task_id}"  # the batch ids a task is storing
 
 
 def new_batch_id() -> str:
@@ -40,12 +62,29 @@ def new_batch_id() -> str:
 
 
 def write(redis: Redis, batch_id: str, project_id: int, events: list[dict],
-          request_ids: list) -> None:
-    """Keep a batch until a worker commits it (raises the Redis error when Redis cannot)."""
-    pipe = redis.pipeline(transaction=True)
-    pipe.hset(BATCHES, batch_id, orjson.dumps({"p": project_id, "e": events, "r": request_ids}))
-    pipe.zadd(DUE, {batch_id: time.time()})
-    pipe.execute()
+          request_ids: list, message: tuple[str, bytes] | None = None) -> bool:
+    """Keep a batch until a worker commits it and, given `message` (queue, bytes), queue that
+    wake-up for the project unless one is waiting already, counting the events; all at once
+    (raises the Redis error when Redis cannot: then none of it happened). True when the
+    message was queued."""
+    entry = orjson.dumps({"p": project_id, "e": events, "r": request_ids})
+    queue, raw = message or ("", b"")
+    return bool(scripts.run(
+        redis, scripts.WRITE,
+        [BATCHES, DUE, pending_key(project_id), OWNERS, wake_key(project_id), metrics.KEY, queue],
+        [batch_id, entry, time.time(), project_id, raw, len(events)]))
+
+
+def take(redis: Redis, project_id: int, task_id: str, wake: tuple[str, bytes]) -> dict:
+    """The batches task `task_id` is to store for the project: its earlier claim if it has one
+    (a redelivery or a retry), else the oldest pending ones, which become its claim. Queues
+    `wake` (queue, message) when batches remain pending. Returns {batch id: entry}."""
+    queue, raw = wake
+    reply = scripts.run(redis, scripts.TAKE,
+                        [claim_key(task_id), pending_key(project_id), wake_key(project_id),
+                         BATCHES, OWNERS, queue], [TAKE_BATCHES, TAKE_BYTES, raw, task_id])
+    return {reply[i].decode(): orjson.loads(reply[i + 1])
+            for i in range(0, len(reply), 2) if reply[i + 1] is not None}
 
 
 def read(redis: Redis, batch_id: str) -> dict | None:
@@ -54,41 +93,61 @@ def read(redis: Redis, batch_id: str) -> dict | None:
     return None if data is None else orjson.loads(data)
 
 
-def forget(redis: Redis, batch_id: str) -> None:
-    """Drop a committed batch (`redis` may be a pipeline, which the caller executes)."""
-    redis.hdel(BATCHES, batch_id)
-    redis.zrem(DUE, batch_id)
+def forget(redis: Redis, batch_id: str, *more: str, task_id: str | None = None) -> None:
+    """Drop committed batches and the claim of the task that stored them (`redis` may be a
+    pipeline, which the caller executes)."""
+    redis.hdel(BATCHES, batch_id, *more)
+    redis.zrem(DUE, batch_id, *more)
+    redis.hdel(OWNERS, batch_id, *more)
+    if task_id is not None:
+        redis.delete(claim_key(task_id))
 
 
 def pending(redis: Redis) -> int:
     return redis.zcard(DUE)
 
 
-def _task_id(raw: bytes | str) -> str | None:
+def _headers(raw: bytes | str) -> dict:
     try:
         message = orjson.loads(raw)
         if isinstance(message, list):  # an unacknowledged entry: [message, exchange, key]
             message = message[0]
-        return message["headers"]["id"]
+        headers = message["headers"]
+        return headers if isinstance(headers, dict) else {}
     except (orjson.JSONDecodeError, KeyError, TypeError, IndexError):
-        return None
+        return {}
 
 
-def in_flight(redis: Redis, queues: list[str], unacked_key: str) -> set[str] | None:
-    """Task ids of every message waiting in `queues` or taken but not yet acknowledged; None
-    when a queue is too long to read (a backlog, whose batches are not lost but waiting)."""
-    ids: set[str] = set()
+def in_flight(redis: Redis, queues: list[str], unacked_key: str) -> tuple[set, set] | None:
+    """Task ids of every message waiting in `queues` or taken but not yet acknowledged, and
+    the projects that a waiting wake-up names; None when a queue is too long to read (a
+    backlog, whose batches are not lost but waiting)."""
+    ids: set = set()
+    projects: set = set()
     for queue in queues:  # the queues first: a message moves from there to the unacked set
         if redis.llen(queue) > QUEUE_SCAN_LIMIT:
             return None
-        ids.update(_task_id(raw) for raw in redis.lrange(queue, 0, -1))
-    ids.update(_task_id(raw) for raw in redis.hvals(unacked_key))
+        for raw in redis.lrange(queue, 0, -1):
+            headers = _headers(raw)
+            ids.add(headers.get("id"))
+            projects.add(headers.get("project"))
+    ids.update(_headers(raw).get("id") for raw in redis.hvals(unacked_key))
     ids.discard(None)
-    return ids
+    projects.discard(None)
+    return ids, projects
+
+
+def wake(redis: Redis, project_id: int, message: tuple[str, bytes]) -> None:
+    """Queue a wake-up for the project's pending batches (the sweeper's, for a lost one)."""
+    queue, raw = message
+    pipe = redis.pipeline(transaction=True)
+    pipe.set(wake_key(project_id), "1")
+    pipe.lpush(queue, raw)
+    pipe.execute()
 
 
 class Sweeper:
-    """Finds journaled batches whose message is gone and publishes them again."""
+    """Finds journaled batches no message can reach any more and wakes their project again."""
 
     def __init__(self, redis: Redis, republish, grace: float, queues: list[str],
                  unacked_key: str = "unacked"):
@@ -97,7 +156,7 @@ class Sweeper:
         self.suspects: set[str] = set()
 
     def sweep(self, now: float | None = None, interval: float = 5) -> int:
-        """One pass (at most one process at a time); returns how many batches it re-published."""
+        """One pass (at most one process at a time); returns how many wake-ups it sent."""
         now = time.time() if now is None else now
         if not self.redis.set(SWEEP_LOCK, "1", nx=True, ex=max(1, int(interval))):
             return 0
@@ -110,22 +169,41 @@ class Sweeper:
             present = in_flight(self.redis, self.queues, self.unacked_key)
             if present is None:
                 return 0
-            missing = {batch for batch in stale if batch not in present}
+            missing = set(self.unreachable(stale, *present))
             # Seen missing twice: a message being handed to a worker is briefly in neither place.
             lost = missing & self.suspects
             self.suspects = missing - lost
-            return sum(self._resend(batch, now) for batch in sorted(lost))
+            return self._resend(sorted(lost), now)
         finally:
             self.redis.delete(SWEEP_LOCK)
 
-    def _resend(self, batch_id: str, now: float) -> int:
-        entry = read(self.redis, batch_id)
-        if entry is None:  # committed meanwhile (or forgotten halfway)
-            self.redis.zrem(DUE, batch_id)
-            return 0
-        self.republish(entry["p"], batch_id, entry.get("r") or [])
-        self.redis.zadd(DUE, {batch_id: now})
-        self.redis.hincrby(metrics.KEY, RESENT, 1)
-        log.warning("batch %s of project %d had no message left; published again",
-                    batch_id, entry["p"])
-        return 1
+    def unreachable(self, stale: list[str], ids: set, projects: set):
+        """Batches that no message names, whose claiming task has no message, or that wait for
+        a project no queued wake-up names."""
+        woken = {str(project) for project in projects}
+        for batch, owner in zip(stale, self.redis.hmget(OWNERS, stale), strict=True):
+            kind, _, who = (owner or b"").decode().partition(":")
+            if batch in ids or (kind == "t" and who in ids) or (kind == "p" and who in woken):
+                continue
+            yield batch
+
+    def _resend(self, lost: list[str], now: float) -> int:
+        first: dict[int, tuple[str, list]] = {}
+        for batch_id in lost:
+            entry = read(self.redis, batch_id)
+            if entry is None:  # committed meanwhile (or forgotten halfway)
+                self.redis.zrem(DUE, batch_id)
+                continue
+            project = entry["p"]
+            pipe = self.redis.pipeline(transaction=True)
+            pipe.zadd(pending_key(project), {batch_id: now})
+            pipe.hset(OWNERS, batch_id, f"p:{project}")
+            pipe.zadd(DUE, {batch_id: now})
+            pipe.execute()
+            first.setdefault(project, (batch_id, entry.get("r") or []))
+        for project, (batch_id, request_ids) in sorted(first.items()):
+            self.republish(project, batch_id, request_ids)
+            self.redis.hincrby(metrics.KEY, RESENT, 1)
+            log.warning("batches of project %d (%s first) had no message left; woken again",
+                        project, batch_id)
+        return len(first)

@@ -1,4 +1,5 @@
-"""Rate limits on Redis (flask-limiter and its `limits` strategy): per ingest key on /webhook,
+"""Rate limits on Redis (flask-limiter and its `limits` strategies): per ingest key on
+/webhook, in requests and in events, over a sliding window whose length is the burst allowed;
 per address and account on login; 429 with Retry-After."""
 
 from __future__ import annotations
@@ -11,11 +12,11 @@ import time
 from flask import request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
-from limits import parse_many
 from limits.storage import storage_from_string
-from limits.strategies import FixedWindowRateLimiter
+from limits.strategies import SlidingWindowCounterRateLimiter
 
-from webapp.tenancy.auth import presented_key
+from webapp.ingest.quota import Quota, parsed
+from webapp.tenancy.auth import presented_key, webhook_limits
 
 log = logging.getLogger(__name__)
 
@@ -35,10 +36,20 @@ def init_app(app) -> None:
     app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"socket_connect_timeout": 2,
                                                         "socket_timeout": 2})
     limiter.init_app(app)
-    # /webhook counts whole groups of requests at once with the same engine and storage
+    # /webhook counts whole groups of requests and their events at once, with the same
+    # storage: a sliding window (two counters, weighted), so a sender may burst up to the
+    # window's amount at once and is held to the average over it
     storage = storage_from_string(app.config["RATELIMIT_STORAGE_URI"],
                                   **app.config["RATELIMIT_STORAGE_OPTIONS"])
-    app.extensions["webhook_limiter"] = FixedWindowRateLimiter(storage)
+    app.extensions["webhook_limiter"] = Quota(SlidingWindowCounterRateLimiter(storage))
+
+
+def webhook_limit(app, key: str | None, slug: str | None = None) -> tuple:
+    """(strategy, requests limit, events limit) for a sender: the key's or project's own
+    limits, else the configured defaults."""
+    requests, events = webhook_limits(key, slug)
+    return (app.extensions["webhook_limiter"], requests or app.config["WEBHOOK_RATE_LIMIT"],
+            events or app.config["WEBHOOK_EVENT_LIMIT"])
 
 
 def sender_key() -> str:
@@ -64,22 +75,33 @@ class RateLimited(Exception):
         self.headers = headers
 
 
-def take(strategy, sender: str, requests: int, limit_text: str) -> None:
-    """Count `requests` webhook requests of one sender against its limit (one Redis round trip
-    for a whole group of requests); raises RateLimited when they do not fit."""
-    for item in parse_many(limit_text):
-        try:
-            fits = strategy.hit(item, "pulseboard:webhook", sender, cost=requests)
-        except Exception as exc:  # Redis away: do not limit; the enqueue answers 503 anyway
-            log.warning("rate limit not checked: %s", exc)
-            return
-        if not fits:
-            stats = strategy.get_window_stats(item, "pulseboard:webhook", sender)
-            retry = max(1, math.ceil(stats.reset_time - time.time()))
-            raise RateLimited(str(item), {
-                "Retry-After": str(retry), "X-RateLimit-Limit": str(item.amount),
-                "X-RateLimit-Remaining": str(max(0, stats.remaining)),
-                "X-RateLimit-Reset": str(int(stats.reset_time))})
+def take(limit: tuple, sender: str, requests: int, events: int) -> None:
+    """Count `requests` webhook requests carrying `events` events of one sender against its
+    limits (from the process's share when it has one, see quota.py); raises RateLimited when
+    they do not fit."""
+    quota, request_limits, event_limits = limit
+    for text, scope, cost in ((request_limits, "pulseboard:webhook", requests),
+                              (event_limits, "pulseboard:webhook-events", events)):
+        for item in parsed(text):
+            try:
+                fits = quota.hit(item, scope, sender, cost=cost)
+            except Exception as exc:  # Redis away: do not limit; the enqueue answers 503 anyway
+                log.warning("rate limit not checked: %s", exc)
+                return
+            if not fits:
+                raise refused(quota.strategy, item, scope, sender, cost)
+
+
+def refused(strategy, item, scope: str, sender: str, cost: int) -> RateLimited:
+    stats = strategy.get_window_stats(item, scope, sender)
+    # when the window has room again for this many (a sliding window frees it gradually)
+    per_second = item.amount / item.get_expiry()
+    retry = max(1, math.ceil(max(cost - stats.remaining, 1) / per_second))
+    unit = "" if scope == "pulseboard:webhook" else " events"
+    return RateLimited(f"{item}{unit}", {
+        "Retry-After": str(retry), "X-RateLimit-Limit": str(item.amount),
+        "X-RateLimit-Remaining": str(max(0, stats.remaining)),
+        "X-RateLimit-Reset": str(int(stats.reset_time))})
 
 
 def login_account_key() -> str:

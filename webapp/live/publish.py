@@ -52,19 +52,30 @@ class SharedClientSSE(ServerSentEventsBlueprint):
 sse = SharedClientSSE("sse", __name__)
 
 
+# Take the push lock only when some tab watches the project: both in the commit's pipeline.
+LOCK_IF_WATCHED = """
+if redis.call('ZCOUNT', KEYS[1], ARGV[1], '+inf') > 0 and
+   redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[2]) then
+  return 1
+end
+return 0
+"""
+
+
 def note_dirty(pipe, project_id: int) -> int:
-    """Queue on `pipe`: mark the project changed, and count the tabs watching it. Returns the
-    position of that count among the pipeline's results (for `schedule_push`)."""
-    pipe.set(f"pulseboard:dirty:{project_id}", time.time())
-    pipe.zcount(watched_key(project_id), time.time(), "+inf")
+    """Queue on `pipe`: mark the project changed and, when a tab watches it and no push is
+    scheduled yet, take the push lock. Returns the position among the pipeline's results of
+    whether a push is due (for `schedule_push`)."""
+    now = time.time()
+    pipe.set(f"pulseboard:dirty:{project_id}", now)
+    pipe.eval(LOCK_IF_WATCHED, 2, watched_key(project_id),
+              f"pulseboard:push-lock:{project_id}", now, PUSH_INTERVAL_MS)
     return len(pipe) - 1
 
 
-def schedule_push(redis: Redis, celery, project_id: int, watchers: int) -> None:
-    """One push for a watched project unless one is already scheduled (a tab that opens later
-    asks for a push itself)."""
-    if watchers and redis.set(f"pulseboard:push-lock:{project_id}", 1, nx=True,
-                              px=PUSH_INTERVAL_MS):
+def schedule_push(celery, project_id: int, due: int) -> None:
+    """The push `note_dirty` found due (a tab that opens later asks for a push itself)."""
+    if due:
         celery.send_task(PUSH_TASK, args=[project_id], countdown=PUSH_INTERVAL_MS / 1000,
                          queue="live")
 
@@ -73,7 +84,7 @@ def mark_dirty(redis: Redis, celery, project_id: int) -> None:
     """After a commit: mark the project changed and schedule a push if a tab watches it."""
     pipe = redis.pipeline(transaction=False)
     at = note_dirty(pipe, project_id)
-    schedule_push(redis, celery, project_id, pipe.execute()[at])
+    schedule_push(celery, project_id, pipe.execute()[at])
 
 
 def one_line(html: str) -> str:

@@ -120,6 +120,38 @@ def revoke_key_command(project_slug, kind, number):
     click.echo(f"{kind} #{number} revoked")
 
 
+@projects_cli.command("limits")
+@click.argument("project_slug")
+@click.option("--key", "key_id", type=int, default=None, help="an ingest key's own (see `keys`)")
+@click.option("--requests", default=None,
+              help="requests limit, e.g. '50000 per 10 seconds' ('' for the default)")
+@click.option("--events", default=None, help="events limit, e.g. '1000000 per 10 seconds'")
+def limits_command(project_slug, key_id, requests, events):
+    """Show or set the /webhook limits of a project or of one of its ingest keys."""
+    from flask import current_app
+
+    from webapp.models import ApiKey
+    from webapp.tenancy.tenants import TenantError, set_limits
+
+    project = _project(project_slug)
+    owner = project if key_id is None else ApiKey.get_or_none(
+        ApiKey.id == key_id, ApiKey.project == project)
+    if owner is None:
+        raise click.UsageError(f"no key #{key_id} in project {project_slug!r}")
+    if requests is not None or events is not None:
+        try:
+            set_limits(project, owner.request_limit or "" if requests is None else requests,
+                       owner.event_limit or "" if events is None else events, key_id)
+        except TenantError as exc:
+            raise click.UsageError(str(exc)) from None
+        owner = type(owner).get_by_id(owner.id)
+    config = current_app.config
+    fallback = ("its project's, else the default" if key_id is not None else "the default")
+    click.echo(f"requests: {owner.request_limit or fallback} "
+               f"(default {config['WEBHOOK_RATE_LIMIT']})\n"
+               f"events: {owner.event_limit or fallback} (default {config['WEBHOOK_EVENT_LIMIT']})")
+
+
 @projects_cli.command("signing-secret")
 @click.argument("project_slug")
 @click.option("--name", default="", help="which sender uses it")

@@ -14,8 +14,11 @@ REASONS = ("validation", "malformed_json", "unauthorized", "too_large", "content
            "rate_limited", "queue_unavailable", "signature")
 
 
-def accepted(redis: Redis, events: int) -> None:
-    _safe(lambda: redis.hincrby(KEY, "accepted", events))
+def accepted(pipe, events: int) -> None:
+    """Count a queued batch of events (on the pipeline that queues it, which the caller
+    executes)."""
+    pipe.hincrby(KEY, "accepted", events)
+    pipe.hincrby(KEY, "messages", 1)
 
 
 def rejected(redis: Redis, reason: str, events: int = 1) -> None:
@@ -42,6 +45,10 @@ def render(redis: Redis, dead_letters: int, sse_clients: int) -> str:
         "# HELP pulseboard_events_accepted_total Events answered 202 (queued).",
         "# TYPE pulseboard_events_accepted_total counter",
         f"pulseboard_events_accepted_total {values.get('accepted', 0)}",
+        "# HELP pulseboard_ingest_messages_total Queue messages written by the web tier (each "
+        "carries the events of a group of requests).",
+        "# TYPE pulseboard_ingest_messages_total counter",
+        f"pulseboard_ingest_messages_total {values.get('messages', 0)}",
         "# HELP pulseboard_events_rejected_total Requests or events refused, by reason.",
         "# TYPE pulseboard_events_rejected_total counter",
         *(f'pulseboard_events_rejected_total{{reason="{r}"}} {values.get(f"rejected:{r}", 0)}'

@@ -45,11 +45,15 @@ def presented_key(*headers: str, source=None) -> str | None:
 
 
 def _project_id(kind: str, secret: str) -> int | None:
-    """Key or token (or slug) to project id, remembered briefly (see `remembered`)."""
-    if kind == "slug":
-        return remembered((kind, secret), lambda: Project.select(Project.id)
-                          .where(Project.slug == secret).scalar())
-    return remembered((kind, secret), lambda: ApiKey.project_id_for(kind, secret))
+    """Key or token (or slug) to project id, remembered briefly (see `remembered`); for the
+    kinds "limits" and "project-limits", a key's or project's (requests, events) limits."""
+    lookups = {
+        "slug": lambda: Project.select(Project.id).where(Project.slug == secret).scalar(),
+        "limits": lambda: ApiKey.limits_for(secret),
+        "project-limits": lambda: Project.limits_for(secret),
+    }
+    default = lambda: ApiKey.project_id_for(kind, secret)  # noqa: E731
+    return remembered((kind, secret), lookups.get(kind, default))
 
 
 def signing_secrets(project_id: int) -> list[str]:
@@ -112,6 +116,19 @@ def project_for_ingest_key(key: str | None) -> int:
     if project_id is None:
         raise Unauthorized("Invalid API key")
     return project_id
+
+
+def webhook_limits(key: str | None, slug: str | None) -> tuple[str | None, str | None]:
+    """The /webhook limits (requests, events) of an ingest key (its own, else its project's)
+    or of a project (for signed deliveries); None for the configured default. Remembered like
+    the keys themselves."""
+    kind, name = ("limits", key) if key else ("project-limits", slug)
+    if name is None:
+        return None, None
+    try:
+        return _project_id(kind, name) or (None, None)
+    except DatabaseUnavailable:  # the key was confirmed: limit it by the default meanwhile
+        return None, None
 
 
 class Forbidden(Exception):

@@ -6,6 +6,8 @@ import re
 import secrets
 from datetime import UTC, datetime
 
+from limits import parse_many
+
 from webapp.db import database
 from webapp.ingest.signatures import new_secret
 from webapp.models import ApiKey, Organization, Project, SigningSecret, digest
@@ -62,6 +64,36 @@ def revoke_key(project: Project, key_id: int, kind: str | None = None) -> None:
         query = query.where(ApiKey.kind == kind)
     if not query.execute():
         raise TenantError(f"no live {kind or 'key'} #{key_id} in project {project.slug!r}")
+
+
+def limit_errors(requests: str, events: str) -> dict[str, str]:
+    """Why each /webhook limit given is not one (flask-limiter notation; empty: the default)."""
+    errors = {}
+    for field, text in (("request_limit", requests), ("event_limit", events)):
+        try:
+            if text and (len(text) > 200 or not parse_many(text)):
+                raise ValueError
+        except ValueError:
+            errors[field] = (f"{text[:40]!r} is not a limit: write e.g. '5000 per second' or "
+                             "'50000 per 10 seconds; 1000000 per hour', or leave it empty")
+    return errors
+
+
+def set_limits(project: Project, requests: str, events: str, key_id: int | None = None) -> None:
+    """The /webhook limits of a project, or of one of its ingest keys (empty: the default, or
+    for a key its project's). They apply within seconds (keys are looked up every few)."""
+    requests, events = requests.strip(), events.strip()
+    if errors := limit_errors(requests, events):
+        raise TenantError("; ".join(errors.values()))
+    values = {"request_limit": requests or None, "event_limit": events or None}
+    if key_id is None:
+        Project.update(**values).where(Project.id == project.id).execute()
+        return
+    changed = (ApiKey.update(**values)
+               .where(ApiKey.id == key_id, ApiKey.project == project, ApiKey.kind == "ingest")
+               .execute())
+    if not changed:
+        raise TenantError(f"no ingest key {key_id} in project {project.slug!r}")
 
 
 def add_signing_secret(project: Project, name: str, secret: str | None = None) -> SigningSecret:

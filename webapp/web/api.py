@@ -9,7 +9,7 @@ from flask import Blueprint, Response, current_app, g, request, stream_with_cont
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from webapp.ingest import accept, signed
-from webapp.ingest.limits import RateLimited, sender_key
+from webapp.ingest.limits import RateLimited, sender_key, webhook_limit
 from webapp.ingest.signatures import SignatureError
 from webapp.live import stream
 from webapp.models import iso
@@ -118,8 +118,7 @@ def webhook(project_slug: str | None = None):
         request_id=g.get("request_id"),
         retry_after=current_app.config["RETRY_AFTER_SECONDS"],
         sender=sender_key(),
-        limit=(current_app.extensions["webhook_limiter"],
-               current_app.config["WEBHOOK_RATE_LIMIT"]),
+        limit=webhook_limit(current_app, auth.presented_key("X-API-Key"), project_slug),
     )
     if msg_id is not None:
         signed.remember(redis, project_id, msg_id, raw, accepted.received_at)

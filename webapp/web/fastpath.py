@@ -20,7 +20,7 @@ from werkzeug.http import parse_options_header
 
 from webapp import SECURITY_HEADERS, finish, logs
 from webapp.ingest import accept
-from webapp.ingest.limits import RateLimited, key_sender
+from webapp.ingest.limits import RateLimited, key_sender, webhook_limit
 from webapp.responses import fail
 from webapp.tenancy import auth
 from webapp.web import api
@@ -82,6 +82,6 @@ class KeyedWebhook:
             request_id=request_id,
             retry_after=config["RETRY_AFTER_SECONDS"],
             sender=key_sender(key),
-            limit=(self.app.extensions["webhook_limiter"], config["WEBHOOK_RATE_LIMIT"]),
+            limit=webhook_limit(self.app, key),
         )
         return accepted

@@ -3,7 +3,7 @@ alert rules are in manage_alerts.py."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from werkzeug.security import generate_password_hash
 
 from webapp.alerts import panel as alerts_panel
@@ -88,8 +88,14 @@ def create_project(slug: str):
 
 
 def _project_context(project: Project, **extra) -> dict:
-    return {"project": project,
-            "keys": list(ApiKey.select().where(ApiKey.project == project).order_by(ApiKey.id)),
+    keys = list(ApiKey.select().where(ApiKey.project == project).order_by(ApiKey.id))
+    return {"project": project, "keys": keys,
+            "limit_rows": [(project, None, "the project"), *(
+                (key, key.id, f"ingest key {key.name} ({key.prefix}…)") for key in keys
+                if key.kind == "ingest" and not key.revoked_at)],
+            "default_limits": (current_app.config["WEBHOOK_RATE_LIMIT"],
+                               current_app.config["WEBHOOK_EVENT_LIMIT"]),
+            "limit_errors": {}, "saved": False,
             "secrets": list(SigningSecret.select().where(SigningSecret.project == project)
                             .order_by(SigningSecret.id)),
             "new_secret": None, "errors": {},
@@ -143,6 +149,24 @@ def _revoke(slug: str, revoke, number: int):
         abort(404)
     return _partial_or_page("manage/project.html", "manage/_keys.html",
                             **_project_context(project))
+
+
+@bp.post("/projects/<slug>/limits")
+@accounts.login_required
+def set_limits(slug: str):
+    project = _project(slug)
+    requests = request.form.get("request_limit", "").strip()
+    events = request.form.get("event_limit", "").strip()
+    key_id = request.form.get("key_id", type=int)
+    errors = tenants.limit_errors(requests, events)
+    if not errors:
+        try:
+            tenants.set_limits(project, requests, events, key_id)
+        except tenants.TenantError:
+            abort(404)
+    return _partial_or_page("manage/project.html", "manage/_limits.html",
+                            **_project_context(project, limit_errors={key_id: errors},
+                                               saved=not errors)), 400 if errors else 200
 
 
 @bp.post("/projects/<slug>/signing-secrets")
