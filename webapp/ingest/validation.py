@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
@@ -16,6 +17,25 @@ ALLOWED_FIELDS = ("eventType", "userId", "timestamp", "metadata", "id")
 ALLOWED_KEYS = frozenset(ALLOWED_FIELDS)
 MAX_METADATA_BYTES = 16 * 1024
 MAX_BATCH = 1000
+
+
+@dataclass(frozen=True)
+class Rules:
+    """What an event's name and metadata may be: /webhook's own rule, or the wider one of the
+    Segment and PostHog adapters, whose SDKs send names like "Order Completed" or "$pageview"."""
+
+    type_max: int
+    type_pattern: re.Pattern
+    type_message: str
+    metadata_max: int
+
+
+NATIVE = Rules(64, EVENT_TYPE_PATTERN, "may contain only letters, digits and _ . : -",
+               MAX_METADATA_BYTES)
+# Any printable text (spaces, $, punctuation, any script) up to 200 characters; properties up
+# to 32 KB, Segment's limit for a whole event.
+SDK = Rules(200, re.compile(r"[^\x00-\x1f\x7f]+"), "must not contain control characters",
+            32 * 1024)
 
 
 class ValidEvent(NamedTuple):
@@ -85,12 +105,12 @@ def _timestamp_problems(value: Any, path: list, label: str, now: datetime):
     return moment, []
 
 
-def _metadata_problems(value: Any, path: list, label: str) -> list[dict]:
+def _metadata_problems(value: Any, path: list, label: str, max_bytes: int) -> list[dict]:
     if not isinstance(value, dict):
         return [problem(path, label, "must be of type object", "object.base")]
     encoded = orjson.dumps(value)
-    if len(encoded) > MAX_METADATA_BYTES:
-        return [problem(path, label, f"must be at most {MAX_METADATA_BYTES} bytes as JSON",
+    if len(encoded) > max_bytes:
+        return [problem(path, label, f"must be at most {max_bytes} bytes as JSON",
                         "object.size")]
     if b"\\u0000" in encoded:
         return [problem(path, label, "must not contain NUL characters", "string.invalid")]
@@ -103,7 +123,7 @@ def _plain_text(value: Any, max_len: int) -> bool:
             and ((value.isascii() and "\x00" not in value) or _storable(value)))
 
 
-def accepted_as_is(item: Any, now: datetime) -> ValidEvent | None:
+def accepted_as_is(item: Any, now: datetime, rules: Rules = NATIVE) -> ValidEvent | None:
     """The event when it is valid, decided quickly; None when `checked_event` must look.
 
     Nearly every event is valid, and the full check builds a label and a path for each field
@@ -111,8 +131,8 @@ def accepted_as_is(item: Any, now: datetime) -> ValidEvent | None:
     if type(item) is not dict or not item.keys() <= ALLOWED_KEYS:
         return None
     event_type, user_id = item.get("eventType"), item.get("userId")
-    if (type(event_type) is not str or not 0 < len(event_type) <= 64
-            or not EVENT_TYPE_PATTERN.fullmatch(event_type)  # ASCII only: storable
+    if (not _plain_text(event_type, rules.type_max)
+            or not rules.type_pattern.fullmatch(event_type)
             or not _plain_text(user_id, 128)):
         return None
     moment = None
@@ -127,7 +147,7 @@ def accepted_as_is(item: Any, now: datetime) -> ValidEvent | None:
         if type(metadata) is not dict:
             return None
         encoded = orjson.dumps(metadata)
-        if len(encoded) > MAX_METADATA_BYTES or b"\\u0000" in encoded:
+        if len(encoded) > rules.metadata_max or b"\\u0000" in encoded:
             return None
     client_id = None
     if "id" in item and not _plain_text(client_id := item["id"], 100):
@@ -135,14 +155,16 @@ def accepted_as_is(item: Any, now: datetime) -> ValidEvent | None:
     return ValidEvent(event_type, user_id, moment, metadata, client_id)
 
 
-def validate_event(item: Any, prefix: list, now: datetime) -> tuple[ValidEvent | None, list[dict]]:
+def validate_event(item: Any, prefix: list, now: datetime,
+                   rules: Rules = NATIVE) -> tuple[ValidEvent | None, list[dict]]:
     """One event object: the event when valid, else every problem found in it."""
-    if (event := accepted_as_is(item, now)) is not None:
+    if (event := accepted_as_is(item, now, rules)) is not None:
         return event, []
-    return checked_event(item, prefix, now)
+    return checked_event(item, prefix, now, rules)
 
 
-def checked_event(item: Any, prefix: list, now: datetime) -> tuple[ValidEvent | None, list[dict]]:
+def checked_event(item: Any, prefix: list, now: datetime,
+                  rules: Rules = NATIVE) -> tuple[ValidEvent | None, list[dict]]:
     """The full check of one event, field by field, collecting every problem."""
     if not isinstance(item, dict):
         return None, [problem(prefix, _label(prefix), "must be of type object", "object.base")]
@@ -153,10 +175,9 @@ def checked_event(item: Any, prefix: list, now: datetime) -> tuple[ValidEvent | 
                                   "any.required"))
     if "eventType" in item:
         path, label = prefix + ["eventType"], _label(prefix, "eventType")
-        found = _text_problems(item["eventType"], path, label, 64)
-        if not found and not EVENT_TYPE_PATTERN.fullmatch(item["eventType"]):
-            found = [problem(path, label, "may contain only letters, digits and _ . : -",
-                             "string.pattern.base")]
+        found = _text_problems(item["eventType"], path, label, rules.type_max)
+        if not found and not rules.type_pattern.fullmatch(item["eventType"]):
+            found = [problem(path, label, rules.type_message, "string.pattern.base")]
         errors += found
     if "userId" in item:
         errors += _text_problems(item["userId"], prefix + ["userId"], _label(prefix, "userId"), 128)
@@ -167,7 +188,7 @@ def checked_event(item: Any, prefix: list, now: datetime) -> tuple[ValidEvent | 
         errors += found
     if "metadata" in item:
         errors += _metadata_problems(item["metadata"], prefix + ["metadata"],
-                                     _label(prefix, "metadata"))
+                                     _label(prefix, "metadata"), rules.metadata_max)
     if "id" in item:
         errors += _text_problems(item["id"], prefix + ["id"], _label(prefix, "id"), 100)
     for name in item:
@@ -181,7 +202,8 @@ def checked_event(item: Any, prefix: list, now: datetime) -> tuple[ValidEvent | 
     return event, []
 
 
-def validate_body(body: Any, now: datetime) -> tuple[list[ValidEvent], list[dict], int]:
+def validate_body(body: Any, now: datetime,
+                  rules: Rules = NATIVE) -> tuple[list[ValidEvent], list[dict], int]:
     """A parsed body (one event or an array): (events, problems, number of invalid events)."""
     if isinstance(body, list):
         if not body:
@@ -191,12 +213,12 @@ def validate_body(body: Any, now: datetime) -> tuple[list[ValidEvent], list[dict
                                 "items", "array.max")], len(body)
         events, errors, invalid = [], [], 0
         for index, item in enumerate(body):
-            event, found = validate_event(item, [index], now)
+            event, found = validate_event(item, [index], now, rules)
             if found:
                 invalid += 1
                 errors += found
             else:
                 events.append(event)
         return events, errors, invalid
-    event, errors = validate_event(body, [], now)
+    event, errors = validate_event(body, [], now, rules)
     return ([event] if event else []), errors, (1 if errors else 0)
