@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from tests.helpers import INGEST_KEY, settle, sql_scalar, wait_stored
+from tests.helpers import INGEST_KEY, READ_HEADERS, settle, sql_scalar, wait_stored
 from webapp import create_app
 
 pytestmark = pytest.mark.usefixtures("worker")
@@ -33,7 +33,7 @@ def test_segment_track_with_basic_auth_is_answered_as_segment_does_and_stored(cl
     response = post(client, "/v1/track", {
         "userId": "u1", "event": "Order Completed", "properties": {"revenue": 9.5},
         "messageId": "seg-1", "timestamp": "2024-01-01T12:00:00Z",
-        "sentAt": "2024-01-01T12:00:00Z"}, BASIC)
+        "sentAt": "2024-01-01T12:00:00Z"}, BASIC)  # a device whose clock is years behind
     assert response.status_code == 200 and response.get_json() == {"success": True}
     wait_stored(app, 1)
     [row] = rows(app)
@@ -42,6 +42,8 @@ def test_segment_track_with_basic_auth_is_answered_as_segment_does_and_stored(cl
     assert row["metadata"] == {"revenue": 9.5}
     # sent and stamped at the same moment: the event is stored at the moment received
     assert row["timestamp"] == row["received_at"]
+    listed = client.get("/events?filter=day&eventType=Order%20Completed", headers=READ_HEADERS)
+    assert [e["id"] for e in listed.get_json()["data"]["events"]] == ["seg-1"]
 
 
 def test_segment_write_key_in_the_body_and_gzip(client, app, project):

@@ -3,11 +3,14 @@ the real worker stores what they flushed once, with the right user, name, time a
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 import requests
+import segment.analytics
 from posthog import Posthog
 from posthog import request as posthog_request
 from segment.analytics import request as segment_request
@@ -170,3 +173,31 @@ def test_a_senders_clock_an_hour_fast_is_corrected(live_server, app, project):
     wait_stored(app, 2)
     for row in rows(app).values():
         assert near(row["timestamp"], moment(row["received_at"]) - timedelta(minutes=10)), row
+
+
+def readme_snippets() -> list[str]:
+    text = (Path(__file__).resolve().parents[3] / "README.md").read_text()
+    section = text[text.index("## Send from Segment or PostHog"):]
+    section = section[:section.index("\n## ")]
+    return re.findall(r"```python\n(.*?)```", section, re.S)
+
+
+def test_the_readme_snippets_send_as_written(live_server, app, project, monkeypatch):
+    monkeypatch.setenv("WEBHOOK_API_KEY", INGEST_KEY)
+    snippets = readme_snippets()
+    assert len(snippets) == 2
+    try:
+        for code in snippets:
+            namespace: dict = {}
+            exec(compile(code.replace("http://127.0.0.1:8000", live_server.url), "README.md",
+                         "exec"), namespace)
+            if "posthog" in namespace:
+                namespace["posthog"].shutdown()
+    finally:
+        if segment.analytics.default_client is not None:
+            segment.analytics.shutdown()
+            segment.analytics.default_client = None
+    wait_stored(app, 4)
+    assert sorted((row["event_type"], row["user_id"]) for row in rows(app).values()) == [
+        ("$pageview", "user-42"), ("Order Completed", "user-42"),
+        ("Order Completed", "user-42"), ("identify", "user-42")]
