@@ -131,8 +131,9 @@ def accepted_as_is(item: Any, now: datetime, rules: Rules = NATIVE) -> ValidEven
     if type(item) is not dict or not item.keys() <= ALLOWED_KEYS:
         return None
     event_type, user_id = item.get("eventType"), item.get("userId")
-    if (not _plain_text(event_type, rules.type_max)
-            or not rules.type_pattern.fullmatch(event_type)
+    if (type(event_type) is not str or not 0 < len(event_type) <= rules.type_max
+            or not rules.type_pattern.fullmatch(event_type)  # no NUL in either rule
+            or not (event_type.isascii() or _storable(event_type))
             or not _plain_text(user_id, 128)):
         return None
     moment = None

@@ -18,6 +18,14 @@ def accepted(redis: Redis, events: int) -> None:
     _safe(lambda: redis.hincrby(KEY, "accepted", events))
 
 
+PROTOCOLS = ("segment", "posthog")
+
+
+def accepted_via(redis: Redis, protocol: str, events: int) -> None:
+    """Events accepted through a protocol adapter (also counted in `accepted`)."""
+    _safe(lambda: redis.hincrby(KEY, f"accepted:{protocol}", events))
+
+
 def rejected(redis: Redis, reason: str, events: int = 1) -> None:
     _safe(lambda: redis.hincrby(KEY, f"rejected:{reason}", events))
 
@@ -42,6 +50,11 @@ def render(redis: Redis, dead_letters: int, sse_clients: int) -> str:
         "# HELP pulseboard_events_accepted_total Events answered 202 (queued).",
         "# TYPE pulseboard_events_accepted_total counter",
         f"pulseboard_events_accepted_total {values.get('accepted', 0)}",
+        "# HELP pulseboard_protocol_events_accepted_total Of those, events sent through the "
+        "Segment or PostHog endpoints.",
+        "# TYPE pulseboard_protocol_events_accepted_total counter",
+        *(f'pulseboard_protocol_events_accepted_total{{protocol="{p}"}} '
+          f'{values.get(f"accepted:{p}", 0)}' for p in PROTOCOLS),
         "# HELP pulseboard_events_rejected_total Requests or events refused, by reason.",
         "# TYPE pulseboard_events_rejected_total counter",
         *(f'pulseboard_events_rejected_total{{reason="{r}"}} {values.get(f"rejected:{r}", 0)}'

@@ -11,6 +11,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from webapp.ingest import accept
 from webapp.ingest.limits import RateLimited, key_sender
 from webapp.ingest.protocols import base, posthog, segment
+from webapp.ops import metrics
 from webapp.tenancy import auth
 from webapp.web import api
 
@@ -21,18 +22,19 @@ REFUSALS = (auth.Unauthorized, auth.DatabaseUnavailable, accept.IngestError, Rat
 SEGMENT_CALLS = "any(" + ", ".join(("batch", *segment.CALLS)) + ")"
 
 
-def ingest(key: str | None, missing: str, translate) -> None:
+def ingest(protocol: str, key: str | None, missing: str, translate) -> None:
     """Accept the events `translate(now)` gives, under the project of ingest key `key`."""
     if key is None:
         raise auth.Unauthorized(missing)
     project_id = auth.project_for_ingest_key(key)
     config = current_app.config
-    accept.accept_with(
+    accepted = accept.accept_with(
         current_app.extensions["celery"], project_id,
         lambda now: base.prepare(translate(now), now),
         request_id=g.get("request_id"), retry_after=config["RETRY_AFTER_SECONDS"],
         sender=key_sender(key),
         limit=(current_app.extensions["webhook_limiter"], config["WEBHOOK_RATE_LIMIT"]))
+    metrics.accepted_via(current_app.extensions["redis"], protocol, len(accepted.event_ids))
 
 
 def answer(body: dict, status: int = 200, headers=None) -> Response:
@@ -56,7 +58,7 @@ def segment_call(call: str):
     body = segment.read(request.get_data(cache=False), call, gzipped)
     basic = request.authorization
     key = segment.write_key(body, basic.username if basic and basic.type == "basic" else None)
-    ingest(key or auth.presented_key("X-API-Key"),
+    ingest("segment", key or auth.presented_key("X-API-Key"),
            "Missing write key: send it as the HTTP Basic username or as writeKey",
            lambda now: segment.translate(body, call, now))
     return answer(segment.OK)
@@ -72,7 +74,7 @@ def posthog_capture():
                         request.mimetype == "application/x-www-form-urlencoded",
                         request.args.get("compression"))
     key = posthog.api_key(body) or auth.presented_key("X-API-Key")
-    ingest(key, "Missing API key: send the project's ingest key as api_key",
+    ingest("posthog", key, "Missing API key: send the project's ingest key as api_key",
            lambda now: posthog.translate(body, now, key))
     return answer(posthog.OK)
 

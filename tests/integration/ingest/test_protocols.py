@@ -129,6 +129,10 @@ def test_posthog_batch_gzip_and_single_event_endpoints(client, app, project):
         ("ph-1", "$pageview", "d1", {"$current_url": "/a"}), ("ph-2", "signed up", "d2", {}),
         ("ph-3", "clicked", "d3", {}), ("ph-4", "$autocapture", "d4", {"distinct_id": "d4"}),
         ("ph-5", "old", "d5", {})]
+    text = client.get("/metrics").get_data(as_text=True)
+    assert "pulseboard_events_accepted_total 5" in text
+    assert 'pulseboard_protocol_events_accepted_total{protocol="posthog"} 5' in text
+    assert 'pulseboard_protocol_events_accepted_total{protocol="segment"} 0' in text
 
 
 def test_posthog_refusals_carry_the_detail_its_sdk_reads(client, app, project):
