@@ -47,7 +47,9 @@ def refused(exc: Exception, adapter) -> Response:
     response = api.refusal(exc, webhook=True)
     status, body = adapter.refusal(response.status_code, response.get_json())
     headers = {name: value for name, value in response.headers.items()
-               if name in ("Retry-After", "WWW-Authenticate") or name.startswith("X-RateLimit")}
+               if name == "Retry-After" or name.startswith("X-RateLimit")}
+    if status == 401:
+        headers["WWW-Authenticate"] = adapter.CHALLENGE
     return answer(body, status, headers)
 
 

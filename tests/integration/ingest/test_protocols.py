@@ -70,6 +70,7 @@ def test_segment_without_a_good_key_is_401_with_the_code_its_sdk_reads(client, p
     assert response.status_code == 401
     answer = response.get_json()
     assert answer["code"] == "unauthorized" and answer["message"].startswith(message)
+    assert response.headers["WWW-Authenticate"] == 'Basic realm="Pulseboard"'
 
 
 def test_segment_bad_batch_lists_every_problem_stores_nothing_and_is_counted(client, app,

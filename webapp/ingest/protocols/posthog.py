@@ -23,6 +23,7 @@ from webapp.ingest.protocols.base import too_large as _too_large
 MAX_BODY = 1024 * 1024  # uncompressed, as for /webhook
 GZIP_MAGIC = b"\x1f\x8b"
 OK = {"status": 1}
+CHALLENGE = "Bearer"  # besides `api_key` in the body, as on /webhook
 KEY_FIELDS = ("api_key", "token")
 ERRORS = {400: ("validation_error", "invalid_payload"),
           401: ("authentication_error", "invalid_api_key"),

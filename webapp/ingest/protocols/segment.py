@@ -23,6 +23,7 @@ MAX_EVENT = 32 * 1024  # a single call, and each event of a batch
 MAX_BATCH = 500 * 1024
 TOO_LARGE_STATUS = 400  # Segment answers 400, not 413, to a body over its limits
 OK = {"success": True}
+CHALLENGE = 'Basic realm="Pulseboard"'  # the write key is the username
 CODES = {400: "invalid_request", 401: "unauthorized", 429: "rate_limited",
          503: "service_unavailable"}
 # Fields a call carries beside its properties or traits, kept in the metadata.
