@@ -90,9 +90,10 @@ def parse_timestamp(value: str) -> datetime | None:
         return None
     try:
         moment = datetime.fromisoformat(value)
-    except ValueError:
+        # in UTC at once: 0001-01-01T00:00:00+01:00 has no UTC time, and is no time at all
+        return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+    except (ValueError, OverflowError):
         return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _timestamp_problems(value: Any, path: list, label: str, now: datetime):

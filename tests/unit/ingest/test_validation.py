@@ -98,6 +98,8 @@ def test_timestamps():
     assert parse_timestamp("2024-01-01 12:00:00.123456Z").microsecond == 123456
     assert parse_timestamp("2024-13-01T12:00:00Z") is None
     assert parse_timestamp("2024-01-01") is None
+    assert parse_timestamp("0001-01-01T00:00:00+01:00") is None  # before year 1 in UTC
+    assert parse_timestamp("0001-01-01T00:00:00Z") == datetime(1, 1, 1, tzinfo=UTC)
 
 
 def test_arrays_report_every_bad_index():

@@ -101,7 +101,10 @@ def corrected(timestamp: Any, sent_at: Any, received: datetime) -> Any:
     moment, sent = parse_timestamp(timestamp), parse_timestamp(sent_at)
     if moment is None or sent is None:
         return timestamp
-    return iso(moment + (received - sent))
+    try:
+        return iso(moment + (received - sent))
+    except OverflowError:  # past year 9999 or before year 1: left for validation to refuse
+        return timestamp
 
 
 def stringify_id(value: Any) -> Any:

@@ -135,8 +135,11 @@ def _event(translation: Translation, sent: dict, position: int, path: list, sent
         event["timestamp"] = (sent["timestamp"] if ignore_sent_at
                               else corrected(sent["timestamp"], sent_at, received))
     elif isinstance(sent.get("offset"), int) and not isinstance(sent["offset"], bool):
-        event["timestamp"] = (received - timedelta(milliseconds=sent["offset"])).isoformat()
-        fields["timestamp"] = "offset"
+        try:
+            event["timestamp"] = (received - timedelta(milliseconds=sent["offset"])).isoformat()
+            fields["timestamp"] = "offset"
+        except OverflowError:
+            translation.refuse(position, path + ["offset"], "is out of range", "number.max")
     if sent.get("uuid") is not None:
         event["id"] = stringify_id(sent["uuid"])
     translation.add(event, Origin(position, path, fields))

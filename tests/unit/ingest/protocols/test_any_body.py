@@ -15,7 +15,8 @@ from webapp.ingest.protocols.base import prepare
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-2**63, 2**63), st.floats(
     allow_nan=False, allow_infinity=False), st.text(max_size=6), st.sampled_from(
-    ["track", "identify", "page", "group", "alias", "u1", "2026-05-01T11:00:00Z", "x\x00"]))
+    ["track", "identify", "page", "group", "alias", "u1", "2026-05-01T11:00:00Z", "x\x00",
+     "0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z"]))
 KEYS = st.sampled_from(["type", "event", "userId", "anonymousId", "properties", "traits",
                         "messageId", "timestamp", "sentAt", "originalTimestamp", "groupId",
                         "previousId", "name", "distinct_id", "uuid", "offset", "$set",

@@ -132,3 +132,13 @@ def test_refusals_carry_the_detail_the_sdk_reads():
     status, body = posthog.refusal(401, {"success": False, "message": "Invalid API key"})
     assert status == 401 and body["detail"] == "Invalid API key"
     assert body["type"] == "authentication_error" and body["success"] is False
+
+
+def test_times_out_of_range_are_refused_not_raised():
+    exc = refused({"event": "x", "distinct_id": "u", "offset": 10**15})
+    assert [e["path"] for e in exc.errors] == [["offset"]]
+    exc = refused({"event": "x", "distinct_id": "u", "offset": -3600_000})  # an hour ahead
+    assert [(e["path"], e["type"]) for e in exc.errors] == [(["offset"], "date.max")]
+    exc = refused({"event": "x", "distinct_id": "u", "timestamp": "9999-12-31T23:59:59Z",
+                   "sent_at": "0001-01-01T00:00:00Z"})
+    assert [e["type"] for e in exc.errors] == ["date.max"]
