@@ -81,6 +81,20 @@ def posthog_capture():
     return answer(posthog.OK)
 
 
+@posthog_bp.post("/i/v1/analytics/events", strict_slashes=False)
+def posthog_capture_v1():
+    """PostHog's capture v1: a batch with the key as `Authorization: Bearer`."""
+    body = posthog.from_v1(
+        posthog.read(request.get_data(cache=False), request.headers.get("Content-Encoding", ""),
+                     False, None),
+        request.headers.get("PostHog-Request-Timestamp"),
+        request.headers.get("PostHog-Sdk-Info", ""))
+    key = auth.presented_key("X-API-Key")
+    ingest("posthog", key, "Missing API key: send the project's ingest key as "
+           "Authorization: Bearer", lambda now: posthog.translate(body, now, key))
+    return answer(posthog.v1_results(body))
+
+
 for _blueprint, _adapter in ((segment_bp, segment), (posthog_bp, posthog)):
     for _kind in REFUSALS:
         _blueprint.register_error_handler(

@@ -136,6 +136,35 @@ def test_posthog_sdk_events_are_stored_once_with_user_name_time_and_properties(
     assert INGEST_KEY not in str(stored)
 
 
+def test_posthog_sdk_in_capture_v1_mode(live_server, app, project):
+    errors: list = []
+    client = Posthog(INGEST_KEY, host=live_server.url, flush_interval=0.1, max_retries=1,
+                     capture_mode="v1", capture_compression="gzip",
+                     on_error=lambda exc, batch: errors.append(exc))
+    ids = [str(uuid.uuid4()) for _ in range(2)]
+    client.capture("$pageview", distinct_id="d1", timestamp=WHEN, uuid=ids[0],
+                   properties={"$current_url": "/v1", "$session_id": "s1"})
+    client.capture("Order Completed", distinct_id="d2", uuid=ids[1], properties={"n": 1})
+    client.capture("Order Completed", distinct_id="d2", uuid=ids[1], properties={"n": 1})
+    client.flush()
+    bad = Posthog("wrong-key", host=live_server.url, flush_interval=0.1, max_retries=0,
+                  capture_mode="v1", on_error=lambda exc, batch: errors.append(exc))
+    bad.capture("x", distinct_id="u")
+    bad.flush()
+    bad.shutdown()
+    client.shutdown()
+    [refused] = errors
+    assert (refused.status, refused.message) == (401, "Invalid API key")
+    wait_stored(app, 2)
+    assert settle(app, 0.5) == 2
+    stored = rows(app)
+    view = stored[ids[0]]
+    assert (view["event_type"], view["user_id"]) == ("$pageview", "d1")
+    assert view["metadata"]["$session_id"] == "s1" and view["metadata"]["$lib"] == "posthog-python"
+    assert near(view["timestamp"], WHEN)
+    assert stored[ids[1]]["metadata"]["n"] == 1
+
+
 def test_posthog_retried_batch_is_stored_once(posthog_client, live_server, app, project):
     batch = [{"event": "signed up", "distinct_id": f"d{i}", "uuid": str(uuid.uuid4()),
               "timestamp": WHEN.isoformat(), "properties": {"i": i}} for i in range(3)]

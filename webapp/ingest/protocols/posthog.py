@@ -1,11 +1,13 @@
-"""PostHog's capture API (/batch/, /capture/, /i/v0/e/, /e/) as /webhook events.
+"""PostHog's capture API (/batch/, /capture/, /i/v0/e/, /e/, and v1's /i/v1/analytics/events)
+as /webhook events.
 
 Each event keeps its name as sent ("$pageview", "signed up"); `distinct_id` is the user;
 `uuid` is the event id (a retried batch is stored once); `properties` (with any `$set` and
 `$set_once`) are the metadata; `timestamp` is moved onto the server's clock by the time the
 request took to arrive (`now - sent_at`), unless `$ignore_sent_at` is set, as PostHog does.
-Bodies may be gzipped (`Content-Encoding: gzip`, `?compression=gzip-js`, or recognised by
-their first bytes) or sent as a form whose `data` field holds the JSON, base64-encoded or not.
+Bodies may be gzipped (`Content-Encoding: gzip` or `deflate`, `?compression=gzip-js`, or
+recognised by their first bytes) or sent as a form whose `data` field holds the JSON, base64 or
+not.
 """
 
 from __future__ import annotations
@@ -40,7 +42,11 @@ def read(raw: bytes, content_encoding: str, form: bool, compression: str | None)
         compression = compression or (fields.get("compression") or [None])[0]
     if compression not in (None, "", "gzip", "gzip-js", "base64"):
         raise IngestError(400, f"Unsupported compression {compression!r}: send gzip or none")
-    if (compression in ("gzip", "gzip-js") or "gzip" in content_encoding.lower()
+    encoding = content_encoding.strip().lower()
+    if encoding not in ("", "identity", "gzip", "deflate"):
+        raise IngestError(415, f"Content-Encoding {encoding!r} is not supported: send gzip, "
+                          "deflate or none", reason="content_type")
+    if (compression in ("gzip", "gzip-js") or encoding in ("gzip", "deflate")
             or raw[:2] == GZIP_MAGIC):
         raw = gunzip(raw, MAX_BODY)
     elif len(raw) > MAX_BODY:
@@ -58,6 +64,42 @@ def _unbase64(data: str) -> bytes:
         return base64.b64decode(text.replace(" ", "+"), validate=True)
     except (binascii.Error, ValueError):
         raise IngestError(400, "Form field \"data\" is neither JSON nor base64") from None
+
+
+def from_v1(body: Any, request_timestamp: str | None, sdk_info: str) -> Any:
+    """A capture v1 batch (`POST /i/v1/analytics/events`) in the shape of a /batch/ one: the
+    request's `PostHog-Request-Timestamp` is its `sent_at`, and what the SDK lifted out of the
+    properties (`options.disable_skew_correction`, `session_id`, `window_id`, and `$lib`
+    carried in `PostHog-Sdk-Info`) goes back in."""
+    if not isinstance(body, dict) or not isinstance(body.get("batch"), list):
+        return body
+    library, _, version = sdk_info.partition("/")
+    events = []
+    for sent in body["batch"]:
+        if isinstance(sent, dict) and isinstance(sent.get("properties", {}), dict):
+            properties = dict(sent.get("properties") or {})
+            options = sent.get("options")
+            if isinstance(options, dict) and options.get("disable_skew_correction") is True:
+                properties["$ignore_sent_at"] = True
+            for name in ("session_id", "window_id"):
+                if sent.get(name) is not None:
+                    properties.setdefault(f"${name}", sent[name])
+            if library and version:
+                properties.setdefault("$lib", library)
+                properties.setdefault("$lib_version", version)
+            sent = {name: value for name, value in sent.items()
+                    if name not in ("options", "session_id", "window_id")}
+            sent["properties"] = properties
+        events.append(sent)
+    return {"batch": events, "sent_at": request_timestamp}
+
+
+def v1_results(body: Any) -> dict:
+    """The v1 answer: every event's uuid with its result (all stored, or none: a refused
+    batch is a 400)."""
+    events, _ = _events(body)
+    return {"results": {str(sent["uuid"]): {"result": "ok"} for sent in events
+                        if isinstance(sent, dict) and sent.get("uuid") is not None}}
 
 
 def _events(body: Any) -> tuple[list, list]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import gzip
+import zlib
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 
@@ -142,3 +143,29 @@ def test_times_out_of_range_are_refused_not_raised():
     exc = refused({"event": "x", "distinct_id": "u", "timestamp": "9999-12-31T23:59:59Z",
                    "sent_at": "0001-01-01T00:00:00Z"})
     assert [e["type"] for e in exc.errors] == ["date.max"]
+
+
+def test_capture_v1_batches_become_batch_bodies():
+    body = {"created_at": "2026-05-01T10:00:00Z", "batch": [
+        {"event": "$pageview", "uuid": "v1-a", "distinct_id": "u", "session_id": "s1",
+         "timestamp": "2026-05-01T12:59:00Z", "options": {"process_person_profile": False},
+         "properties": {"$current_url": "/"}},
+        {"event": "x", "uuid": "v1-b", "distinct_id": "u", "timestamp": "2026-05-01T11:00:00Z",
+         "options": {"disable_skew_correction": True}, "properties": {}}]}
+    v0 = posthog.from_v1(body, "2026-05-01T13:00:00Z", "posthog-python/7.91.1")
+    first, second = stored(v0)
+    assert first["meta"] == {"$current_url": "/", "$session_id": "s1", "$lib": "posthog-python",
+                             "$lib_version": "7.91.1"}
+    assert first["ts"] == "2026-05-01T11:59:00.000Z"  # an hour fast, by the request's clock
+    assert second["ts"] == "2026-05-01T11:00:00.000Z"
+    assert second["meta"]["$ignore_sent_at"] is True
+    assert posthog.v1_results(v0) == {"results": {"v1-a": {"result": "ok"},
+                                                  "v1-b": {"result": "ok"}}}
+    assert posthog.from_v1([1], None, "") == [1]
+
+
+def test_deflate_is_read_and_unknown_encodings_are_415():
+    assert posthog.read(zlib.compress(orjson.dumps(EVENT)), "deflate", False, None) == EVENT
+    with pytest.raises(IngestError) as caught:
+        posthog.read(b"{}", "zstd", False, None)
+    assert caught.value.status == 415 and "zstd" in caught.value.message
