@@ -3,7 +3,10 @@ the real worker stores what they flushed once, with the right user, name, time a
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import subprocess
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -204,16 +207,16 @@ def test_a_senders_clock_an_hour_fast_is_corrected(live_server, app, project):
         assert near(row["timestamp"], moment(row["received_at"]) - timedelta(minutes=10)), row
 
 
-def readme_snippets() -> list[str]:
+def readme_snippets(language: str) -> list[str]:
     text = (Path(__file__).resolve().parents[3] / "README.md").read_text()
     section = text[text.index("## Send from Segment or PostHog"):]
     section = section[:section.index("\n## ")]
-    return re.findall(r"```python\n(.*?)```", section, re.S)
+    return re.findall(rf"```{language}\n(.*?)```", section, re.S)
 
 
 def test_the_readme_snippets_send_as_written(live_server, app, project, monkeypatch):
     monkeypatch.setenv("WEBHOOK_API_KEY", INGEST_KEY)
-    snippets = readme_snippets()
+    snippets = readme_snippets("python")
     assert len(snippets) == 2
     try:
         for code in snippets:
@@ -230,3 +233,17 @@ def test_the_readme_snippets_send_as_written(live_server, app, project, monkeypa
     assert sorted((row["event_type"], row["user_id"]) for row in rows(app).values()) == [
         ("$pageview", "user-42"), ("Order Completed", "user-42"),
         ("Order Completed", "user-42"), ("identify", "user-42")]
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed on this machine")
+def test_the_readme_curl_commands_send_as_written(live_server, app, project):
+    [commands] = readme_snippets("bash")
+    env = dict(os.environ, WEBHOOK_API_KEY=INGEST_KEY)
+    done = subprocess.run(["bash", "-ec", commands.replace("http://127.0.0.1:8000",
+                                                           live_server.url)],
+                          env=env, capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == '{"success":true}{"status":1}'
+    wait_stored(app, 2)
+    assert sorted(row["event_type"] for row in rows(app).values()) == ["$pageview",
+                                                                       "Order Completed"]
