@@ -90,8 +90,10 @@ def parse_timestamp(value: str) -> datetime | None:
         return None
     try:
         moment = datetime.fromisoformat(value)
+        if moment.tzinfo is None:
+            return moment.replace(tzinfo=UTC)
         # in UTC at once: 0001-01-01T00:00:00+01:00 has no UTC time, and is no time at all
-        return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+        return moment if moment.tzinfo is UTC else moment.astimezone(UTC)
     except (ValueError, OverflowError):
         return None
 
