@@ -77,12 +77,15 @@ def _register(app: Flask) -> None:
 
     from webapp.ingest import limits
     from webapp.ops import cli
-    from webapp.web import api, dashboard, manage, manage_alerts  # noqa: F401 (its routes)
+    from webapp.web import api, dashboard, manage, manage_alerts, protocols  # noqa: F401
 
     limits.init_app(app)
     csrf = CSRFProtect(app)
     csrf.exempt(api.bp)  # the API authenticates with keys and tokens, not cookies
     app.register_blueprint(api.bp)
+    for blueprint in (protocols.segment_bp, protocols.posthog_bp):
+        csrf.exempt(blueprint)
+        app.register_blueprint(blueprint)
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(manage.bp)
     cli.init_app(app)

@@ -131,7 +131,7 @@ class Event(BaseModel):
     id = BigAutoField()
     project = ForeignKeyField(Project, backref="events", on_delete="CASCADE")
     event_id = CharField(max_length=100)
-    event_type = CharField(max_length=64)
+    event_type = CharField(max_length=200)
     user_id = CharField(max_length=128)
     timestamp = DateTimeTZField()
     metadata = BinaryJSONField(default=dict)
@@ -156,7 +156,7 @@ class Event(BaseModel):
 class EventRollupMinute(BaseModel):
     project = ForeignKeyField(Project, on_delete="CASCADE")
     minute = DateTimeTZField()
-    event_type = CharField(max_length=64)
+    event_type = CharField(max_length=200)
     count = BigIntegerField()
 
     class Meta:
@@ -166,7 +166,7 @@ class EventRollupMinute(BaseModel):
 class EventRollupHour(BaseModel):
     project = ForeignKeyField(Project, on_delete="CASCADE")
     hour = DateTimeTZField()
-    event_type = CharField(max_length=64)
+    event_type = CharField(max_length=200)
     count = BigIntegerField()
 
     class Meta:

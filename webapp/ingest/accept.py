@@ -21,6 +21,8 @@ from webapp.ingest.limits import take
 from webapp.ingest.storable import delivery_problem
 from webapp.ingest.validation import (
     DELIVERY_PREFIX,
+    NATIVE,
+    Rules,
     ValidEvent,
     validate_body,
     wide_integer_problems,
@@ -40,13 +42,14 @@ class IngestError(Exception):
     """A request ingestion refuses; carries the HTTP status and the envelope's parts."""
 
     def __init__(self, status: int, message: str, errors: list | None = None,
-                 retry_after: int | None = None, invalid: int = 0):
+                 retry_after: int | None = None, invalid: int = 0, reason: str | None = None):
         super().__init__(message)
         self.status = status
         self.message = message
         self.errors = errors
         self.retry_after = retry_after
         self.invalid = invalid
+        self.reason = reason  # the metrics' rejection reason, when the status does not say it
 
 
 @dataclass
@@ -125,15 +128,28 @@ def event_ids(events: list[ValidEvent], delivery: str | None, now_ms: int) -> li
     return [next(fresh) if event.client_id is None else event.client_id for event in events]
 
 
-def prepare(raw: bytes, now: datetime, delivery: str | None = None) -> Accepted:
-    """Everything but the enqueue: parse, validate, assign ids. Raises IngestError."""
+def parse_json(raw: bytes):
+    """A JSON body; integers outside 64 bits are refused, not rounded. Raises IngestError."""
     try:
         body = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise IngestError(400, f"Malformed JSON: {exc}") from None
-    events, errors, invalid = validate_body(body, now)
-    if not errors and (errors := wide_integer_problems(raw)):
-        invalid = len(body) if isinstance(body, list) else 1
+    if errors := wide_integer_problems(raw):  # orjson would have read them as rounded floats
+        raise IngestError(400, "Validation failed", errors=errors,
+                          invalid=len(body) if isinstance(body, list) else 1)
+    return body
+
+
+def prepare(raw: bytes, now: datetime, delivery: str | None = None) -> Accepted:
+    """Everything but the enqueue: parse, validate, assign ids. Raises IngestError."""
+    return prepare_body(parse_json(raw), now, delivery)
+
+
+def prepare_body(body, now: datetime, delivery: str | None = None,
+                 rules: Rules = NATIVE) -> Accepted:
+    """A parsed body of events in /webhook's shape (one event or an array): validated under
+    `rules`, given their ids, ready to enqueue. Raises IngestError."""
+    events, errors, invalid = validate_body(body, now, rules)
     if errors:
         raise IngestError(400, "Validation failed", errors=errors, invalid=invalid)
     ids = event_ids(events, delivery and delivery_id(delivery), int(now.timestamp() * 1000))
@@ -225,10 +241,19 @@ def record_invalid(celery, project_id: int, count: int, now: datetime) -> None:
 def accept(celery, project_id: int, raw: bytes, delivery: str | None = None,
            request_id: str | None = None, retry_after: int = 5, sender: str = "",
            limit: tuple | None = None) -> Accepted:
-    """The whole ingest step for one request body."""
+    """The whole ingest step for one /webhook body."""
+    return accept_with(celery, project_id, lambda now: prepare(raw, now, delivery),
+                       request_id, retry_after, sender, limit)
+
+
+def accept_with(celery, project_id: int, read, request_id: str | None = None,
+                retry_after: int = 5, sender: str = "", limit: tuple | None = None) -> Accepted:
+    """The ingest step shared by every way in: `read(now)` returns the prepared events (from
+    /webhook's JSON, or a protocol adapter's translation ending in `prepare_body`), or raises
+    IngestError, whose invalid events are counted; then they are enqueued."""
     now = datetime.now(UTC)
     try:
-        accepted = prepare(raw, now, delivery)
+        accepted = read(now)
     except IngestError as exc:
         record_invalid(celery, project_id, exc.invalid, now)
         raise

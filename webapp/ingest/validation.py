@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
@@ -29,6 +30,25 @@ def wide_integer_problems(raw: bytes) -> list[dict]:
     shown = number if len(number) <= 40 else number[:37] + "..."
     return [problem([], "value", f"holds the integer {shown}, outside 64 bits; send it as a "
                     "string", "number.unsafe")]
+
+
+@dataclass(frozen=True)
+class Rules:
+    """What an event's name and metadata may be: /webhook's own rule, or the wider one of the
+    Segment and PostHog adapters, whose SDKs send names like "Order Completed" or "$pageview"."""
+
+    type_max: int
+    type_pattern: re.Pattern
+    type_message: str
+    metadata_max: int
+
+
+NATIVE = Rules(64, EVENT_TYPE_PATTERN, "may contain only letters, digits and _ . : -",
+               MAX_METADATA_BYTES)
+# Any printable text (spaces, $, punctuation, any script) up to 200 characters; properties up
+# to 32 KB, Segment's limit for a whole event.
+SDK = Rules(200, re.compile(r"[^\x00-\x1f\x7f]+"), "must not contain control characters",
+            32 * 1024)
 
 
 class ValidEvent(NamedTuple):
@@ -72,9 +92,12 @@ def parse_timestamp(value: str) -> datetime | None:
         return None
     try:
         moment = datetime.fromisoformat(value)
-    except ValueError:
+        if moment.tzinfo is None:
+            return moment.replace(tzinfo=UTC)
+        # in UTC at once: 0001-01-01T00:00:00+01:00 has no UTC time, and is no time at all
+        return moment if moment.tzinfo is UTC else moment.astimezone(UTC)
+    except (ValueError, OverflowError):
         return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _timestamp_problems(value: Any, path: list, label: str, now: datetime):
@@ -90,14 +113,14 @@ def _timestamp_problems(value: Any, path: list, label: str, now: datetime):
     return moment, []
 
 
-def _metadata_problems(value: Any, path: list, label: str) -> list[dict]:
+def _metadata_problems(value: Any, path: list, label: str, max_bytes: int) -> list[dict]:
     if not isinstance(value, dict):
         return [problem(path, label, "must be of type object", "object.base")]
-    found = _metadata_issue(value)
+    found = _metadata_issue(value, max_bytes)
     return [problem(path, label, *found)] if found else []
 
 
-def _metadata_issue(value: dict) -> tuple[str, str] | None:
+def _metadata_issue(value: dict, max_bytes: int = MAX_METADATA_BYTES) -> tuple[str, str] | None:
     """What is wrong with a metadata object, as (message, type); None when nothing is."""
     try:
         encoded = orjson.dumps(value)
@@ -106,8 +129,8 @@ def _metadata_issue(value: dict) -> tuple[str, str] | None:
     if encoded is None or (encoded.count(b"{") + encoded.count(b"[") > MAX_METADATA_DEPTH
                            and depth(value) > MAX_METADATA_DEPTH):
         return f"must be nested at most {MAX_METADATA_DEPTH} levels deep", "object.depth"
-    if len(encoded) > MAX_METADATA_BYTES:
-        return f"must be at most {MAX_METADATA_BYTES} bytes as JSON", "object.size"
+    if len(encoded) > max_bytes:
+        return f"must be at most {max_bytes} bytes as JSON", "object.size"
     if b"\\u0000" in encoded:
         return "must not contain NUL characters", "string.invalid"
     return None
@@ -119,7 +142,7 @@ def _plain_text(value: Any, max_len: int) -> bool:
             and ((value.isascii() and value.isprintable()) or storable(value)))
 
 
-def accepted_as_is(item: Any, now: datetime) -> ValidEvent | None:
+def accepted_as_is(item: Any, now: datetime, rules: Rules = NATIVE) -> ValidEvent | None:
     """The event when it is valid, decided quickly; None when `checked_event` must look.
 
     Nearly every event is valid, and the full check builds a label and a path for each field
@@ -127,8 +150,9 @@ def accepted_as_is(item: Any, now: datetime) -> ValidEvent | None:
     if type(item) is not dict or not item.keys() <= ALLOWED_KEYS:
         return None
     event_type, user_id = item.get("eventType"), item.get("userId")
-    if (type(event_type) is not str or not 0 < len(event_type) <= 64
-            or not EVENT_TYPE_PATTERN.fullmatch(event_type)  # ASCII only: storable
+    if (type(event_type) is not str or not 0 < len(event_type) <= rules.type_max
+            or not rules.type_pattern.fullmatch(event_type)  # no NUL in either rule
+            or not (event_type.isascii() or storable(event_type))
             or not _plain_text(user_id, 128)):
         return None
     moment = None
@@ -139,7 +163,7 @@ def accepted_as_is(item: Any, now: datetime) -> ValidEvent | None:
             return None
     metadata = item.get("metadata", {})
     if "metadata" in item:
-        if type(metadata) is not dict or _metadata_issue(metadata) is not None:
+        if type(metadata) is not dict or _metadata_issue(metadata, rules.metadata_max):
             return None
     client_id = None
     if "id" in item and (not _plain_text(client_id := item["id"], 100)
@@ -148,14 +172,16 @@ def accepted_as_is(item: Any, now: datetime) -> ValidEvent | None:
     return ValidEvent(event_type, user_id, moment, metadata, client_id)
 
 
-def validate_event(item: Any, prefix: list, now: datetime) -> tuple[ValidEvent | None, list[dict]]:
+def validate_event(item: Any, prefix: list, now: datetime,
+                   rules: Rules = NATIVE) -> tuple[ValidEvent | None, list[dict]]:
     """One event object: the event when valid, else every problem found in it."""
-    if (event := accepted_as_is(item, now)) is not None:
+    if (event := accepted_as_is(item, now, rules)) is not None:
         return event, []
-    return checked_event(item, prefix, now)
+    return checked_event(item, prefix, now, rules)
 
 
-def checked_event(item: Any, prefix: list, now: datetime) -> tuple[ValidEvent | None, list[dict]]:
+def checked_event(item: Any, prefix: list, now: datetime,
+                  rules: Rules = NATIVE) -> tuple[ValidEvent | None, list[dict]]:
     """The full check of one event, field by field, collecting every problem."""
     if not isinstance(item, dict):
         return None, [problem(prefix, _label(prefix), "must be of type object", "object.base")]
@@ -166,10 +192,9 @@ def checked_event(item: Any, prefix: list, now: datetime) -> tuple[ValidEvent | 
                                   "any.required"))
     if "eventType" in item:
         path, label = prefix + ["eventType"], _label(prefix, "eventType")
-        found = _text_problems(item["eventType"], path, label, 64)
-        if not found and not EVENT_TYPE_PATTERN.fullmatch(item["eventType"]):
-            found = [problem(path, label, "may contain only letters, digits and _ . : -",
-                             "string.pattern.base")]
+        found = _text_problems(item["eventType"], path, label, rules.type_max)
+        if not found and not rules.type_pattern.fullmatch(item["eventType"]):
+            found = [problem(path, label, rules.type_message, "string.pattern.base")]
         errors += found
     if "userId" in item:
         errors += _text_problems(item["userId"], prefix + ["userId"], _label(prefix, "userId"), 128)
@@ -180,7 +205,7 @@ def checked_event(item: Any, prefix: list, now: datetime) -> tuple[ValidEvent | 
         errors += found
     if "metadata" in item:
         errors += _metadata_problems(item["metadata"], prefix + ["metadata"],
-                                     _label(prefix, "metadata"))
+                                     _label(prefix, "metadata"), rules.metadata_max)
     if "id" in item:
         path, label = prefix + ["id"], _label(prefix, "id")
         found = _text_problems(item["id"], path, label, 100)
@@ -199,7 +224,8 @@ def checked_event(item: Any, prefix: list, now: datetime) -> tuple[ValidEvent | 
     return event, []
 
 
-def validate_body(body: Any, now: datetime) -> tuple[list[ValidEvent], list[dict], int]:
+def validate_body(body: Any, now: datetime,
+                  rules: Rules = NATIVE) -> tuple[list[ValidEvent], list[dict], int]:
     """A parsed body (one event or an array): (events, problems, number of invalid events)."""
     if isinstance(body, list):
         if not body:
@@ -209,12 +235,12 @@ def validate_body(body: Any, now: datetime) -> tuple[list[ValidEvent], list[dict
                                 "items", "array.max")], len(body)
         events, errors, invalid = [], [], 0
         for index, item in enumerate(body):
-            event, found = validate_event(item, [index], now)
+            event, found = validate_event(item, [index], now, rules)
             if found:
                 invalid += 1
                 errors += found
             else:
                 events.append(event)
         return events, errors, invalid
-    event, errors = validate_event(body, [], now)
+    event, errors = validate_event(body, [], now, rules)
     return ([event] if event else []), errors, (1 if errors else 0)

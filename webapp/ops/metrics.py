@@ -21,6 +21,14 @@ def accepted(pipe, events: int) -> None:
     pipe.hincrby(KEY, "messages", 1)
 
 
+PROTOCOLS = ("segment", "posthog")
+
+
+def accepted_via(redis: Redis, protocol: str, events: int) -> None:
+    """Events accepted through a protocol adapter (also counted in `accepted`)."""
+    _safe(lambda: redis.hincrby(KEY, f"accepted:{protocol}", events))
+
+
 def rejected(redis: Redis, reason: str, events: int = 1) -> None:
     _safe(lambda: redis.hincrby(KEY, f"rejected:{reason}", events))
 
@@ -49,6 +57,11 @@ def render(redis: Redis, dead_letters: int, sse_clients: int) -> str:
         "carries the events of a group of requests).",
         "# TYPE pulseboard_ingest_messages_total counter",
         f"pulseboard_ingest_messages_total {values.get('messages', 0)}",
+        "# HELP pulseboard_protocol_events_accepted_total Of those, events sent through the "
+        "Segment or PostHog endpoints.",
+        "# TYPE pulseboard_protocol_events_accepted_total counter",
+        *(f'pulseboard_protocol_events_accepted_total{{protocol="{p}"}} '
+          f'{values.get(f"accepted:{p}", 0)}' for p in PROTOCOLS),
         "# HELP pulseboard_events_rejected_total Requests or events refused, by reason.",
         "# TYPE pulseboard_events_rejected_total counter",
         *(f'pulseboard_events_rejected_total{{reason="{r}"}} {values.get(f"rejected:{r}", 0)}'

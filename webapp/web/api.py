@@ -42,8 +42,8 @@ def refusal(exc: Exception, webhook: bool) -> Response:
     elif isinstance(exc, auth.Forbidden):
         response = fail(403, exc.message)
     elif isinstance(exc, accept.IngestError):
-        reason = ("validation" if exc.errors
-                  else REJECTION_REASONS.get(exc.status, "malformed_json"))
+        reason = exc.reason or ("validation" if exc.errors
+                                else REJECTION_REASONS.get(exc.status, "malformed_json"))
         count = max(1, exc.invalid)
         headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
         response = fail(exc.status, exc.message, errors=exc.errors, headers=headers)

@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from webapp.ingest.validation import (
+    SDK,
     accepted_as_is,
     checked_event,
     parse_timestamp,
@@ -99,6 +100,8 @@ def test_timestamps():
     assert parse_timestamp("2024-01-01 12:00:00.123456Z").microsecond == 123456
     assert parse_timestamp("2024-13-01T12:00:00Z") is None
     assert parse_timestamp("2024-01-01") is None
+    assert parse_timestamp("0001-01-01T00:00:00+01:00") is None  # before year 1 in UTC
+    assert parse_timestamp("0001-01-01T00:00:00Z") == datetime(1, 1, 1, tzinfo=UTC)
 
 
 def test_arrays_report_every_bad_index():
@@ -156,3 +159,26 @@ def test_the_quick_check_accepts_exactly_what_the_full_check_accepts(item):
     event, errors = checked_event(item, [], NOW)
     assert accepted_as_is(item, NOW) == event
     assert (event is None) == bool(errors)
+
+
+SDK_EVENTS = st.fixed_dictionaries(  # the adapters' names: spaces, $, any script, up to 200
+    {"eventType": often("Order Completed", "$pageview", "Ça marche", "e" * 200, "e" * 201,
+                        "tab\there", "\ud800"),
+     "userId": often("u-1", "u" * 129)},
+    optional={"metadata": often({"a": "x" * 20000}, {"a": "x" * 33000}),
+              "id": often("e-1", "i" * 101)})
+
+
+@settings(max_examples=300, deadline=None)
+@given(SDK_EVENTS)
+def test_under_the_adapters_rules_too_the_quick_check_agrees_with_the_full_check(item):
+    event, errors = checked_event(item, [], NOW, SDK)
+    assert accepted_as_is(item, NOW, SDK) == event
+    assert (event is None) == bool(errors)
+
+
+def test_the_adapters_rules_widen_names_and_metadata_but_not_webhook():
+    item = {"eventType": "Order Completed", "userId": "u", "metadata": {"a": "x" * 20000}}
+    assert validate_event(item, [], NOW, SDK)[1] == []
+    assert [e["type"] for e in validate_event(item, [], NOW)[1]] == ["string.pattern.base",
+                                                                     "object.size"]
