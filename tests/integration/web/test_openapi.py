@@ -110,3 +110,10 @@ def test_a_429_carries_exactly_the_documented_rate_limit_headers(services, proje
     case = operation.Case(body=event, headers=INGEST_HEADERS, media_type="application/json")
     for answer in answers:  # the checks of the answer alone (others send requests of their own)
         case.validate_response(answer, checks=CONFORMANCE)
+
+
+def test_a_405_names_the_allowed_methods(client):
+    response = client.delete("/webhook")
+    assert response.status_code == 405
+    assert set(response.headers["Allow"].split(", ")) == {"POST", "OPTIONS"}
+    assert response.get_json()["success"] is False
