@@ -278,6 +278,18 @@ def chunked_oversize_signed_body(s):
     return [chunked_signed(s, body, "msg_big")], 413
 
 
+def client_id_equal_to_an_earlier_delivery_id(s):
+    event = {"eventType": "namespace", "userId": "u"}
+    answers = [s.ingest(event, **{"Idempotency-Key": "delivery-7"}),
+               s.ingest({**event, "id": "delivery-7"})]
+    wait_until(lambda: stored_or_failing(s, "/events?eventType=namespace"), timeout=10)
+    time.sleep(1)  # the second event, if it is stored at all, is stored by now
+    listing = s.read("/events?eventType=namespace")
+    check(listing.json()["data"]["count"] == 2, "a client id collided with a delivery id",
+          listing.body[:300])
+    return answers, 202
+
+
 def formula_in_a_csv_cell(s):
     answers = [s.ingest({**EVENT, "userId": "=HYPERLINK(\"http://x\")", "id": "formula"})]
     wait_until(lambda: any(row[0] == "formula" for row in export_cells(s)), timeout=10)
@@ -328,6 +340,8 @@ CASES = [
     case(chunked_signed_body),
     known(chunked_oversize_signed_body, "a chunked body over 1 MB to /webhook/<project> is cut "
           "at 1 MB and refused as a bad signature (401), not a 413"),
+    known(client_id_equal_to_an_earlier_delivery_id, "client event ids and ids derived from "
+          "Idempotency-Key share one namespace, so the second event is taken for the first"),
     known(formula_in_a_csv_cell, "CSV export does not neutralise formula cells"),
 ]
 
