@@ -20,6 +20,7 @@ from schemathesis import GenerationMode
 
 from tests.conftest import reset, start_gunicorn, stop_process
 from tests.helpers import INGEST_HEADERS, INGEST_KEY, READ_HEADERS, READ_TOKEN, drain, sql_scalar
+from tests.integration.dev.test_hostile_inputs import still_known
 from webapp.ingest.signatures import sign
 from webapp.reads.events import BadQuery, decode_cursor
 from webapp.web import openapi
@@ -62,27 +63,30 @@ def within_64_bits(value) -> bool:
     return True
 
 
+# Defects being fixed in parallel, steered around while the hostile-input corpus still marks
+# them as expected failures (a fix flips its case there, and with it switches the filter here off)
+BIG_INTEGERS_BREAK_READS = still_known("metadata_integer_beyond_64_bits")
+NUL_IN_QUERY_IS_500 = still_known("nul_in_query")
+
+
 @DOCUMENT.hook
 def filter_body(context, body):
-    """KNOWN DEFECT, fixed in parallel (issue "Integers outside 64 bits in metadata are kept
-    exactly or refused with 400"): such a number is accepted, stored, and then every listing or
-    export that includes its event answers 500, so one generated body would poison the rest of
-    the run. Drop this filter when tests/integration/dev/test_hostile_inputs.py's case
-    `metadata_integer_beyond_64_bits` passes."""
-    return within_64_bits(body)
+    """KNOWN DEFECT (issue 11, "Integers outside 64 bits in metadata are kept exactly or refused
+    with 400"): such a number is accepted and stored, and then every listing or export that
+    includes its event answers 500, so one generated body would poison the rest of the run."""
+    return not BIG_INTEGERS_BREAK_READS or within_64_bits(body)
 
 
 @DOCUMENT.hook
 def filter_query(context, query):
     """Two kinds of query are not sent:
-    - KNOWN DEFECT, fixed in parallel (issue "NUL bytes in any query string ... answer 400/404"):
-      a NUL in a query value answers 500 today. Drop this part when
-      tests/integration/dev/test_hostile_inputs.py's case `nul_in_query` passes.
+    - KNOWN DEFECT (issue 11, "NUL bytes in any query string ... answer 400/404"): a NUL in a
+      query value answers 500.
     - a `cursor` this API did not return: it is opaque, so no schema can say which strings are
       valid; a made-up one is a 400 (tests/integration/reads cover that), and real ones come
       from the NextPage link in the linked sequences."""
     values = [str(value) for value in (query or {}).values()]
-    if any("\x00" in value for value in values):
+    if NUL_IN_QUERY_IS_500 and any("\x00" in value for value in values):
         return False
     cursor = (query or {}).get("cursor")
     if cursor:
