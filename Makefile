@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 VENDOR := static/vendor
 
-.PHONY: run test lint bench bench-stats bench-live demo clean
+.PHONY: run test lint bench bench-stats bench-live demo postman clean
 
 $(STAMP): pyproject.toml constraints.txt package.json package-lock.json
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Pulseboard needs Python 3.11 or newer")'
@@ -36,6 +36,9 @@ bench-live: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/python -m webapp.dev.demo $(DEMO_ARGS)
+
+postman: $(STAMP)
+	$(BIN)/python -m webapp.dev.postman
 
 lint: $(STAMP)
 	$(BIN)/ruff check webapp worker tests bench

@@ -97,6 +97,12 @@ def redis(app) -> Redis:
 @pytest.fixture
 def clean(app, redis):
     """Empty tables and our Redis keys before each test (the broker's own keys stay)."""
+    reset(app, redis)
+    yield
+
+
+def reset(app, redis: Redis) -> None:
+    """Empty tables and our Redis keys (the broker's own keys stay)."""
     from webapp import db
     from webapp.tenancy import auth
 
@@ -113,7 +119,6 @@ def clean(app, redis):
     if keys:
         redis.delete(*keys)
     auth.forget_keys()
-    yield
 
 
 @pytest.fixture

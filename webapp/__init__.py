@@ -102,9 +102,13 @@ def _register(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
-        headers = limits.refusal_headers() if exc.code == 429 else None
+        # what the exception says of itself (a 405's Allow), then a 429's rate-limit headers
+        headers = {name: value for name, value in exc.get_headers()
+                   if name.lower() != "content-type"}
+        if exc.code == 429:
+            headers.update(limits.refusal_headers())
         if request.blueprint in ("dashboard", "manage"):
-            return render_template("error.html", error=exc), exc.code, headers or {}
+            return render_template("error.html", error=exc), exc.code, headers
         if request.endpoint == "api.webhook" and exc.code in (413, 429):
             reason = "too_large" if exc.code == 413 else "rate_limited"
             metrics.rejected(app.extensions["redis"], reason)

@@ -1,4 +1,5 @@
-"""The HTTP API, compatible with the reference: /health, /webhook, /events, /events/stats."""
+"""The HTTP API, compatible with the reference: /health, /webhook, /events, /events/stats,
+exports, /metrics, and its OpenAPI document at /openapi.json (webapp/web/openapi.yaml)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from webapp.reads.windows import UnknownFilter, window_for
 from webapp.responses import envelope, fail, ok
 from webapp.store import deadletters
 from webapp.tenancy import auth
+from webapp.web import openapi
 
 bp = Blueprint("api", __name__)
 STARTED = time.monotonic()
@@ -191,3 +193,9 @@ def prometheus_metrics():
     redis = current_app.extensions["redis"]
     body = metrics.render(redis, deadletters.pending_count(), stream.open_clients(redis))
     return Response(body, content_type="text/plain; version=0.0.4; charset=utf-8")
+
+
+@bp.get("/openapi.json")
+def openapi_document():
+    """The OpenAPI 3.1 document of every JSON route (kept in webapp/web/openapi.yaml)."""
+    return Response(openapi.document_json(), content_type="application/json")

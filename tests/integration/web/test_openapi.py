@@ -1,0 +1,119 @@
+"""The OpenAPI document and the app's routes agree both ways, and it is served as written."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+import schemathesis
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from tests.helpers import INGEST_HEADERS
+from webapp import create_app
+from webapp.web import openapi
+
+# Routes that are not part of the JSON API: HTML pages and forms, the SSE stream, static files.
+# A new route must be either documented in webapp/web/openapi.yaml or named here.
+NOT_API = {
+    "static",
+    "dashboard.login",
+    "dashboard.logout",
+    "dashboard.index",
+    "dashboard.stream",
+    "manage.index",
+    "manage.create_organization",
+    "manage.create_project",
+    "manage.project",
+    "manage.create_key",
+    "manage.revoke_key",
+    "manage.add_signing_secret",
+    "manage.members",
+    "manage.add_member",
+}
+IMPLICIT_METHODS = {"HEAD", "OPTIONS"}  # added by Flask to every route
+METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
+CONFORMANCE = [status_code_conformance, content_type_conformance, response_headers_conformance,
+               response_schema_conformance]
+ERROR_STATUSES = {"400", "401", "403", "404", "409", "413", "415", "429", "503"}
+
+
+def template(path: str) -> str:
+    """A Flask rule or an OpenAPI path with its variables made anonymous."""
+    return re.sub(r"<[^>]*>|\{[^}]*\}", "{}", path)
+
+
+def app_operations(app) -> set[tuple[str, str]]:
+    return {(template(rule.rule), method)
+            for rule in app.url_map.iter_rules() if rule.endpoint not in NOT_API
+            for method in rule.methods - IMPLICIT_METHODS}
+
+
+def documented_operations() -> set[tuple[str, str]]:
+    return {(template(path), method.upper())
+            for path, item in openapi.document()["paths"].items()
+            for method in item if method in METHODS}
+
+
+def test_every_json_route_is_documented_and_every_documented_route_exists(app):
+    routes, documented = app_operations(app), documented_operations()
+    assert routes - documented == set(), "routes missing from webapp/web/openapi.yaml"
+    assert documented - routes == set(), "documented operations the app does not serve"
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    assert NOT_API <= endpoints, "NOT_API names endpoints that no longer exist"
+
+
+def test_the_document_is_valid_openapi_3_1():
+    document = openapi.document()
+    assert document["openapi"].startswith("3.1.")
+    schemathesis.openapi.from_dict(document).validate()
+
+
+def test_every_refusal_is_a_shared_envelope_response():
+    """Error answers come from components/responses, so they share the envelope and headers."""
+    document = openapi.document()
+    shared = document["components"]["responses"]
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            for status, response in operation["responses"].items():
+                if status in ERROR_STATUSES and path != "/health":
+                    ref = response.get("$ref", "")
+                    assert ref.startswith("#/components/responses/"), (method, path, status)
+                    assert ref.rsplit("/", 1)[1] in shared
+
+
+def test_openapi_json_serves_the_document(client):
+    response = client.get("/openapi.json")
+    assert response.status_code == 200
+    assert response.mimetype == "application/json"
+    assert response.get_json() == json.loads(json.dumps(openapi.document()))
+
+
+@pytest.mark.usefixtures("worker")
+def test_a_429_carries_exactly_the_documented_rate_limit_headers(services, project, app):
+    limited = create_app({"DATABASE_URL": services.database_url, "REDIS_URL": services.redis_url,
+                          "WEBHOOK_RATE_LIMIT": "1 per minute"}, test=True)
+    client = limited.test_client()
+    event = {"eventType": "a", "userId": "1"}
+    answers = [client.post("/webhook", json=event, headers=INGEST_HEADERS) for _ in range(2)]
+    assert [a.status_code for a in answers] == [202, 429]
+    documented = openapi.document()["components"]["responses"]["RateLimited"]["headers"]
+    sent = {name for name in answers[1].headers.keys()
+            if name.lower() == "retry-after" or "ratelimit" in name.lower()}
+    assert sent == set(documented)
+    operation = schemathesis.openapi.from_dict(openapi.document())["/webhook"]["POST"]
+    case = operation.Case(body=event, headers=INGEST_HEADERS, media_type="application/json")
+    for answer in answers:  # the checks of the answer alone (others send requests of their own)
+        case.validate_response(answer, checks=CONFORMANCE)
+
+
+def test_a_405_names_the_allowed_methods(client):
+    response = client.delete("/webhook")
+    assert response.status_code == 405
+    assert set(response.headers["Allow"].split(", ")) == {"POST", "OPTIONS"}
+    assert response.get_json()["success"] is False

@@ -1,0 +1,36 @@
+"""The Postman collection in docs/ is the one generated from the OpenAPI document."""
+
+from __future__ import annotations
+
+import json
+
+import yaml
+
+from webapp.dev import postman
+
+
+def test_the_committed_collection_is_generated_from_the_document():
+    assert postman.COLLECTION.read_text(encoding="utf-8") == postman.render(), (
+        "docs/ holds an old collection: run `make postman`")
+
+
+def requests_by_name(collection: dict) -> dict[tuple[str, str], dict]:
+    return {(item["request"]["method"], "/" + "/".join(item["request"]["url"]["path"])): item
+            for folder in collection["item"] for item in folder["item"]}
+
+
+def test_every_operation_is_one_request_with_its_credentials():
+    document = yaml.safe_load(postman.DOCUMENT.read_text(encoding="utf-8"))
+    collection = json.loads(postman.render())
+    requests = requests_by_name(collection)
+    expected = {(method.upper(), path.replace("{project}", ":project"))
+                for path, item in document["paths"].items() for method in item}
+    assert set(requests) == expected
+    assert requests["POST", "/webhook"]["request"]["auth"]["type"] == "apikey"
+    assert requests["GET", "/events"]["request"]["auth"]["bearer"][0]["value"] == "{{readToken}}"
+    assert requests["GET", "/health"]["request"]["auth"] == {"type": "noauth"}
+    signed = requests["POST", "/webhook/:project"]
+    assert signed["request"]["auth"] == {"type": "noauth"}
+    assert "HmacSHA256" in "\n".join(signed["event"][0]["script"]["exec"])
+    body = json.loads(requests["POST", "/webhook"]["request"]["body"]["raw"])
+    assert body["eventType"] == "page_view"
