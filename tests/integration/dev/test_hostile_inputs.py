@@ -227,7 +227,7 @@ def non_ascii_digits_in_webhook_timestamp(s):
 
 
 def thousand_digit_webhook_timestamp(s):
-    return [s.signed(EVENT, timestamp="9" * 1000)], 401
+    return [s.signed(EVENT, timestamp="9" * 1000)], 400
 
 
 def metadata_nested_deeper_than_the_serializer_allows(s):
@@ -243,11 +243,11 @@ def timestamp_past_year_9999(s):
 
 
 def non_ascii_signature(s):
-    return [s.signed(EVENT, signature="v1,\u00e9\u00e9\u00e9")], 401
+    return [s.signed(EVENT, signature="v1,\u00e9\u00e9\u00e9")], 400
 
 
 def malformed_base64_signature(s):
-    return [s.signed(EVENT, signature="v1,!!!not-base64!!!")], 401
+    return [s.signed(EVENT, signature="v1,!!!not-base64!!!")], 400
 
 
 def signed_retry_with_a_fresh_timestamp(s):
@@ -311,37 +311,28 @@ def case(function):
 
 
 CASES = [
-    known(nul_in_idempotency_key, "NUL in Idempotency-Key is accepted, then PostgreSQL refuses "
-          "the batch and the worker redelivers it without end"),
-    known(control_character_in_webhook_id, "control characters in webhook-id are not refused "
-          "at the door"),
+    case(nul_in_idempotency_key),
+    case(control_character_in_webhook_id),
     known(nul_in_query, "NUL bytes in a query string answer 500"),
     known(nul_in_path_segment, "NUL bytes in a path segment are not a 404"),
     known(nul_in_form_field, "NUL bytes in a form field answer 500"),
-    known(metadata_integer_beyond_64_bits, "integers beyond 64 bits in metadata are stored "
-          "inexactly and make /events and exports answer 500"),
+    case(metadata_integer_beyond_64_bits),
     case(thousand_digit_number_in_metadata),
-    known(non_ascii_digits_in_limit, "non-ASCII digits in `limit` answer 500"),
+    case(non_ascii_digits_in_limit),
     case(thousand_digit_limit),
-    known(thousand_digit_cursor, "a cursor with a thousand-digit row id is not refused with 400"),
-    known(non_ascii_digits_in_webhook_timestamp, "non-ASCII digits in webhook-timestamp "
-          "answer 500"),
+    case(thousand_digit_cursor),
+    case(non_ascii_digits_in_webhook_timestamp),
     case(thousand_digit_webhook_timestamp),
-    known(metadata_nested_deeper_than_the_serializer_allows, "metadata nested deeper than the "
-          "serializer allows answers 500"),
-    known(timestamp_year_1_with_an_offset, "an out-of-range timestamp (year 1 with an offset) "
-          "answers 500"),
+    case(metadata_nested_deeper_than_the_serializer_allows),
+    case(timestamp_year_1_with_an_offset),
     case(timestamp_past_year_9999),
-    known(non_ascii_signature, "non-ASCII text in webhook-signature answers 500"),
+    case(non_ascii_signature),
     case(malformed_base64_signature),
-    known(signed_retry_with_a_fresh_timestamp, "a sender's retry of an accepted delivery "
-          "gets 409, so Standard Webhooks senders retry for days"),
-    known(chunked_oversize_keyed_body, "a chunked body over 1 MB is not a 413 on /webhook"),
+    case(signed_retry_with_a_fresh_timestamp),
+    case(chunked_oversize_keyed_body),
     case(chunked_signed_body),
-    known(chunked_oversize_signed_body, "a chunked body over 1 MB to /webhook/<project> is cut "
-          "at 1 MB and refused as a bad signature (401), not a 413"),
-    known(client_id_equal_to_an_earlier_delivery_id, "client event ids and ids derived from "
-          "Idempotency-Key share one namespace, so the second event is taken for the first"),
+    case(chunked_oversize_signed_body),
+    case(client_id_equal_to_an_earlier_delivery_id),
     known(formula_in_a_csv_cell, "CSV export does not neutralise formula cells"),
 ]
 
