@@ -90,6 +90,14 @@ class User(BaseModel):
         table_name = "app_user"
 
 
+class UserSession(BaseModel):
+    """A dashboard login, known by the SHA-256 of the random id its signed cookie holds."""
+
+    token_hash = CharField(max_length=64, primary_key=True)
+    user = ForeignKeyField(User, backref="sessions", on_delete="CASCADE")
+    created_at = DateTimeTZField(default=lambda: datetime.now(UTC))
+
+
 class Membership(BaseModel):
     """A user's role in an organization: owner, admin or viewer."""
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import threading
 import time
 
-from flask import request, session
+from flask import request
 from peewee import PeeweeException
 from playhouse.pool import MaxConnectionsExceeded
 
-from webapp.models import ApiKey, Project
+from webapp.models import ApiKey, Membership, Project, UserSession, digest
 
 _CACHE_SECONDS = 5  # a revoked key stops working within this time
 _cache: dict[tuple[str, str], tuple[float, int | None]] = {}
@@ -99,7 +99,12 @@ class Forbidden(Exception):
 
 
 def read_project_id() -> int:
-    """The project a read is for: the read token's, or one the dashboard session may see.
+    return read_access()[0]
+
+
+def read_access() -> tuple[int, tuple]:
+    """The project a read is for (the read token's, or one the dashboard session may see),
+    and who reads: ("token", hash, project) or ("session", hash, project), for still_allowed.
 
     `?project=<slug>` picks among a session's projects; with a token it must name the token's.
     """
@@ -108,18 +113,41 @@ def read_project_id() -> int:
     slug = request.args.get("project") or None
     token = presented_key()
     if token is None:
-        if "user_id" not in session:
+        if accounts.current_user() is None:
             raise Unauthorized("Missing read token: send it as Authorization: Bearer")
         project_id = accounts.session_project_id(slug)
         if project_id is None:
             raise Forbidden("You may not see this project")
-        return project_id
+        return project_id, ("session", digest(accounts.current_session_id()), project_id)
     project_id = _project_id("read", token)
     if project_id is None:
         raise Unauthorized("Invalid read token")
     if slug is not None and _project_id("slug", slug) != project_id:
         raise Forbidden("This token may not read that project")
-    return project_id
+    return project_id, ("token", digest(token), project_id)
+
+
+def still_allowed(principals: set[tuple]) -> set[tuple]:
+    """Those of `principals` (from read_access) that may still read their project: the token
+    is live, or the session is and its user is still a member of the project's organization."""
+    from webapp.tenancy.accounts import oldest_session
+
+    allowed: set[tuple] = set()
+    tokens = {hashed for kind, hashed, _ in principals if kind == "token"}
+    if tokens:
+        rows = (ApiKey.select(ApiKey.key_hash, ApiKey.project)
+                .where(ApiKey.key_hash.in_(list(tokens)), ApiKey.kind == "read",
+                       ApiKey.revoked_at.is_null()).tuples())
+        allowed |= {("token", hashed, project_id) for hashed, project_id in rows}
+    sessions = {hashed for kind, hashed, _ in principals if kind == "session"}
+    if sessions:
+        rows = (UserSession.select(UserSession.token_hash, Project.id)
+                .join(Membership, on=Membership.user == UserSession.user)
+                .join(Project, on=Project.organization == Membership.organization)
+                .where(UserSession.token_hash.in_(list(sessions)),
+                       UserSession.created_at >= oldest_session()).tuples())
+        allowed |= {("session", hashed, project_id) for hashed, project_id in rows}
+    return allowed & principals
 
 
 def project_id_for_slug(slug: str) -> int:

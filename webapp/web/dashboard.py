@@ -60,6 +60,7 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    """Ends the session on the server, not only in this browser."""
     accounts.log_out()
     flash("You are logged out.")
     return redirect(url_for("dashboard.login"))
@@ -92,16 +93,17 @@ def index():
 def stream():
     """Server-sent events of one project and filter: for a session or a read token."""
     try:
-        project_id = auth.read_project_id()
+        project_id, principal = auth.read_access()
     except auth.Unauthorized as exc:
         return Response(exc.message + "\n", 401, mimetype="text/plain")
     except auth.Forbidden as exc:
         return Response(exc.message + "\n", 403, mimetype="text/plain")
     window = _window()
-    body = live_stream(project_id, window.name)
+    headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no", "Connection": "close"}
+    if request.method == "HEAD":  # the headers only: no client registered, no channel claimed
+        return Response(b"", mimetype="text/event-stream", headers=headers)
+    body = live_stream(project_id, window.name, principal, auth.still_allowed)
     # Connection: close, so that a stream ended by a stopping process takes its connection
     # with it and the browser reconnects to a process that is still serving
-    return Response(body, mimetype="text/event-stream",
-                    headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no",
-                             "Connection": "close"})
+    return Response(body, mimetype="text/event-stream", headers=headers)
 

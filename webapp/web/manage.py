@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
-from werkzeug.security import generate_password_hash
 
 from webapp.db import database
 from webapp.models import ApiKey, Membership, Organization, Project, SigningSecret, User
 from webapp.tenancy import accounts, tenants
+from webapp.tenancy import members as membership
 
 bp = Blueprint("manage", __name__, url_prefix="/manage")
 MANAGERS = ("owner", "admin")
@@ -39,11 +39,14 @@ def _partial_or_page(template: str, partial: str, **context):
 @bp.get("/")
 @accounts.login_required
 def index():
-    user = accounts.current_user()
+    return _index_page(accounts.current_user(), {})
+
+
+def _index_page(user: User, errors: dict) -> str:
     memberships = (Membership.select(Membership, Organization).join(Organization)
                    .where(Membership.user == user).order_by(Organization.name))
     return render_template("manage/index.html", user=user, memberships=list(memberships),
-                           errors={})
+                           errors=errors)
 
 
 @bp.post("/organizations")
@@ -62,11 +65,7 @@ def create_organization():
         except tenants.TenantError as exc:
             errors["name"] = str(exc)
     if errors:
-        user = accounts.current_user()
-        memberships = Membership.select(Membership, Organization).join(Organization).where(
-            Membership.user == user)
-        return render_template("manage/index.html", user=user, memberships=list(memberships),
-                               errors=errors), 400
+        return _index_page(accounts.current_user(), errors), 400
     return redirect(url_for("manage.index"))
 
 
@@ -156,8 +155,10 @@ def _members_context(organization: Organization, **extra) -> dict:
 @bp.post("/organizations/<slug>/members")
 @accounts.login_required
 def add_member(slug: str):
+    """Add a member or change a role. The answer is the same whether or not the address has an
+    account already (a new one gets the first password; an existing one keeps its own)."""
     organization = Organization.get_or_none(Organization.slug == slug) or abort(404)
-    _require_role(organization.id)
+    actor_role = _require_role(organization.id)
     email = accounts.normalize_email(request.form.get("email", ""))
     role, password = request.form.get("role", ""), request.form.get("password", "")
     errors = {}
@@ -165,16 +166,56 @@ def add_member(slug: str):
         errors["email"] = "Enter an email address."
     if role not in accounts.ROLES:
         errors["role"] = "Choose owner, admin or viewer."
-    user = User.get_or_none(User.email == email)
-    if user is None and len(password) < 12:
-        errors["password"] = "A new user needs a first password of at least 12 characters."
-    if errors:
-        return _partial_or_page("manage/members.html", "manage/_members.html",
-                                **_members_context(organization, errors=errors)), 400
-    if user is None:
-        user = User.create(email=email, password_hash=generate_password_hash(password))
-    Membership.insert(user=user, organization=organization, role=role).on_conflict(
-        conflict_target=[Membership.user, Membership.organization],
-        update={Membership.role: role}).execute()
+    if not 12 <= len(password) <= 200:
+        errors["password"] = ("Give a first password of 12 to 200 characters (used only if "
+                              "the address has no account yet).")
+    if not errors:
+        try:
+            with database.atomic():
+                user = User.get_or_none(User.email == email) or accounts.create_user(email,
+                                                                                     password)
+                membership.set_role(actor_role, organization, user, role)
+        except membership.RoleError as exc:
+            if exc.status == 403:
+                abort(403, exc.message)
+            errors["role"] = exc.message
+    return _members_answer(organization, errors)
+
+
+@bp.post("/organizations/<slug>/members/<int:user_id>/remove")
+@accounts.login_required
+def remove_member(slug: str, user_id: int):
+    """Take a member out of the organization; their sessions and open streams end."""
+    organization = Organization.get_or_none(Organization.slug == slug) or abort(404)
+    actor_role = _require_role(organization.id)
+    errors = {}
+    try:
+        membership.remove(actor_role, organization, user_id)
+    except membership.RoleError as exc:
+        if exc.status != 400:
+            abort(exc.status, exc.message)
+        errors["role"] = exc.message
+    return _members_answer(organization, errors)
+
+
+def _members_answer(organization: Organization, errors: dict):
     return _partial_or_page("manage/members.html", "manage/_members.html",
-                            **_members_context(organization))
+                            **_members_context(organization, errors=errors)), \
+        400 if errors else 200
+
+
+@bp.post("/password")
+@accounts.login_required
+def change_password():
+    """A new password for the logged-in user; their other sessions and streams end."""
+    user = accounts.current_user()
+    current, new = request.form.get("current", ""), request.form.get("new", "")
+    errors = {}
+    if not accounts.password_matches(user, current):
+        errors["current"] = "That is not your current password."
+    if not 12 <= len(new) <= 200:
+        errors["new"] = "Choose a new password of 12 to 200 characters."
+    if errors:
+        return _index_page(user, errors), 400
+    accounts.set_password(user, new, keep=accounts.current_session_id())
+    return redirect(url_for("manage.index"))
