@@ -42,12 +42,22 @@ def rows(project_id: int, start: datetime | None, event_type: str | None = None,
         database.execute_sql(f"CLOSE {name}")
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(cell: str) -> str:
+    """A cell a spreadsheet would run as a formula gets a leading single quote (OWASP's advice
+    against CSV injection): it then shows as text. Other cells are unchanged."""
+    return "'" + cell if cell.startswith(FORMULA_STARTS) else cell
+
+
 def csv_chunks(source: Iterator[tuple]) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(COLUMNS)
     for count, (event_id, kind, user, moment, received, metadata) in enumerate(source, 1):
-        writer.writerow([event_id, kind, user, iso(moment), iso(received), metadata])
+        writer.writerow([neutralise(event_id), neutralise(kind), neutralise(user), iso(moment),
+                         iso(received), metadata])  # metadata is a JSON object: "{..."
         if count % FETCH == 0:
             yield buffer.getvalue()
             buffer.seek(0)
