@@ -11,6 +11,7 @@ from flask import Flask, abort, g, render_template, request
 from playhouse.pool import MaxConnectionsExceeded
 from redis import Redis
 from werkzeug.exceptions import HTTPException, ServiceUnavailable
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from webapp import config as settings
 from webapp import db, logs
@@ -63,6 +64,8 @@ def create_app(config: dict | None = None, test: bool = False) -> Flask:
     from webapp.web.fastpath import KeyedWebhook
 
     app.wsgi_app = KeyedWebhook(app, app.wsgi_app)
+    if proxies := app.config["TRUSTED_PROXIES"]:  # the client address, as the proxies saw it
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
     return app
 
 

@@ -47,6 +47,11 @@ class Config:
         self.WEBHOOK_RATE_LIMIT = _env("WEBHOOK_RATE_LIMIT", "1000 per second")
         self.LIVE_HEARTBEAT_SECONDS = float(_env("LIVE_HEARTBEAT_SECONDS", "15"))
         self.LOGIN_RATE_LIMIT = _env("LOGIN_RATE_LIMIT", "10 per minute")
+        # Requests per address that bring no valid key, token or session (wrong or missing)
+        self.UNAUTHENTICATED_RATE_LIMIT = _env("UNAUTHENTICATED_RATE_LIMIT", "100 per minute")
+        # How many proxies in front of the app append to X-Forwarded-For (0: none, the peer is
+        # the client); the client address, and so the per-address limits, come from there.
+        self.TRUSTED_PROXIES = _int("TRUSTED_PROXIES", 0)
         self.METRICS_TOKEN = _env("METRICS_TOKEN")
         self.LOG_FORMAT = _env("LOG_FORMAT", "json")
 
@@ -66,6 +71,7 @@ class TestConfig(Config):
         self.JOURNAL_GRACE_SECONDS = 3
         self.JOURNAL_SWEEP_SECONDS = 1
         self.LOGIN_RATE_LIMIT = "1000 per minute"  # the suite logs in many times a minute
+        self.UNAUTHENTICATED_RATE_LIMIT = "1000 per minute"  # and tries many wrong keys
 
 
 def check(config) -> None:

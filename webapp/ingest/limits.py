@@ -7,17 +7,20 @@ import hashlib
 import logging
 import math
 import time
+from contextvars import ContextVar
 
-from flask import request
+from flask import current_app, has_request_context, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from limits import parse_many
 from limits.storage import storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 
+from webapp.tenancy import auth
 from webapp.tenancy.auth import presented_key
 
 log = logging.getLogger(__name__)
+fast_path_address: ContextVar[str] = ContextVar("fast_path_address")
 
 limiter = Limiter(
     key_func=get_remote_address,
@@ -39,6 +42,7 @@ def init_app(app) -> None:
     storage = storage_from_string(app.config["RATELIMIT_STORAGE_URI"],
                                   **app.config["RATELIMIT_STORAGE_OPTIONS"])
     app.extensions["webhook_limiter"] = FixedWindowRateLimiter(storage)
+    auth.lookup_guard = guard_unauthenticated
 
 
 def sender_key() -> str:
@@ -64,22 +68,48 @@ class RateLimited(Exception):
         self.headers = headers
 
 
-def take(strategy, sender: str, requests: int, limit_text: str) -> None:
+def take(strategy, sender: str, requests: int, limit_text: str,
+         namespace: str = "pulseboard:webhook") -> None:
     """Count `requests` webhook requests of one sender against its limit (one Redis round trip
     for a whole group of requests); raises RateLimited when they do not fit."""
     for item in parse_many(limit_text):
         try:
-            fits = strategy.hit(item, "pulseboard:webhook", sender, cost=requests)
+            fits = strategy.hit(item, namespace, sender, cost=requests)
         except Exception as exc:  # Redis away: do not limit; the enqueue answers 503 anyway
             log.warning("rate limit not checked: %s", exc)
             return
         if not fits:
-            stats = strategy.get_window_stats(item, "pulseboard:webhook", sender)
+            stats = strategy.get_window_stats(item, namespace, sender)
             retry = max(1, math.ceil(stats.reset_time - time.time()))
             raise RateLimited(str(item), {
                 "Retry-After": str(retry), "X-RateLimit-Limit": str(item.amount),
                 "X-RateLimit-Remaining": str(max(0, stats.remaining)),
                 "X-RateLimit-Reset": str(int(stats.reset_time))})
+
+
+def client_address() -> str:
+    """The caller's address (the real client's behind TRUSTED_PROXIES proxies: ProxyFix has
+    already rewritten REMOTE_ADDR), in Flask or in the keyed fast path."""
+    if has_request_context():
+        return request.remote_addr or "unknown"
+    return fast_path_address.get("unknown")
+
+
+def guard_unauthenticated(refused: int) -> None:
+    """Count `refused` requests of this address that brought a wrong or no key (0: only look);
+    past UNAUTHENTICATED_RATE_LIMIT the address gets 429 without any database lookup. Keys
+    in the key cache never come here, so this costs the ingest path nothing."""
+    take(current_app.extensions["webhook_limiter"], client_address(), refused,
+         current_app.config["UNAUTHENTICATED_RATE_LIMIT"], "pulseboard:unauthenticated")
+
+
+def limits_available() -> bool:
+    """Whether the limits' storage answers. Logins fail closed without it: a password guesser
+    must not get unlimited tries because Redis is away."""
+    try:
+        return bool(limiter.storage.check())
+    except Exception:
+        return False
 
 
 def login_account_key() -> str:

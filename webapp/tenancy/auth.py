@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 
 from flask import request
 from peewee import PeeweeException
@@ -12,8 +13,14 @@ from playhouse.pool import MaxConnectionsExceeded
 from webapp.models import ApiKey, Membership, Project, UserSession, digest
 
 _CACHE_SECONDS = 5  # a revoked key stops working within this time
-_cache: dict[tuple[str, str], tuple[float, int | None]] = {}
+MAX_UNKNOWN = 10_000  # unknown keys remembered; a flood of them forgets only unknown ones
+_known: dict[tuple[str, str], tuple[float, int]] = {}  # only keys the database confirmed
+_unknown: dict[tuple[str, str], float] = {}
 _lookups: dict[tuple[str, str], threading.Lock] = {}
+# Called with 0 before an unconfirmed key is looked up, with 1 when a request is refused for a
+# wrong or missing key (set by the rate limits: it counts refusals per address and raises once
+# the caller's address has had too many).
+lookup_guard: Callable[[int], None] | None = None
 
 
 class DatabaseUnavailable(Exception):
@@ -44,37 +51,69 @@ def _project_id(kind: str, secret: str) -> int | None:
 
     One lookup per key at a time: thousands of tabs or senders arriving at once with the same
     key wait for the first one's answer (or, once the key is known, keep the last answer while
-    it is refreshed) instead of each taking a database connection."""
+    it is refreshed) instead of each taking a database connection. Valid and unknown keys are
+    remembered apart, so no number of unknown keys can push a valid one out."""
     key = (kind, secret)
-    hit = _cache.get(key)
+    hit = _known.get(key)
     if hit and hit[0] > time.monotonic():
         return hit[1]
+    if hit is None:
+        _guard(0)
+        if _unknown.get(key, 0) > time.monotonic():
+            _guard(1)
+            return None
     lock = _lookups.setdefault(key, threading.Lock())
     if not lock.acquire(blocking=hit is None):
         return hit[1]  # another request is refreshing it
     try:
-        hit = _cache.get(key) or hit
-        if hit and hit[0] > time.monotonic():
-            return hit[1]  # looked up while this request waited
+        fresh = _known.get(key)
+        if fresh and fresh[0] > time.monotonic():
+            return fresh[1]  # looked up while this request waited
+        if hit is None and _unknown.get(key, 0) > time.monotonic():
+            _guard(1)
+            return None
         try:
-            if kind == "slug":
-                project_id = Project.select(Project.id).where(Project.slug == secret).scalar()
-            else:
-                project_id = ApiKey.project_id_for(kind, secret)
+            project_id = _look_up(kind, secret)
         except (PeeweeException, MaxConnectionsExceeded):
             if hit:  # the database is away: keep accepting keys it confirmed lately
                 return hit[1]
             raise DatabaseUnavailable() from None
-        if len(_cache) > 10_000:
-            forget_keys()
-        _cache[key] = (time.monotonic() + _CACHE_SECONDS, project_id)
+        _remember(key, project_id)
+        if project_id is None:
+            _guard(1)
         return project_id
     finally:
         lock.release()
+        if key not in _known:
+            _lookups.pop(key, None)
+
+
+def _guard(refused: int) -> None:
+    if lookup_guard is not None:
+        lookup_guard(refused)
+
+
+def _look_up(kind: str, secret: str) -> int | None:
+    if kind == "slug":
+        return Project.select(Project.id).where(Project.slug == secret).scalar()
+    return ApiKey.project_id_for(kind, secret)
+
+
+def _remember(key: tuple[str, str], project_id: int | None) -> None:
+    expires = time.monotonic() + _CACHE_SECONDS
+    if project_id is None:
+        _known.pop(key, None)
+        if len(_unknown) >= MAX_UNKNOWN:
+            _unknown.clear()
+        _unknown[key] = expires
+    else:
+        _unknown.pop(key, None)
+        _known[key] = (expires, project_id)
 
 
 def forget_keys() -> None:
-    _cache.clear()
+    _known.clear()
+    _unknown.clear()
     _lookups.clear()
 
 
@@ -85,6 +124,7 @@ def ingest_project_id() -> int:
 def project_for_ingest_key(key: str | None) -> int:
     """The project of an ingest key; raises Unauthorized."""
     if key is None:
+        _guard(1)
         raise Unauthorized("Missing API key: send it as X-API-Key or Authorization: Bearer")
     project_id = _project_id("ingest", key)
     if project_id is None:
@@ -114,6 +154,7 @@ def read_access() -> tuple[int, tuple]:
     token = presented_key()
     if token is None:
         if accounts.current_user() is None:
+            _guard(1)
             raise Unauthorized("Missing read token: send it as Authorization: Bearer")
         project_id = accounts.session_project_id(slug)
         if project_id is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import time
 from datetime import UTC, datetime
 
@@ -184,10 +185,15 @@ def events_export():
 
 @bp.get("/metrics")
 def prometheus_metrics():
-    """Prometheus text format; set METRICS_TOKEN to require `Authorization: Bearer <it>`."""
+    """Prometheus text format. With METRICS_TOKEN set it requires `Authorization: Bearer <it>`
+    (compared in constant time); in production it is served only when a token is set."""
     token = current_app.config.get("METRICS_TOKEN")
-    if token and auth.presented_key() != token:
-        raise auth.Unauthorized("Missing or wrong metrics token")
+    if token:
+        presented = auth.presented_key() or ""
+        if not hmac.compare_digest(presented.encode(), token.encode()):
+            raise auth.Unauthorized("Missing or wrong metrics token")
+    elif current_app.config["ENV"] == "production":
+        raise auth.Forbidden("Set METRICS_TOKEN to serve /metrics in production")
     redis = current_app.extensions["redis"]
     body = metrics.render(redis, deadletters.pending_count(), stream.open_clients(redis))
     return Response(body, content_type="text/plain; version=0.0.4; charset=utf-8")

@@ -17,10 +17,11 @@ from flask import (
     url_for,
 )
 from flask_wtf import FlaskForm
+from werkzeug.exceptions import ServiceUnavailable
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
-from webapp.ingest.limits import limiter, login_account_key
+from webapp.ingest.limits import RateLimited, limiter, limits_available, login_account_key
 from webapp.live.panels import panel_data
 from webapp.live.stream import stream as live_stream
 from webapp.reads.windows import UnknownFilter, window_for
@@ -47,6 +48,11 @@ def safe_next(target: str | None) -> str:
 @limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"],
                key_func=login_account_key)
 def login():
+    if request.method == "POST" and not limits_available():
+        paused = ServiceUnavailable("Logging in is paused while its rate limits cannot be "
+                                    "checked; retry in a moment.")
+        retry = str(current_app.config["RETRY_AFTER_SECONDS"])
+        return render_template("error.html", error=paused), 503, {"Retry-After": retry}
     form = LoginForm()
     if form.validate_on_submit():
         user = accounts.authenticate(form.email.data, form.password.data)
@@ -98,6 +104,12 @@ def stream():
         return Response(exc.message + "\n", 401, mimetype="text/plain")
     except auth.Forbidden as exc:
         return Response(exc.message + "\n", 403, mimetype="text/plain")
+    except RateLimited as exc:
+        return Response(exc.message + "\n", 429, mimetype="text/plain", headers=exc.headers)
+    except auth.DatabaseUnavailable:
+        retry = str(current_app.config["RETRY_AFTER_SECONDS"])
+        return Response("Database unavailable, retry later\n", 503, mimetype="text/plain",
+                        headers={"Retry-After": retry})
     window = _window()
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no", "Connection": "close"}
     if request.method == "HEAD":  # the headers only: no client registered, no channel claimed
