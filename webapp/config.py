@@ -53,6 +53,10 @@ class Config:
         # the client); the client address, and so the per-address limits, come from there.
         self.TRUSTED_PROXIES = _int("TRUSTED_PROXIES", 0)
         self.METRICS_TOKEN = _env("METRICS_TOKEN")
+        # Exports of one project running at once (past it: 429), and how long a slot outlives
+        # a reader that stops reading
+        self.EXPORT_CONCURRENCY = _int("EXPORT_CONCURRENCY", 2)
+        self.EXPORT_SLOT_SECONDS = _int("EXPORT_SLOT_SECONDS", 60)
         self.LOG_FORMAT = _env("LOG_FORMAT", "json")
 
 

@@ -6,7 +6,8 @@ import hmac
 import time
 from datetime import UTC, datetime
 
-from flask import Blueprint, Response, current_app, g, request, stream_with_context
+from flask import Blueprint, Response, current_app, g, request
+from redis.exceptions import RedisError
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from webapp.ingest import accept, signed
@@ -15,7 +16,7 @@ from webapp.ingest.signatures import SignatureError
 from webapp.live import stream
 from webapp.models import iso
 from webapp.ops import health, metrics
-from webapp.reads import export, stats
+from webapp.reads import export, export_slots, stats
 from webapp.reads.events import BadQuery, list_events, parse_limit
 from webapp.reads.windows import UnknownFilter, window_for
 from webapp.responses import envelope, fail, ok
@@ -167,7 +168,8 @@ def events_stats():
 
 @bp.get("/events/export")
 def events_export():
-    """Every event of the filter as CSV (default), NDJSON or JSON, streamed."""
+    """Every event of the filter as CSV (default), NDJSON or JSON, streamed; at most
+    EXPORT_CONCURRENCY at once per project (else 429 with Retry-After)."""
     project_id = auth.read_project_id()
     fmt = request.args.get("format", "csv")
     if fmt not in export.FORMATS:
@@ -175,11 +177,22 @@ def events_export():
     name = request.args.get("filter") or "all"
     now = datetime.now(UTC)
     start = None if name == "all" else window_for(name).start(now)
+    redis, config = current_app.extensions["redis"], current_app.config
+    lapse = config["EXPORT_SLOT_SECONDS"]
+    try:
+        slot = export_slots.take(redis, project_id, config["EXPORT_CONCURRENCY"], lapse)
+    except export_slots.ExportsBusy as exc:
+        return fail(429, exc.message, headers={"Retry-After": str(exc.retry_after)})
+    except RedisError:
+        return fail(503, "Exports are paused while their limit cannot be checked; retry later",
+                    headers={"Retry-After": str(config["RETRY_AFTER_SECONDS"])})
     source = export.rows(project_id, start, request.args.get("eventType"),
                          request.args.get("userId"))
+    chunks = export_slots.Held(redis, project_id, slot, lapse, export.WRITERS[fmt](source))
     filename = f"pulseboard-events-{name}-{now:%Y%m%dT%H%M%SZ}.{fmt}"
-    return Response(stream_with_context(export.WRITERS[fmt](source)),
-                    content_type=export.FORMATS[fmt],
+    # no request context while streaming: the request's own connection goes back to the pool
+    # before the first byte, and each page of rows takes one only while it is read
+    return Response(chunks, content_type=export.FORMATS[fmt],
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
