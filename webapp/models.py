@@ -40,10 +40,20 @@ class Organization(BaseModel):
 
 
 class Project(BaseModel):
+    """A project; its slug is unique within its organization, and "<org>/<slug>" names it
+    across the install (its handle)."""
+
     organization = ForeignKeyField(Organization, backref="projects", on_delete="CASCADE")
-    slug = CharField(max_length=64, unique=True)
+    slug = CharField(max_length=64, index=True)
     name = CharField(max_length=200)
     created_at = DateTimeTZField(default=lambda: datetime.now(UTC))
+
+    class Meta:
+        indexes = ((("organization", "slug"), True),)
+
+    @property
+    def handle(self) -> str:
+        return f"{self.organization.slug}/{self.slug}"
 
 
 class ApiKey(BaseModel):

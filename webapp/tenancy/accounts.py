@@ -10,7 +10,7 @@ from flask import current_app, g, redirect, request, session, url_for
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from webapp.models import Membership, Organization, Project, User, UserSession, digest
-from webapp.tenancy.tenants import DEFAULT_SLUG
+from webapp.tenancy.tenants import DEFAULT_SLUG, pick
 
 ROLES = ("owner", "admin", "viewer")
 _DUMMY_HASH = generate_password_hash("pulseboard: no such user")
@@ -124,9 +124,16 @@ def login_required(view):
 
 
 def visible_projects(user: User) -> list[Project]:
+    """The user's projects (organizations loaded), each with `link`: its slug, or its handle
+    "<org>/<slug>" where another of the user's projects has the same slug."""
     member = Membership.organization == Project.organization
-    return list(Project.select().join(Membership, on=member)
-                .where(Membership.user == user).order_by(Project.name))
+    projects = list(Project.select(Project, Organization).join(Organization)
+                    .switch(Project).join(Membership, on=member)
+                    .where(Membership.user == user).order_by(Project.name, Organization.slug))
+    slugs = [p.slug for p in projects]
+    for project in projects:
+        project.link = project.slug if slugs.count(project.slug) == 1 else project.handle
+    return projects
 
 
 def role_in(user: User, organization_id: int) -> str | None:
@@ -144,4 +151,5 @@ def session_project_id(slug: str | None) -> int | None:
     projects = visible_projects(user)
     if slug is None:
         return projects[0].id if projects else None
-    return next((p.id for p in projects if p.slug == slug), None)
+    project = pick(projects, slug)
+    return project.id if project else None

@@ -10,7 +10,8 @@ from flask import request
 from peewee import PeeweeException
 from playhouse.pool import MaxConnectionsExceeded
 
-from webapp.models import ApiKey, Membership, Project, UserSession, digest
+from webapp.models import ApiKey, Membership, Organization, Project, UserSession, digest
+from webapp.tenancy.tenants import split_handle
 
 _CACHE_SECONDS = 5  # a revoked key stops working within this time
 MAX_UNKNOWN = 10_000  # unknown keys remembered; a flood of them forgets only unknown ones
@@ -94,9 +95,28 @@ def _guard(refused: int) -> None:
 
 
 def _look_up(kind: str, secret: str) -> int | None:
-    if kind == "slug":
-        return Project.select(Project.id).where(Project.slug == secret).scalar()
+    if kind == "slug":  # a project's handle: "<org>/<slug>", or a bare slug (the oldest)
+        organization, slug = split_handle(secret)
+        query = Project.select(Project.id).where(Project.slug == slug)
+        if organization is not None:
+            query = query.join(Organization).where(Organization.slug == organization)
+        return query.order_by(Project.id).scalar()
     return ApiKey.project_id_for(kind, secret)
+
+
+_names: dict[int, tuple[str, str]] = {}  # project id -> (organization slug, slug); never change
+
+
+def names_project(project_id: int, handle: str) -> bool:
+    """Whether a handle ("<org>/<slug>" or a bare slug) names this project."""
+    if project_id not in _names:
+        row = (Project.select(Organization.slug, Project.slug).join(Organization)
+               .where(Project.id == project_id).tuples().first())
+        if row is None:
+            return False
+        _names[project_id] = row
+    organization, slug = split_handle(handle)
+    return _names[project_id][1] == slug and organization in (None, _names[project_id][0])
 
 
 def _remember(key: tuple[str, str], project_id: int | None) -> None:
@@ -112,6 +132,7 @@ def _remember(key: tuple[str, str], project_id: int | None) -> None:
 
 
 def forget_keys() -> None:
+    _names.clear()
     _known.clear()
     _unknown.clear()
     _lookups.clear()
@@ -163,7 +184,7 @@ def read_access() -> tuple[int, tuple]:
     project_id = _project_id("read", token)
     if project_id is None:
         raise Unauthorized("Invalid read token")
-    if slug is not None and _project_id("slug", slug) != project_id:
+    if slug is not None and not names_project(project_id, slug):
         raise Forbidden("This token may not read that project")
     return project_id, ("token", digest(token), project_id)
 
@@ -192,7 +213,8 @@ def still_allowed(principals: set[tuple]) -> set[tuple]:
 
 
 def project_id_for_slug(slug: str) -> int:
-    """The project a signed delivery names in its URL (/webhook/<slug>)."""
+    """The project a signed delivery names in its URL (/webhook/<org>/<slug>, or
+    /webhook/<slug> for the oldest project of that slug)."""
     project_id = _project_id("slug", slug)
     if project_id is None:
         raise Unauthorized(f"No project {slug!r}")

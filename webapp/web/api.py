@@ -96,12 +96,15 @@ def health_check():
 
 @bp.post("/webhook")
 @bp.post("/webhook/<project_slug>")
-def webhook(project_slug: str | None = None):
-    """Keyed (`X-API-Key` / Bearer) or signed (Standard Webhooks, to /webhook/<project>)."""
+@bp.post("/webhook/<org_slug>/<project_slug>")
+def webhook(project_slug: str | None = None, org_slug: str | None = None):
+    """Keyed (`X-API-Key` / Bearer) or signed (Standard Webhooks, to /webhook/<org>/<project>,
+    or /webhook/<project> for the oldest project of that slug)."""
     if project_slug is None:
         project_id = auth.ingest_project_id()
     else:
-        project_id = auth.project_id_for_slug(project_slug)
+        handle = f"{org_slug}/{project_slug}" if org_slug else project_slug
+        project_id = auth.project_id_for_slug(handle)
     if not accept.is_json_content_type(request.mimetype):
         raise accept.IngestError(415, "Content-Type must be application/json")
     raw = request.get_data(cache=False)

@@ -25,7 +25,7 @@ from webapp.ingest.limits import RateLimited, limiter, limits_available, login_a
 from webapp.live.panels import panel_data
 from webapp.live.stream import stream as live_stream
 from webapp.reads.windows import UnknownFilter, window_for
-from webapp.tenancy import accounts, auth
+from webapp.tenancy import accounts, auth, tenants
 
 bp = Blueprint("dashboard", __name__)
 
@@ -85,8 +85,7 @@ def index():
     user = accounts.current_user()
     projects = accounts.visible_projects(user)
     slug = request.args.get("project")
-    project = next((p for p in projects if p.slug == slug), None) if slug else (
-        projects[0] if projects else None)
+    project = tenants.pick(projects, slug) if slug else (projects[0] if projects else None)
     if project is None:
         abort(404 if slug else 403, "No such project for your account")
     window = _window()

@@ -22,8 +22,9 @@ def _require_role(organization_id: int, roles=MANAGERS) -> str:
     return role
 
 
-def _project(slug: str) -> Project:
-    project = Project.get_or_none(Project.slug == slug)
+def _project(handle: str) -> Project:
+    """The user's project that "<org>/<slug>" (or a bare slug) names; 404 for anything else."""
+    project = tenants.pick(accounts.visible_projects(accounts.current_user()), handle)
     if project is None:
         abort(404)
     _require_role(project.organization_id)
@@ -81,7 +82,7 @@ def create_project(slug: str):
         project = tenants.create_project(organization, name)
     except tenants.TenantError as exc:
         abort(400, str(exc))
-    return redirect(url_for("manage.project", slug=project.slug))
+    return redirect(url_for("manage.project", slug=project.handle))
 
 
 def _project_context(project: Project, **extra) -> dict:
@@ -92,13 +93,13 @@ def _project_context(project: Project, **extra) -> dict:
             "new_secret": None, "errors": {}, **extra}
 
 
-@bp.get("/projects/<slug>")
+@bp.get("/projects/<path:slug>")
 @accounts.login_required
 def project(slug: str):
     return render_template("manage/project.html", **_project_context(_project(slug)))
 
 
-@bp.post("/projects/<slug>/keys")
+@bp.post("/projects/<path:slug>/keys")
 @accounts.login_required
 def create_key(slug: str):
     project = _project(slug)
@@ -116,7 +117,7 @@ def create_key(slug: str):
                             **_project_context(project, new_secret=secret))
 
 
-@bp.post("/projects/<slug>/keys/<int:key_id>/revoke")
+@bp.post("/projects/<path:slug>/keys/<int:key_id>/revoke")
 @accounts.login_required
 def revoke_key(slug: str, key_id: int):
     project = _project(slug)
@@ -128,7 +129,7 @@ def revoke_key(slug: str, key_id: int):
                             **_project_context(project))
 
 
-@bp.post("/projects/<slug>/signing-secrets")
+@bp.post("/projects/<path:slug>/signing-secrets")
 @accounts.login_required
 def add_signing_secret(slug: str):
     project = _project(slug)
