@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 
 from webapp.db import database
+from webapp.ingest.limits import limiter
 from webapp.models import ApiKey, Membership, Organization, Project, SigningSecret, User
 from webapp.tenancy import accounts, tenants
 from webapp.tenancy import members as membership
@@ -207,6 +208,7 @@ def _members_answer(organization: Organization, errors: dict):
 
 @bp.post("/password")
 @accounts.login_required
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"])  # no guessing the current one
 def change_password():
     """A new password for the logged-in user; their other sessions and streams end."""
     user = accounts.current_user()

@@ -135,3 +135,11 @@ def test_adding_a_member_does_not_tell_whether_the_address_has_an_account(app, t
     assert [a.status_code for a in answers] == [200, 200]
     assert login(app.test_client(), "elsewhere@example.test", "elsewhere password 1") \
         .status_code == 302  # an existing account keeps its own password
+
+
+def test_guessing_the_current_password_is_rate_limited(app, logged_in, monkeypatch):
+    monkeypatch.setitem(app.config, "LOGIN_RATE_LIMIT", "2 per minute")
+    answers = [logged_in.post("/manage/password", data={
+        "csrf_token": token_of(logged_in), "current": f"guess {i}", "new": NEW_PASSWORD})
+        .status_code for i in range(3)]
+    assert answers == [400, 400, 429]
