@@ -6,7 +6,7 @@ import secrets
 from datetime import UTC, datetime
 from functools import wraps
 
-from flask import current_app, g, redirect, request, session, url_for
+from flask import current_app, redirect, request, session, url_for
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from webapp.models import Membership, Organization, Project, User, UserSession, digest
@@ -69,7 +69,7 @@ def log_in(user: User) -> None:
                                UserSession.created_at < oldest_session()).execute()
     session["sid"] = session_id
     session.permanent = True
-    g.pop("user", None)
+    request.environ.pop(_USER_KEY, None)
 
 
 def log_out() -> None:
@@ -77,7 +77,7 @@ def log_out() -> None:
     if session_id := session.get("sid"):
         UserSession.delete().where(UserSession.token_hash == digest(session_id)).execute()
     session.clear()
-    g.pop("user", None)
+    request.environ.pop(_USER_KEY, None)
 
 
 def end_sessions(user_id: int, keep: str | None = None) -> None:
@@ -92,11 +92,15 @@ def current_session_id() -> str | None:
     return session.get("sid") if current_user() is not None else None
 
 
+_USER_KEY, _UNSET = "pulseboard.user", object()
+
+
 def current_user() -> User | None:
     """The user of this request's session, if the server still knows that session."""
-    if "user" not in g:
-        g.user = _session_user(session.get("sid"))
-    return g.user
+    cached = request.environ.get(_USER_KEY, _UNSET)  # once per request
+    if cached is _UNSET:
+        cached = request.environ[_USER_KEY] = _session_user(session.get("sid"))
+    return cached
 
 
 def _session_user(session_id) -> User | None:
