@@ -106,8 +106,8 @@ def guard_unauthenticated(refused: int) -> None:
 def limits_available() -> bool:
     """Whether the limits' storage answers. Logins fail closed without it: a password guesser
     must not get unlimited tries because Redis is away."""
-    try:
-        return bool(limiter.storage.check())
+    try:  # this app's own storage (the same Redis the login limits count in)
+        return bool(current_app.extensions["webhook_limiter"].storage.check())
     except Exception:
         return False
 

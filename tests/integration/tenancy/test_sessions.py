@@ -137,9 +137,13 @@ def test_adding_a_member_does_not_tell_whether_the_address_has_an_account(app, t
         .status_code == 302  # an existing account keeps its own password
 
 
-def test_guessing_the_current_password_is_rate_limited(app, logged_in, monkeypatch):
-    monkeypatch.setitem(app.config, "LOGIN_RATE_LIMIT", "2 per minute")
-    answers = [logged_in.post("/manage/password", data={
-        "csrf_token": token_of(logged_in), "current": f"guess {i}", "new": NEW_PASSWORD})
+def test_guessing_the_current_password_is_rate_limited(services, admin):
+    from webapp import create_app
+
+    strict = create_app({"DATABASE_URL": services.database_url, "REDIS_URL": services.redis_url,
+                         "LOGIN_RATE_LIMIT": "2 per minute"}, test=True)
+    client = logged_in_as(strict, ADMIN_EMAIL, ADMIN_PASSWORD)
+    answers = [client.post("/manage/password", data={
+        "csrf_token": token_of(client), "current": f"guess {i}", "new": NEW_PASSWORD})
         .status_code for i in range(3)]
     assert answers == [400, 400, 429]
