@@ -52,6 +52,7 @@ class Services:
             LOGIN_RATE_LIMIT="1000 per minute",
             ALERTS_ALLOW_PRIVATE_DESTINATIONS="1",
             ALERTS_CHECK_SECONDS="1",
+            UNAUTHENTICATED_RATE_LIMIT="1000 per minute",
         )
         env.update(extra)
         return env
@@ -231,6 +232,48 @@ def start_gunicorn(services: Services, workers: int = 1, **env) -> LiveServer:
 
     wait_until(up, timeout=30, what="gunicorn")
     return LiveServer(url, process)
+
+
+NGINX_CONF = """
+worker_processes 1;
+daemon off;
+pid {root}/nginx.pid;
+error_log {root}/error.log warn;
+events {{ worker_connections 256; }}
+http {{
+  access_log off;
+  client_body_temp_path {root}/body;
+  proxy_temp_path {root}/proxy;
+  fastcgi_temp_path {root}/fastcgi;
+  uwsgi_temp_path {root}/uwsgi;
+  scgi_temp_path {root}/scgi;
+  server {{
+    listen 127.0.0.1:{port};
+    location / {{
+      proxy_pass http://{upstream};
+      proxy_set_header Host $host;
+      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+      proxy_set_header X-Forwarded-Proto $scheme;
+      proxy_buffering off;
+    }}
+  }}
+}}
+"""
+
+
+def start_nginx(root: Path, upstream_url: str) -> LiveServer:
+    """Debian's nginx as a reverse proxy in front of `upstream_url`, as a deployment has one."""
+    port = free_port()
+    root.mkdir(parents=True, exist_ok=True)
+    conf = root / "nginx.conf"
+    conf.write_text(NGINX_CONF.format(root=root, port=port,
+                                      upstream=upstream_url.removeprefix("http://")))
+    process = subprocess.Popen(["nginx", "-p", str(root), "-c", str(conf)],
+                               start_new_session=True)
+    from webapp.dev.servers import wait_for_port
+
+    wait_for_port(port, 10, process)
+    return LiveServer(f"http://127.0.0.1:{port}", process)
 
 
 @pytest.fixture(scope="session")

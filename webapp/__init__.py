@@ -7,10 +7,11 @@ import os
 import uuid
 
 from dotenv import load_dotenv
-from flask import Flask, g, render_template, request
+from flask import Flask, abort, g, render_template, request
 from playhouse.pool import MaxConnectionsExceeded
 from redis import Redis
 from werkzeug.exceptions import HTTPException, ServiceUnavailable
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from webapp import config as settings
 from webapp import db, logs
@@ -63,6 +64,8 @@ def create_app(config: dict | None = None, test: bool = False) -> Flask:
     from webapp.web.fastpath import KeyedWebhook
 
     app.wsgi_app = KeyedWebhook(app, app.wsgi_app)
+    if proxies := app.config["TRUSTED_PROXIES"]:  # the client address, as the proxies saw it
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
     return app
 
 
@@ -70,6 +73,17 @@ def json_text(value, limit: int = 300) -> str:
     """Compact JSON for display as text (Jinja escapes it); long values are shortened."""
     text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def nul_in_request() -> bool:
+    """Whether the path, a query parameter (name or value) or a form field holds a NUL."""
+    fields = list(request.args.items(multi=True))
+    if request.mimetype in FORM_TYPES:
+        fields += request.form.items(multi=True)
+    return "\0" in request.path or any("\0" in k or "\0" in v for k, v in fields)
 
 
 def _register(app: Flask) -> None:
@@ -95,6 +109,12 @@ def _register(app: Flask) -> None:
     @app.before_request
     def _request_id():
         g.request_id = request.headers.get("X-Request-ID") or uuid.uuid4().hex
+
+    @app.before_request
+    def _refuse_nul_bytes():
+        """PostgreSQL can neither store nor compare text holding NUL: refuse it at the door."""
+        if nul_in_request():
+            abort(400, "NUL bytes are not allowed in the path, query string or form fields")
 
     @app.after_request
     def _headers(response):

@@ -53,7 +53,16 @@ class Config:
         self.WEBHOOK_EVENT_LIMIT = _env("WEBHOOK_EVENT_LIMIT", "3000000 per 10 seconds")
         self.LIVE_HEARTBEAT_SECONDS = float(_env("LIVE_HEARTBEAT_SECONDS", "15"))
         self.LOGIN_RATE_LIMIT = _env("LOGIN_RATE_LIMIT", "10 per minute")
+        # Requests per address that bring no valid key, token or session (wrong or missing)
+        self.UNAUTHENTICATED_RATE_LIMIT = _env("UNAUTHENTICATED_RATE_LIMIT", "100 per minute")
+        # How many proxies in front of the app append to X-Forwarded-For (0: none, the peer is
+        # the client); the client address, and so the per-address limits, come from there.
+        self.TRUSTED_PROXIES = _int("TRUSTED_PROXIES", 0)
         self.METRICS_TOKEN = _env("METRICS_TOKEN")
+        # Exports of one project running at once (past it: 429), and how long a slot outlives
+        # a reader that stops reading
+        self.EXPORT_CONCURRENCY = _int("EXPORT_CONCURRENCY", 2)
+        self.EXPORT_SLOT_SECONDS = _int("EXPORT_SLOT_SECONDS", 60)
         self.LOG_FORMAT = _env("LOG_FORMAT", "json")
         # Alerts: may rules send to loopback and private networks (off: public addresses only);
         # how often the workers check every rule (for "too few" and windows sliding past).
@@ -79,6 +88,7 @@ class TestConfig(Config):
         self.LOGIN_RATE_LIMIT = "1000 per minute"  # the suite logs in many times a minute
         self.ALERTS_ALLOW_PRIVATE_DESTINATIONS = True  # receivers in tests are on loopback
         self.ALERTS_CHECK_SECONDS = 1
+        self.UNAUTHENTICATED_RATE_LIMIT = "1000 per minute"  # and tries many wrong keys
 
 
 def check(config) -> None:

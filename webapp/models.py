@@ -44,8 +44,11 @@ class Organization(BaseModel):
 
 
 class Project(BaseModel):
+    """A project; its slug is unique within its organization, and "<org>/<slug>" names it
+    across the install (its handle)."""
+
     organization = ForeignKeyField(Organization, backref="projects", on_delete="CASCADE")
-    slug = CharField(max_length=64, unique=True)
+    slug = CharField(max_length=64, index=True)
     name = CharField(max_length=200)
     created_at = DateTimeTZField(default=lambda: datetime.now(UTC))
     # /webhook limits of the project's keys when a key has none (NULL: the configured default)
@@ -53,9 +56,16 @@ class Project(BaseModel):
     event_limit = CharField(max_length=200, null=True)
 
     @classmethod
-    def limits_for(cls, slug: str) -> tuple[str | None, str | None]:
-        row = cls.select(cls.request_limit, cls.event_limit).where(cls.slug == slug).tuples()
+    def limits_for(cls, project_id: int) -> tuple[str | None, str | None]:
+        row = cls.select(cls.request_limit, cls.event_limit).where(cls.id == project_id).tuples()
         return row.first() or (None, None)
+
+    class Meta:
+        indexes = ((("organization", "slug"), True),)
+
+    @property
+    def handle(self) -> str:
+        return f"{self.organization.slug}/{self.slug}"
 
 
 class ApiKey(BaseModel):
@@ -114,6 +124,14 @@ class User(BaseModel):
 
     class Meta:
         table_name = "app_user"
+
+
+class UserSession(BaseModel):
+    """A dashboard login, known by the SHA-256 of the random id its signed cookie holds."""
+
+    token_hash = CharField(max_length=64, primary_key=True)
+    user = ForeignKeyField(User, backref="sessions", on_delete="CASCADE")
+    created_at = DateTimeTZField(default=lambda: datetime.now(UTC))
 
 
 class Membership(BaseModel):

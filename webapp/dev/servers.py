@@ -12,7 +12,10 @@ import subprocess
 import time
 from pathlib import Path
 
-PG_SYSTEM_USER = "embedded_postgres"  # PostgreSQL refuses to run as root
+# PostgreSQL refuses to run as root. As root, its programs run in a user namespace of their own
+# in which root appears as this (unprivileged) user: to the kernel they are still the owner of
+# the project's files, so nothing on disk needs other owners or wider permissions.
+PG_NAMESPACE_USER = "nobody"
 
 
 def free_port() -> int:
@@ -74,17 +77,22 @@ class PrivatePostgres:
         self.database = database
         self.bin = postgres_bin()
         self.port = port
-        self.user = self._system_user()
+        self.namespace = self._namespace()
 
     @staticmethod
-    def _system_user() -> str | None:
+    def _namespace() -> list[str]:
+        """The command prefix that runs a PostgreSQL program (none unless we are root)."""
         if os.geteuid() != 0:
-            return None
+            return []
+        if shutil.which("unshare") is None:
+            raise RuntimeError("PostgreSQL refuses to run as root and `unshare` (util-linux) is "
+                               "missing: run as a normal user, or set DATABASE_URL")
         try:
-            pwd.getpwnam(PG_SYSTEM_USER)
+            entry = pwd.getpwnam(PG_NAMESPACE_USER)
+            uid, gid = entry.pw_uid, entry.pw_gid
         except KeyError:
-            subprocess.run(["useradd", "--system", "--no-create-home", PG_SYSTEM_USER], check=True)
-        return PG_SYSTEM_USER
+            uid = gid = 65534
+        return ["unshare", "--user", f"--map-user={uid}", f"--map-group={gid}"]
 
     @property
     def url(self) -> str:
@@ -92,28 +100,26 @@ class PrivatePostgres:
 
     def _run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         return subprocess.run(
-            [str(self.bin / args[0]), *args[1:]],
-            user=self.user,
+            [*self.namespace, str(self.bin / args[0]), *args[1:]],
             check=check,
             capture_output=True,
             text=True,
             timeout=120,
         )
 
-    def _grant_access(self) -> None:
-        """Let the unprivileged server user reach its binaries and own its data folder."""
-        if self.user is None:
+    def _own_files(self) -> None:
+        """A cluster made by an older version for a separate system user: give it back to us
+        (only files below the project's own folder change)."""
+        if not self.namespace or not self.data.exists():
             return
-        entry = pwd.getpwnam(self.user)
-        for leaf in (self.root, self.bin / "postgres"):
-            for folder in leaf.parents:
-                folder.chmod(folder.stat().st_mode | 0o055)
+        uid, gid = os.geteuid(), os.getegid()
         for path in (self.root, *self.root.rglob("*")):
-            os.chown(path, entry.pw_uid, entry.pw_gid)
+            if path.lstat().st_uid != uid:
+                os.lchown(path, uid, gid)
 
     def init(self) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
-        self._grant_access()
+        self._own_files()
         if not (self.data / "PG_VERSION").exists():
             if self.data.exists():
                 shutil.rmtree(self.data)

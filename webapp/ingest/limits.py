@@ -8,17 +8,20 @@ import hashlib
 import logging
 import math
 import time
+from contextvars import ContextVar
 
-from flask import request
+from flask import current_app, has_request_context, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from limits.storage import storage_from_string
 from limits.strategies import SlidingWindowCounterRateLimiter
 
 from webapp.ingest.quota import Quota, parsed
+from webapp.tenancy import auth
 from webapp.tenancy.auth import presented_key, webhook_limits
 
 log = logging.getLogger(__name__)
+fast_path_address: ContextVar[str] = ContextVar("fast_path_address")
 
 limiter = Limiter(
     key_func=get_remote_address,
@@ -42,12 +45,13 @@ def init_app(app) -> None:
     storage = storage_from_string(app.config["RATELIMIT_STORAGE_URI"],
                                   **app.config["RATELIMIT_STORAGE_OPTIONS"])
     app.extensions["webhook_limiter"] = Quota(SlidingWindowCounterRateLimiter(storage))
+    auth.lookup_guard = guard_unauthenticated
 
 
-def webhook_limit(app, key: str | None, slug: str | None = None) -> tuple:
+def webhook_limit(app, key: str | None, project_id: int | None = None) -> tuple:
     """(strategy, requests limit, events limit) for a sender: the key's or project's own
     limits, else the configured defaults."""
-    requests, events = webhook_limits(key, slug)
+    requests, events = webhook_limits(key, project_id)
     return (app.extensions["webhook_limiter"], requests or app.config["WEBHOOK_RATE_LIMIT"],
             events or app.config["WEBHOOK_EVENT_LIMIT"])
 
@@ -102,6 +106,39 @@ def refused(strategy, item, scope: str, sender: str, cost: int) -> RateLimited:
         "Retry-After": str(retry), "X-RateLimit-Limit": str(item.amount),
         "X-RateLimit-Remaining": str(max(0, stats.remaining)),
         "X-RateLimit-Reset": str(int(stats.reset_time))})
+
+
+def client_address() -> str:
+    """The caller's address (the real client's behind TRUSTED_PROXIES proxies: ProxyFix has
+    already rewritten REMOTE_ADDR), in Flask or in the keyed fast path."""
+    if has_request_context():
+        return request.remote_addr or "unknown"
+    return fast_path_address.get("unknown")
+
+
+def guard_unauthenticated(count: int) -> None:
+    """Count `count` requests of this address that brought a wrong or no key (0: only look);
+    past UNAUTHENTICATED_RATE_LIMIT the address gets 429 without any database lookup. Keys
+    in the key cache never come here, so this costs the ingest path nothing."""
+    strategy = current_app.extensions["webhook_limiter"].strategy
+    scope, address = "pulseboard:unauthenticated", client_address()
+    for item in parsed(current_app.config["UNAUTHENTICATED_RATE_LIMIT"]):
+        try:
+            fits = strategy.hit(item, scope, address, cost=count)
+        except Exception as exc:  # Redis away: the lookup itself answers, or 503
+            log.warning("unauthenticated limit not checked: %s", exc)
+            return
+        if not fits:
+            raise refused(strategy, item, scope, address, max(count, 1))
+
+
+def limits_available() -> bool:
+    """Whether the limits' storage answers. Logins fail closed without it: a password guesser
+    must not get unlimited tries because Redis is away."""
+    try:  # this app's own storage (the same Redis the login limits count in)
+        return bool(current_app.extensions["webhook_limiter"].strategy.storage.check())
+    except Exception:
+        return False
 
 
 def login_account_key() -> str:

@@ -8,79 +8,18 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Hashable, Iterator
 
 from flask import current_app
 from flask_sse import Message
 from redis import Redis
 
-from webapp.ingest.groupcommit import cooperative
+from webapp.live.channels import Channel, Client
 from webapp.live.publish import PREFIX, WATCH_TTL, channel, mark_dirty, watched_key
 
 log = logging.getLogger(__name__)
-
-def wake_up():
-    """An event: gevent's own under gevent (much lighter than the patched threading.Event,
-    whose every wait allocates a lock), else threading's."""
-    if cooperative():
-        from gevent.event import Event
-
-        return Event()
-    return threading.Event()
-
-
-class Channel:
-    """One channel's open streams in this process, its newest message, and one wake-up for
-    every stream waiting for the next: a push wakes all of them with a single event."""
-
-    def __init__(self, name: str):
-        self.name = name
-        self.members: set[Client] = set()
-        self.message = b""
-        self.version = 0  # counts messages
-        self.beats = 0  # counts heartbeats
-        self.last = time.monotonic()  # when anything was last offered
-        self.wake = wake_up()
-        self.closed = False
-
-    def close(self) -> None:
-        """End every stream of the channel (the process is shutting down)."""
-        self.closed = True
-        self.wake.set()
-
-    def offer(self, message: bytes | None) -> None:
-        """A new message (None: a heartbeat) for every stream of the channel."""
-        if message is None:
-            self.beats += 1
-        else:
-            self.message, self.version = message, self.version + 1
-        self.last = time.monotonic()
-        wake, self.wake = self.wake, wake_up()  # a fresh event for the round after this one
-        wake.set()
-
-
-class Client:
-    """One open stream: what of its channel it has sent. A stream that falls behind is sent
-    only the newest message."""
-
-    def __init__(self, source: Channel):
-        self.source = source
-        self.version, self.beats = source.version, source.beats  # only what comes after
-
-    def wait(self) -> bytes | None:
-        """The next bytes to send; None once the stream is to end."""
-        while True:
-            source = self.source
-            wake = source.wake  # taken before looking, so no offer can slip in between
-            if source.closed:
-                return None
-            if source.version != self.version:
-                self.version, self.beats = source.version, source.beats
-                return source.message
-            if source.beats != self.beats:  # a heartbeat only when there is nothing else
-                self.beats = source.beats
-                return HEARTBEAT
-            wake.wait()
+CHECK_SECONDS = 2  # how often open streams' tokens and sessions are checked again
+Checker = Callable[[set], set]  # principals -> those still allowed
 
 
 CLIENTS_KEY = "pulseboard:live:clients"  # hash: web process -> "open streams|unix time"
@@ -89,7 +28,9 @@ CLIENTS_KEY = "pulseboard:live:clients"  # hash: web process -> "open streams|un
 class Hub:
     """This process's one Redis subscription, fanned out to its open streams."""
 
-    def __init__(self, redis_url: str, redis: Redis, heartbeat: float = 15):
+    def __init__(self, redis_url: str, redis: Redis, heartbeat: float = 15, app=None):
+        self.app = app
+        self.checker: Checker | None = None
         self.redis_url = redis_url
         self.redis = redis
         self.heartbeat = heartbeat
@@ -134,20 +75,24 @@ class Hub:
         project_id, _, filter_name = name.removeprefix(PREFIX).partition(":")
         return watched_key(project_id), f"{filter_name}|{self.name}"
 
-    def connect(self, name: str) -> tuple[Client, bool]:
-        """A new stream on the channel; True when it is the process's first there."""
+    def connect(self, name: str, principal: Hashable | None = None,
+                checker: Checker | None = None) -> tuple[Client, bool]:
+        """A new stream on the channel; True when it is the process's first there. While it
+        is open, `checker` is asked every few seconds whether its `principal` still may."""
         with self.lock:
             first = name not in self.channels
             source = self.channels.setdefault(name, Channel(name))
             if self.closing:
                 source.close()
-            client = Client(source)
+            client = Client(source, principal)
+            self.checker = checker or self.checker
             source.members.add(client)
             if not self.started:
                 self.started = True
                 threading.Thread(target=self._listen, name="sse-hub", daemon=True).start()
                 threading.Thread(target=self._report_every, name="sse-report", daemon=True).start()
                 threading.Thread(target=self._beat, name="sse-heartbeat", daemon=True).start()
+                threading.Thread(target=self._police, name="sse-access", daemon=True).start()
         self.changed.set()
         if first:
             try:
@@ -177,6 +122,27 @@ class Hub:
             for source in list(self.channels.values()):
                 if source.last <= quiet_since:
                     source.offer(None)
+
+    def _police(self) -> None:
+        """End the streams whose token was revoked or whose user lost access: one query for
+        all of this process's streams every CHECK_SECONDS, however many are open."""
+        while True:
+            time.sleep(CHECK_SECONDS)
+            try:
+                self.check_access()
+            except Exception as exc:  # the database away: keep streams, check again later
+                log.warning("could not check open streams' access: %s", exc)
+
+    def check_access(self) -> None:
+        clients = [c for source in list(self.channels.values()) for c in list(source.members)
+                   if c.principal is not None]
+        if not clients or self.checker is None:
+            return
+        with self.app.app_context():
+            allowed = self.checker({c.principal for c in clients})
+        for client in clients:
+            if client.principal not in allowed:
+                client.end()
 
     def disconnect(self, client: Client) -> None:
         source = client.source
@@ -233,7 +199,8 @@ def hub() -> Hub:
     url = current_app.config["REDIS_URL"]
     if url not in _hubs:
         _hubs[url] = Hub(url, current_app.extensions["redis"],
-                         current_app.config["LIVE_HEARTBEAT_SECONDS"])
+                         current_app.config["LIVE_HEARTBEAT_SECONDS"],
+                         current_app._get_current_object())
     return _hubs[url]
 
 
@@ -253,13 +220,12 @@ def open_clients(redis: Redis, fresh_seconds: float = 60) -> int:
     return total
 
 
-HEARTBEAT = b": heartbeat\n\n"
-
-
-def stream(project_id: int, filter_name: str) -> Iterator[bytes]:
-    """The text/event-stream body of one dashboard tab."""
+def stream(project_id: int, filter_name: str, principal: Hashable | None = None,
+           checker: Checker | None = None) -> Iterator[bytes]:
+    """The text/event-stream body of one dashboard tab; it ends within a few seconds of
+    `checker` no longer allowing `principal` (a revoked token, an ended session)."""
     the_hub = hub()
-    client, first = the_hub.connect(channel(project_id, filter_name))
+    client, first = the_hub.connect(channel(project_id, filter_name), principal, checker)
     if first:  # events committed while nobody watched were not pushed: push the current state
         try:
             mark_dirty(current_app.extensions["redis"], current_app.extensions["celery"],

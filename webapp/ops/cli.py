@@ -40,13 +40,21 @@ def bootstrap_command():
 projects_cli = AppGroup("projects", help="Organizations, projects, keys and signing secrets.")
 
 
-def _project(slug: str):
-    from webapp.models import Project
+def _project(handle: str):
+    """The project "<org>/<slug>" names, or the only one with that bare slug."""
+    from webapp.models import Organization, Project
+    from webapp.tenancy.tenants import split_handle
 
-    project = Project.get_or_none(Project.slug == slug)
-    if project is None:
-        raise click.UsageError(f"no project {slug!r}")
-    return project
+    organization, slug = split_handle(handle)
+    query = Project.select(Project, Organization).join(Organization).where(Project.slug == slug)
+    if organization is not None:
+        query = query.where(Organization.slug == organization)
+    found = list(query.limit(2))
+    if len(found) != 1:
+        raise click.UsageError(f"no project {handle!r}" if not found else
+                               f"several organizations have a project {slug!r}: "
+                               f"name it as <organization>/{slug}")
+    return found[0]
 
 
 @projects_cli.command("create")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import uuid
 from collections.abc import Iterator
 from datetime import datetime
 
@@ -24,8 +23,12 @@ FETCH = 2000  # rows per round trip of the server-side cursor
 
 def rows(project_id: int, start: datetime | None, event_type: str | None = None,
          user_id: str | None = None) -> Iterator[tuple]:
-    """(id, type, user, timestamp, received, metadata JSON text), newest first, streamed."""
-    sql = ("SELECT event_id, event_type, user_id, \"timestamp\", received_at, metadata::text "
+    """(id, type, user, timestamp, received, metadata JSON text), newest first, streamed.
+
+    Read in pages of FETCH rows, each a short indexed query after the last (timestamp, id)
+    seen, on a connection given back to the pool before the page is sent: however slowly the
+    reader takes it, an export holds no database connection and no transaction meanwhile."""
+    sql = ("SELECT event_id, event_type, user_id, \"timestamp\", received_at, metadata::text, id "
            "FROM event WHERE project_id = %s")
     params: list = [project_id]
     for clause, value in (("\"timestamp\" >= %s", start), ("event_type = %s", event_type),
@@ -33,13 +36,25 @@ def rows(project_id: int, start: datetime | None, event_type: str | None = None,
         if value:
             sql += f" AND {clause}"
             params.append(value)
-    sql += " ORDER BY \"timestamp\" DESC, id DESC"
-    name = f"export_{uuid.uuid4().hex}"
-    with database.atomic():  # a server-side cursor lives inside a transaction
-        database.execute_sql(f"DECLARE {name} NO SCROLL CURSOR FOR {sql}", params)
-        while batch := database.execute_sql(f"FETCH {FETCH} FROM {name}").fetchall():
-            yield from batch
-        database.execute_sql(f"CLOSE {name}")
+    after: tuple = ()
+    while True:
+        page_sql = sql + (" AND (\"timestamp\", id) < (%s, %s)" if after else "")
+        page_sql += " ORDER BY \"timestamp\" DESC, id DESC LIMIT %s"
+        with database.connection_context():
+            batch = database.execute_sql(page_sql, [*params, *after, FETCH]).fetchall()
+        yield from (row[:-1] for row in batch)
+        if len(batch) < FETCH:
+            return
+        after = (batch[-1][3], batch[-1][-1])
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(cell: str) -> str:
+    """A cell a spreadsheet would run as a formula gets a leading single quote (OWASP's advice
+    against CSV injection): it then shows as text. Other cells are unchanged."""
+    return "'" + cell if cell.startswith(FORMULA_STARTS) else cell
 
 
 def csv_chunks(source: Iterator[tuple]) -> Iterator[str]:
@@ -47,7 +62,8 @@ def csv_chunks(source: Iterator[tuple]) -> Iterator[str]:
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(COLUMNS)
     for count, (event_id, kind, user, moment, received, metadata) in enumerate(source, 1):
-        writer.writerow([event_id, kind, user, iso(moment), iso(received), metadata])
+        writer.writerow([neutralise(event_id), neutralise(kind), neutralise(user), iso(moment),
+                         iso(received), metadata])  # metadata is a JSON object: "{..."
         if count % FETCH == 0:
             yield buffer.getvalue()
             buffer.seek(0)

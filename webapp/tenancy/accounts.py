@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, datetime
 from functools import wraps
 
-from flask import redirect, request, session, url_for
+from flask import current_app, redirect, request, session, url_for
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from webapp.models import Membership, Organization, Project, User
-from webapp.tenancy.tenants import DEFAULT_SLUG
+from webapp.models import Membership, Organization, Project, User, UserSession, digest
+from webapp.tenancy.tenants import DEFAULT_SLUG, pick
 
 ROLES = ("owner", "admin", "viewer")
 _DUMMY_HASH = generate_password_hash("pulseboard: no such user")
@@ -26,8 +27,7 @@ def ensure_admin(email: str, password: str) -> User:
     if user is None:
         user = User.create(email=email, password_hash=generate_password_hash(password))
     elif not check_password_hash(user.password_hash, password):
-        user.password_hash = generate_password_hash(password)
-        user.save()
+        set_password(user, password)
     organization = Organization.get(Organization.slug == DEFAULT_SLUG)
     Membership.insert(user=user, organization=organization, role="owner").on_conflict(
         conflict_target=[Membership.user, Membership.organization],
@@ -50,19 +50,71 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
+def password_matches(user: User, password: str) -> bool:
+    return check_password_hash(user.password_hash, password)
+
+
+def set_password(user: User, password: str, keep: str | None = None) -> None:
+    """A new password; every session of the user ends but `keep` (the one changing it)."""
+    User.update(password_hash=generate_password_hash(password)).where(User.id == user.id).execute()
+    end_sessions(user.id, keep=keep)
+
+
 def log_in(user: User) -> None:
+    """A new server-side session: the signed cookie carries only its random id."""
     session.clear()
-    session["user_id"] = user.id
+    session_id = secrets.token_urlsafe(32)
+    UserSession.create(token_hash=digest(session_id), user=user)
+    UserSession.delete().where(UserSession.user == user,
+                               UserSession.created_at < oldest_session()).execute()
+    session["sid"] = session_id
     session.permanent = True
+    request.environ.pop(_USER_KEY, None)
 
 
 def log_out() -> None:
+    """End this session on the server too: a saved copy of the cookie no longer works."""
+    if session_id := session.get("sid"):
+        UserSession.delete().where(UserSession.token_hash == digest(session_id)).execute()
     session.clear()
+    request.environ.pop(_USER_KEY, None)
+
+
+def end_sessions(user_id: int, keep: str | None = None) -> None:
+    """End every session of a user (but `keep`, a session id); their streams end within 5 s."""
+    query = UserSession.delete().where(UserSession.user == user_id)
+    if keep:
+        query = query.where(UserSession.token_hash != digest(keep))
+    query.execute()
+
+
+def current_session_id() -> str | None:
+    return session.get("sid") if current_user() is not None else None
+
+
+_USER_KEY, _UNSET = "pulseboard.user", object()
 
 
 def current_user() -> User | None:
-    user_id = session.get("user_id")
-    return User.get_or_none(User.id == user_id) if user_id else None
+    """The user of this request's session, if the server still knows that session."""
+    cached = request.environ.get(_USER_KEY, _UNSET)  # once per request
+    if cached is _UNSET:
+        cached = request.environ[_USER_KEY] = _session_user(session.get("sid"))
+    return cached
+
+
+def _session_user(session_id) -> User | None:
+    if not isinstance(session_id, str):
+        return None
+    return (User.select().join(UserSession)
+            .where(UserSession.token_hash == digest(session_id),
+                   UserSession.created_at >= oldest_session())
+            .first())
+
+
+def oldest_session() -> datetime:
+    """Sessions started before this have lapsed (PERMANENT_SESSION_LIFETIME, 31 days)."""
+    return datetime.now(UTC) - current_app.permanent_session_lifetime
 
 
 def login_required(view):
@@ -76,9 +128,16 @@ def login_required(view):
 
 
 def visible_projects(user: User) -> list[Project]:
+    """The user's projects (organizations loaded), each with `link`: its slug, or its handle
+    "<org>/<slug>" where another of the user's projects has the same slug."""
     member = Membership.organization == Project.organization
-    return list(Project.select().join(Membership, on=member)
-                .where(Membership.user == user).order_by(Project.name))
+    projects = list(Project.select(Project, Organization).join(Organization)
+                    .switch(Project).join(Membership, on=member)
+                    .where(Membership.user == user).order_by(Project.name, Organization.slug))
+    slugs = [p.slug for p in projects]
+    for project in projects:
+        project.link = project.slug if slugs.count(project.slug) == 1 else project.handle
+    return projects
 
 
 def role_in(user: User, organization_id: int) -> str | None:
@@ -96,4 +155,5 @@ def session_project_id(slug: str | None) -> int | None:
     projects = visible_projects(user)
     if slug is None:
         return projects[0].id if projects else None
-    return next((p.id for p in projects if p.slug == slug), None)
+    project = pick(projects, slug)
+    return project.id if project else None

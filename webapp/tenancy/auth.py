@@ -8,17 +8,33 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import request, session
+from flask import request
 from peewee import PeeweeException
 from playhouse.pool import MaxConnectionsExceeded
 
-from webapp.models import ApiKey, Project, SigningSecret
+from webapp.models import (
+    ApiKey,
+    Membership,
+    Organization,
+    Project,
+    SigningSecret,
+    UserSession,
+    digest,
+)
+from webapp.tenancy.tenants import split_handle
 
-SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")  # what a project's slug can be
+SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")  # what a project's or organization's slug can be
 _CACHE_SECONDS = 5  # a revoked key stops working within this time
-_cache: dict[tuple[str, str], tuple[float, Any]] = {}
+MAX_UNKNOWN = 10_000  # unknown keys remembered; a flood of them forgets only unknown ones
+_known: dict[tuple[str, str], tuple[float, Any]] = {}  # keys the database confirmed, and values
+_unknown: dict[tuple[str, str], float] = {}
 T = TypeVar("T")
+CREDENTIALS = ("ingest", "read", "slug")  # kinds whose unknown values are refusals
 _lookups: dict[tuple[str, str], threading.Lock] = {}
+# Called with 0 before an unconfirmed key is looked up, with 1 when a request is refused for a
+# wrong or missing key (set by the rate limits: it counts refusals per address and raises once
+# the caller's address has had too many).
+lookup_guard: Callable[[int], None] | None = None
 
 
 class DatabaseUnavailable(Exception):
@@ -44,16 +60,16 @@ def presented_key(*headers: str, source=None) -> str | None:
     return None
 
 
-def _project_id(kind: str, secret: str) -> int | None:
-    """Key or token (or slug) to project id, remembered briefly (see `remembered`); for the
-    kinds "limits" and "project-limits", a key's or project's (requests, events) limits."""
+def _project_id(kind: str, secret: str) -> Any:
+    """Key or token (or project handle) to project id, remembered briefly (see `remembered`);
+    for "limits" (an ingest key) and "project-limits" (a project id), the (requests, events)
+    limits."""
     lookups = {
-        "slug": lambda: Project.select(Project.id).where(Project.slug == secret).scalar(),
         "limits": lambda: ApiKey.limits_for(secret),
-        "project-limits": lambda: Project.limits_for(secret),
+        "project-limits": lambda: Project.limits_for(int(secret)),
     }
-    default = lambda: ApiKey.project_id_for(kind, secret)  # noqa: E731
-    return remembered((kind, secret), lookups.get(kind, default))
+    lookup = lookups.get(kind, lambda: _look_up(kind, secret))
+    return remembered((kind, secret), lookup, credential=kind in CREDENTIALS)
 
 
 def signing_secrets(project_id: int) -> list[str]:
@@ -66,41 +82,97 @@ def signing_secrets(project_id: int) -> list[str]:
 def forget_signing_secrets(project_id: int) -> None:
     """After a change to a project's secrets: this process looks them up again at once (the
     others within _CACHE_SECONDS)."""
-    _cache.pop(("signing", str(project_id)), None)
+    _known.pop(("signing", str(project_id)), None)
 
 
-def remembered(key: tuple[str, str], lookup: Callable[[], T]) -> T:
+def remembered(key: tuple[str, str], lookup: Callable[[], T], credential: bool = False) -> T:
     """`lookup()`, remembered for _CACHE_SECONDS so ingestion does not query per request.
 
     One lookup per key at a time: thousands of tabs or senders arriving at once with the same
     key wait for the first one's answer (or, once the key is known, keep the last answer while
-    it is refreshed) instead of each taking a database connection."""
-    hit = _cache.get(key)
+    it is refreshed) instead of each taking a database connection. For a `credential`, None
+    means unknown: valid and unknown ones are remembered apart, so no number of unknown keys
+    can push a valid one out, and each refusal counts against the caller's address."""
+    hit = _known.get(key)
     if hit and hit[0] > time.monotonic():
         return hit[1]
+    if credential and hit is None:
+        _guard(0)
+        if _unknown.get(key, 0) > time.monotonic():
+            _guard(1)
+            return None
     lock = _lookups.setdefault(key, threading.Lock())
     if not lock.acquire(blocking=hit is None):
         return hit[1]  # another request is refreshing it
     try:
-        hit = _cache.get(key) or hit
-        if hit and hit[0] > time.monotonic():
-            return hit[1]  # looked up while this request waited
+        fresh = _known.get(key)
+        if fresh and fresh[0] > time.monotonic():
+            return fresh[1]  # looked up while this request waited
+        if credential and hit is None and _unknown.get(key, 0) > time.monotonic():
+            _guard(1)
+            return None
         try:
             value = lookup()
         except (PeeweeException, MaxConnectionsExceeded):
             if hit:  # the database is away: keep accepting keys it confirmed lately
                 return hit[1]
             raise DatabaseUnavailable() from None
-        if len(_cache) > 10_000:
-            forget_keys()
-        _cache[key] = (time.monotonic() + _CACHE_SECONDS, value)
+        _remember(key, value, credential)
+        if credential and value is None:
+            _guard(1)
         return value
     finally:
         lock.release()
+        if key not in _known:
+            _lookups.pop(key, None)
+
+
+def _guard(refused: int) -> None:
+    if lookup_guard is not None:
+        lookup_guard(refused)
+
+
+def _look_up(kind: str, secret: str) -> int | None:
+    if kind == "slug":  # a project's handle: "<org>/<slug>", or a bare slug (the oldest)
+        organization, slug = split_handle(secret)
+        query = Project.select(Project.id).where(Project.slug == slug)
+        if organization is not None:
+            query = query.join(Organization).where(Organization.slug == organization)
+        return query.order_by(Project.id).scalar()
+    return ApiKey.project_id_for(kind, secret)
+
+
+_names: dict[int, tuple[str, str]] = {}  # project id -> (organization slug, slug); never change
+
+
+def names_project(project_id: int, handle: str) -> bool:
+    """Whether a handle ("<org>/<slug>" or a bare slug) names this project."""
+    if project_id not in _names:
+        row = (Project.select(Organization.slug, Project.slug).join(Organization)
+               .where(Project.id == project_id).tuples().first())
+        if row is None:
+            return False
+        _names[project_id] = row
+    organization, slug = split_handle(handle)
+    return _names[project_id][1] == slug and organization in (None, _names[project_id][0])
+
+
+def _remember(key: tuple[str, str], value: Any, credential: bool) -> None:
+    expires = time.monotonic() + _CACHE_SECONDS
+    if credential and value is None:
+        _known.pop(key, None)
+        if len(_unknown) >= MAX_UNKNOWN:
+            _unknown.clear()
+        _unknown[key] = expires
+    else:
+        _unknown.pop(key, None)
+        _known[key] = (expires, value)
 
 
 def forget_keys() -> None:
-    _cache.clear()
+    _names.clear()
+    _known.clear()
+    _unknown.clear()
     _lookups.clear()
 
 
@@ -111,6 +183,7 @@ def ingest_project_id() -> int:
 def project_for_ingest_key(key: str | None) -> int:
     """The project of an ingest key; raises Unauthorized."""
     if key is None:
+        _guard(1)
         raise Unauthorized("Missing API key: send it as X-API-Key or Authorization: Bearer")
     project_id = _project_id("ingest", key)
     if project_id is None:
@@ -118,15 +191,15 @@ def project_for_ingest_key(key: str | None) -> int:
     return project_id
 
 
-def webhook_limits(key: str | None, slug: str | None) -> tuple[str | None, str | None]:
+def webhook_limits(key: str | None, project_id: int | None) -> tuple[str | None, str | None]:
     """The /webhook limits (requests, events) of an ingest key (its own, else its project's)
     or of a project (for signed deliveries); None for the configured default. Remembered like
     the keys themselves."""
-    kind, name = ("limits", key) if key else ("project-limits", slug)
+    kind, name = ("limits", key) if key else ("project-limits", project_id)
     if name is None:
         return None, None
     try:
-        return _project_id(kind, name) or (None, None)
+        return _project_id(kind, str(name)) or (None, None)
     except DatabaseUnavailable:  # the key was confirmed: limit it by the default meanwhile
         return None, None
 
@@ -138,7 +211,12 @@ class Forbidden(Exception):
 
 
 def read_project_id() -> int:
-    """The project a read is for: the read token's, or one the dashboard session may see.
+    return read_access()[0]
+
+
+def read_access() -> tuple[int, tuple]:
+    """The project a read is for (the read token's, or one the dashboard session may see),
+    and who reads: ("token", hash, project) or ("session", hash, project), for still_allowed.
 
     `?project=<slug>` picks among a session's projects; with a token it must name the token's.
     """
@@ -147,24 +225,49 @@ def read_project_id() -> int:
     slug = request.args.get("project") or None
     token = presented_key()
     if token is None:
-        if "user_id" not in session:
+        if accounts.current_user() is None:
+            _guard(1)
             raise Unauthorized("Missing read token: send it as Authorization: Bearer")
         project_id = accounts.session_project_id(slug)
         if project_id is None:
             raise Forbidden("You may not see this project")
-        return project_id
+        return project_id, ("session", digest(accounts.current_session_id()), project_id)
     project_id = _project_id("read", token)
     if project_id is None:
         raise Unauthorized("Invalid read token")
-    if slug is not None and _project_id("slug", slug) != project_id:
+    if slug is not None and not names_project(project_id, slug):
         raise Forbidden("This token may not read that project")
-    return project_id
+    return project_id, ("token", digest(token), project_id)
+
+
+def still_allowed(principals: set[tuple]) -> set[tuple]:
+    """Those of `principals` (from read_access) that may still read their project: the token
+    is live, or the session is and its user is still a member of the project's organization."""
+    from webapp.tenancy.accounts import oldest_session
+
+    allowed: set[tuple] = set()
+    tokens = {hashed for kind, hashed, _ in principals if kind == "token"}
+    if tokens:
+        rows = (ApiKey.select(ApiKey.key_hash, ApiKey.project)
+                .where(ApiKey.key_hash.in_(list(tokens)), ApiKey.kind == "read",
+                       ApiKey.revoked_at.is_null()).tuples())
+        allowed |= {("token", hashed, project_id) for hashed, project_id in rows}
+    sessions = {hashed for kind, hashed, _ in principals if kind == "session"}
+    if sessions:
+        rows = (UserSession.select(UserSession.token_hash, Project.id)
+                .join(Membership, on=Membership.user == UserSession.user)
+                .join(Project, on=Project.organization == Membership.organization)
+                .where(UserSession.token_hash.in_(list(sessions)),
+                       UserSession.created_at >= oldest_session()).tuples())
+        allowed |= {("session", hashed, project_id) for hashed, project_id in rows}
+    return allowed & principals
 
 
 def project_id_for_slug(slug: str) -> int:
-    """The project a signed delivery names in its URL (/webhook/<slug>)."""
-    if not SLUG.fullmatch(slug):  # not one (a NUL would not even reach PostgreSQL)
-        raise Unauthorized(f"No project {slug!r}")
+    """The project a signed delivery names in its URL (/webhook/<org>/<slug>, or
+    /webhook/<slug> for the oldest project of that slug)."""
+    if not all(SLUG.fullmatch(part) for part in slug.split("/", 1)):  # not one (a NUL
+        raise Unauthorized(f"No project {slug!r}")  # would not even reach PostgreSQL)
     project_id = _project_id("slug", slug)
     if project_id is None:
         raise Unauthorized(f"No project {slug!r}")

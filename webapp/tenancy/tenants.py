@@ -22,12 +22,34 @@ class TenantError(ValueError):
     """A request to create or change something that cannot be done; the message says why."""
 
 
-def slugify(name: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:63] or "project"
+def slugify(name: str, fallback: str = "project") -> str:
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:56] or fallback
+
+
+def split_handle(handle: str) -> tuple[str | None, str]:
+    """"<org>/<slug>" or a bare "<slug>" -> (organization slug or None, project slug)."""
+    organization, _, slug = handle.rpartition("/")
+    return organization or None, slug
+
+
+def pick(projects: list[Project], handle: str) -> Project | None:
+    """The project a handle names among these (their organizations loaded): "<org>/<slug>"
+    exactly, or a bare slug (the first of that slug, for links made before slugs were only
+    unique per organization)."""
+    organization, slug = split_handle(handle)
+    return next((p for p in projects if p.slug == slug
+                 and organization in (None, p.organization.slug)), None)
 
 
 def create_organization(name: str, slug: str | None = None) -> Organization:
-    slug = slug or slugify(name)
+    """With a slug given (the command line), that slug or an error. Without one (the web
+    form), a slug from the name plus a random suffix: the answer is the same whether or not
+    another tenant has an organization of that name."""
+    if slug is None:
+        base = slugify(name, "organization")
+        while Organization.select().where(Organization.slug == (
+                slug := f"{base}-{secrets.token_hex(3)}")).exists():
+            pass
     if not SLUG.match(slug):
         raise TenantError("slug: lowercase letters, digits and dashes, at most 63")
     if Organization.select().where(Organization.slug == slug).exists():
@@ -36,11 +58,18 @@ def create_organization(name: str, slug: str | None = None) -> Organization:
 
 
 def create_project(organization: Organization, name: str, slug: str | None = None) -> Project:
-    slug = slug or slugify(name)
+    """A slug unique within the organization: the one given, or one from the name (numbered
+    when the organization has it already)."""
+    taken = {s for (s,) in Project.select(Project.slug)
+             .where(Project.organization == organization).tuples()}
+    if slug is None:
+        base = slugify(name)
+        slug = next(candidate for n in range(1, len(taken) + 2)
+                    if (candidate := base if n == 1 else f"{base}-{n}") not in taken)
     if not SLUG.match(slug):
         raise TenantError("slug: lowercase letters, digits and dashes, at most 63")
-    if Project.select().where(Project.slug == slug).exists():
-        raise TenantError(f"a project {slug!r} exists already")
+    if slug in taken:
+        raise TenantError(f"this organization has a project {slug!r} already")
     return Project.create(organization=organization, name=name.strip(), slug=slug)
 
 
@@ -138,7 +167,8 @@ def ensure_default_project(ingest_key: str, read_token: str) -> Project:
     organization = Organization.get_or_none(Organization.slug == DEFAULT_SLUG)
     if organization is None:
         organization = Organization.create(slug=DEFAULT_SLUG, name="Default organization")
-    project = Project.get_or_none(Project.slug == DEFAULT_SLUG)
+    project = Project.get_or_none(Project.slug == DEFAULT_SLUG,
+                                  Project.organization == organization)
     if project is None:
         project = Project.create(organization=organization, slug=DEFAULT_SLUG,
                                  name="Default project")

@@ -3,10 +3,12 @@ exports, /metrics, and its OpenAPI document at /openapi.json (webapp/web/openapi
 
 from __future__ import annotations
 
+import hmac
 import time
 from datetime import UTC, datetime
 
-from flask import Blueprint, Response, current_app, g, request, stream_with_context
+from flask import Blueprint, Response, current_app, g, request
+from redis.exceptions import RedisError
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from webapp.ingest import accept, signed
@@ -15,7 +17,7 @@ from webapp.ingest.signatures import SignatureError
 from webapp.live import stream
 from webapp.models import iso
 from webapp.ops import health, metrics
-from webapp.reads import export, stats
+from webapp.reads import export, export_slots, stats
 from webapp.reads.events import BadQuery, list_events, parse_limit
 from webapp.reads.windows import UnknownFilter, window_for
 from webapp.responses import envelope, fail, ok
@@ -96,12 +98,15 @@ def health_check():
 
 @bp.post("/webhook")
 @bp.post("/webhook/<project_slug>")
-def webhook(project_slug: str | None = None):
-    """Keyed (`X-API-Key` / Bearer) or signed (Standard Webhooks, to /webhook/<project>)."""
+@bp.post("/webhook/<org_slug>/<project_slug>")
+def webhook(project_slug: str | None = None, org_slug: str | None = None):
+    """Keyed (`X-API-Key` / Bearer) or signed (Standard Webhooks, to /webhook/<org>/<project>,
+    or /webhook/<project> for the oldest project of that slug)."""
     if project_slug is None:
         project_id = auth.ingest_project_id()
     else:
-        project_id = auth.project_id_for_slug(project_slug)
+        handle = f"{org_slug}/{project_slug}" if org_slug else project_slug
+        project_id = auth.project_id_for_slug(handle)
     if not accept.is_json_content_type(request.mimetype):
         raise accept.IngestError(415, "Content-Type must be application/json")
     delivery = accept.delivery_header(request.headers)
@@ -120,7 +125,8 @@ def webhook(project_slug: str | None = None):
         request_id=g.get("request_id"),
         retry_after=current_app.config["RETRY_AFTER_SECONDS"],
         sender=sender_key(),
-        limit=webhook_limit(current_app, auth.presented_key("X-API-Key"), project_slug),
+        limit=webhook_limit(current_app, auth.presented_key("X-API-Key"),
+                            project_id if project_slug is not None else None),
     )
     if msg_id is not None:
         signed.remember(redis, project_id, msg_id, raw, accepted.received_at)
@@ -168,7 +174,8 @@ def events_stats():
 
 @bp.get("/events/export")
 def events_export():
-    """Every event of the filter as CSV (default), NDJSON or JSON, streamed."""
+    """Every event of the filter as CSV (default), NDJSON or JSON, streamed; at most
+    EXPORT_CONCURRENCY at once per project (else 429 with Retry-After)."""
     project_id = auth.read_project_id()
     fmt = request.args.get("format", "csv")
     if fmt not in export.FORMATS:
@@ -176,20 +183,36 @@ def events_export():
     name = request.args.get("filter") or "all"
     now = datetime.now(UTC)
     start = None if name == "all" else window_for(name).start(now)
+    redis, config = current_app.extensions["redis"], current_app.config
+    lapse = config["EXPORT_SLOT_SECONDS"]
+    try:
+        slot = export_slots.take(redis, project_id, config["EXPORT_CONCURRENCY"], lapse)
+    except export_slots.ExportsBusy as exc:
+        return fail(429, exc.message, headers={"Retry-After": str(exc.retry_after)})
+    except RedisError:
+        return fail(503, "Exports are paused while their limit cannot be checked; retry later",
+                    headers={"Retry-After": str(config["RETRY_AFTER_SECONDS"])})
     source = export.rows(project_id, start, request.args.get("eventType"),
                          request.args.get("userId"))
+    chunks = export_slots.Held(redis, project_id, slot, lapse, export.WRITERS[fmt](source))
     filename = f"pulseboard-events-{name}-{now:%Y%m%dT%H%M%SZ}.{fmt}"
-    return Response(stream_with_context(export.WRITERS[fmt](source)),
-                    content_type=export.FORMATS[fmt],
+    # no request context while streaming: the request's own connection goes back to the pool
+    # before the first byte, and each page of rows takes one only while it is read
+    return Response(chunks, content_type=export.FORMATS[fmt],
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
 @bp.get("/metrics")
 def prometheus_metrics():
-    """Prometheus text format; set METRICS_TOKEN to require `Authorization: Bearer <it>`."""
+    """Prometheus text format. With METRICS_TOKEN set it requires `Authorization: Bearer <it>`
+    (compared in constant time); in production it is served only when a token is set."""
     token = current_app.config.get("METRICS_TOKEN")
-    if token and auth.presented_key() != token:
-        raise auth.Unauthorized("Missing or wrong metrics token")
+    if token:
+        presented = auth.presented_key() or ""
+        if not hmac.compare_digest(presented.encode(), token.encode()):
+            raise auth.Unauthorized("Missing or wrong metrics token")
+    elif current_app.config["ENV"] == "production":
+        raise auth.Forbidden("Set METRICS_TOKEN to serve /metrics in production")
     redis = current_app.extensions["redis"]
     body = metrics.render(redis, deadletters.pending_count(), stream.open_clients(redis))
     return Response(body, content_type="text/plain; version=0.0.4; charset=utf-8")

@@ -17,14 +17,15 @@ from flask import (
     url_for,
 )
 from flask_wtf import FlaskForm
+from werkzeug.exceptions import ServiceUnavailable
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
-from webapp.ingest.limits import limiter, login_account_key
+from webapp.ingest.limits import RateLimited, limiter, limits_available, login_account_key
 from webapp.live.panels import panel_data
 from webapp.live.stream import stream as live_stream
 from webapp.reads.windows import UnknownFilter, window_for
-from webapp.tenancy import accounts, auth
+from webapp.tenancy import accounts, auth, tenants
 
 bp = Blueprint("dashboard", __name__)
 
@@ -47,6 +48,11 @@ def safe_next(target: str | None) -> str:
 @limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"],
                key_func=login_account_key)
 def login():
+    if request.method == "POST" and not limits_available():
+        paused = ServiceUnavailable("Logging in is paused while its rate limits cannot be "
+                                    "checked; retry in a moment.")
+        retry = str(current_app.config["RETRY_AFTER_SECONDS"])
+        return render_template("error.html", error=paused), 503, {"Retry-After": retry}
     form = LoginForm()
     if form.validate_on_submit():
         user = accounts.authenticate(form.email.data, form.password.data)
@@ -60,6 +66,7 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    """Ends the session on the server, not only in this browser."""
     accounts.log_out()
     flash("You are logged out.")
     return redirect(url_for("dashboard.login"))
@@ -78,8 +85,7 @@ def index():
     user = accounts.current_user()
     projects = accounts.visible_projects(user)
     slug = request.args.get("project")
-    project = next((p for p in projects if p.slug == slug), None) if slug else (
-        projects[0] if projects else None)
+    project = tenants.pick(projects, slug) if slug else (projects[0] if projects else None)
     if project is None:
         abort(404 if slug else 403, "No such project for your account")
     window = _window()
@@ -92,16 +98,23 @@ def index():
 def stream():
     """Server-sent events of one project and filter: for a session or a read token."""
     try:
-        project_id = auth.read_project_id()
+        project_id, principal = auth.read_access()
     except auth.Unauthorized as exc:
         return Response(exc.message + "\n", 401, mimetype="text/plain")
     except auth.Forbidden as exc:
         return Response(exc.message + "\n", 403, mimetype="text/plain")
+    except RateLimited as exc:
+        return Response(exc.message + "\n", 429, mimetype="text/plain", headers=exc.headers)
+    except auth.DatabaseUnavailable:
+        retry = str(current_app.config["RETRY_AFTER_SECONDS"])
+        return Response("Database unavailable, retry later\n", 503, mimetype="text/plain",
+                        headers={"Retry-After": retry})
     window = _window()
-    body = live_stream(project_id, window.name)
+    headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no", "Connection": "close"}
+    if request.method == "HEAD":  # the headers only: no client registered, no channel claimed
+        return Response(b"", mimetype="text/event-stream", headers=headers)
+    body = live_stream(project_id, window.name, principal, auth.still_allowed)
     # Connection: close, so that a stream ended by a stopping process takes its connection
     # with it and the browser reconnects to a process that is still serving
-    return Response(body, mimetype="text/event-stream",
-                    headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no",
-                             "Connection": "close"})
+    return Response(body, mimetype="text/event-stream", headers=headers)
 

@@ -20,7 +20,7 @@ from werkzeug.http import parse_options_header
 
 from webapp import SECURITY_HEADERS, finish, logs
 from webapp.ingest import accept
-from webapp.ingest.limits import RateLimited, key_sender, webhook_limit
+from webapp.ingest.limits import RateLimited, fast_path_address, key_sender, webhook_limit
 from webapp.responses import fail
 from webapp.tenancy import auth
 from webapp.web import api
@@ -43,6 +43,7 @@ class KeyedWebhook:
             return self.downstream(environ, start_response)
         request_id = environ.get("HTTP_X_REQUEST_ID") or uuid.uuid4().hex
         token = logs.web_request_id.set(request_id)
+        address = fast_path_address.set(environ.get("REMOTE_ADDR") or "unknown")
         try:
             with self.app.app_context():
                 try:
@@ -63,6 +64,7 @@ class KeyedWebhook:
             finish(response, request_id, self.app.config["ENV"])
         finally:
             logs.web_request_id.reset(token)
+            fast_path_address.reset(address)
         return response(environ, start_response)
 
     def ingest(self, environ, request_id: str) -> accept.Accepted:

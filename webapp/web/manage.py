@@ -4,12 +4,13 @@ alert rules are in manage_alerts.py."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
-from werkzeug.security import generate_password_hash
 
 from webapp.alerts import panel as alerts_panel
 from webapp.db import database
+from webapp.ingest.limits import limiter
 from webapp.models import ApiKey, Membership, Organization, Project, SigningSecret, User
 from webapp.tenancy import accounts, tenants
+from webapp.tenancy import members as membership
 
 bp = Blueprint("manage", __name__, url_prefix="/manage")
 MANAGERS = ("owner", "admin")
@@ -24,8 +25,9 @@ def _require_role(organization_id: int, roles=MANAGERS) -> str:
     return role
 
 
-def _project(slug: str) -> Project:
-    project = Project.get_or_none(Project.slug == slug)
+def _project(handle: str) -> Project:
+    """The user's project that "<org>/<slug>" (or a bare slug) names; 404 for anything else."""
+    project = tenants.pick(accounts.visible_projects(accounts.current_user()), handle)
     if project is None:
         abort(404)
     _require_role(project.organization_id)
@@ -41,11 +43,14 @@ def _partial_or_page(template: str, partial: str, **context):
 @bp.get("/")
 @accounts.login_required
 def index():
-    user = accounts.current_user()
+    return _index_page(accounts.current_user(), {})
+
+
+def _index_page(user: User, errors: dict) -> str:
     memberships = (Membership.select(Membership, Organization).join(Organization)
                    .where(Membership.user == user).order_by(Organization.name))
     return render_template("manage/index.html", user=user, memberships=list(memberships),
-                           errors={})
+                           errors=errors)
 
 
 @bp.post("/organizations")
@@ -64,11 +69,7 @@ def create_organization():
         except tenants.TenantError as exc:
             errors["name"] = str(exc)
     if errors:
-        user = accounts.current_user()
-        memberships = Membership.select(Membership, Organization).join(Organization).where(
-            Membership.user == user)
-        return render_template("manage/index.html", user=user, memberships=list(memberships),
-                               errors=errors), 400
+        return _index_page(accounts.current_user(), errors), 400
     return redirect(url_for("manage.index"))
 
 
@@ -84,7 +85,7 @@ def create_project(slug: str):
         project = tenants.create_project(organization, name)
     except tenants.TenantError as exc:
         abort(400, str(exc))
-    return redirect(url_for("manage.project", slug=project.slug))
+    return redirect(url_for("manage.project", slug=project.handle))
 
 
 def _project_context(project: Project, **extra) -> dict:
@@ -104,13 +105,13 @@ def _project_context(project: Project, **extra) -> dict:
             "alert_errors": {}, "alert_form": {}, "alert_secret": None, **extra}
 
 
-@bp.get("/projects/<slug>")
+@bp.get("/projects/<path:slug>")
 @accounts.login_required
 def project(slug: str):
     return render_template("manage/project.html", **_project_context(_project(slug)))
 
 
-@bp.post("/projects/<slug>/keys")
+@bp.post("/projects/<path:slug>/keys")
 @accounts.login_required
 def create_key(slug: str):
     project = _project(slug)
@@ -128,13 +129,13 @@ def create_key(slug: str):
                             **_project_context(project, new_secret=secret))
 
 
-@bp.post("/projects/<slug>/keys/<int:key_id>/revoke")
+@bp.post("/projects/<path:slug>/keys/<int:key_id>/revoke")
 @accounts.login_required
 def revoke_key(slug: str, key_id: int):
     return _revoke(slug, tenants.revoke_key, key_id)
 
 
-@bp.post("/projects/<slug>/signing-secrets/<int:secret_id>/revoke")
+@bp.post("/projects/<path:slug>/signing-secrets/<int:secret_id>/revoke")
 @accounts.login_required
 def revoke_signing_secret(slug: str, secret_id: int):
     return _revoke(slug, tenants.revoke_signing_secret, secret_id)
@@ -151,7 +152,7 @@ def _revoke(slug: str, revoke, number: int):
                             **_project_context(project))
 
 
-@bp.post("/projects/<slug>/limits")
+@bp.post("/projects/<path:slug>/limits")
 @accounts.login_required
 def set_limits(slug: str):
     project = _project(slug)
@@ -169,7 +170,7 @@ def set_limits(slug: str):
                                                saved=not errors)), 400 if errors else 200
 
 
-@bp.post("/projects/<slug>/signing-secrets")
+@bp.post("/projects/<path:slug>/signing-secrets")
 @accounts.login_required
 def add_signing_secret(slug: str):
     project = _project(slug)
@@ -196,8 +197,10 @@ def _members_context(organization: Organization, **extra) -> dict:
 @bp.post("/organizations/<slug>/members")
 @accounts.login_required
 def add_member(slug: str):
+    """Add a member or change a role. The answer is the same whether or not the address has an
+    account already (a new one gets the first password; an existing one keeps its own)."""
     organization = Organization.get_or_none(Organization.slug == slug) or abort(404)
-    _require_role(organization.id)
+    actor_role = _require_role(organization.id)
     email = accounts.normalize_email(request.form.get("email", ""))
     role, password = request.form.get("role", ""), request.form.get("password", "")
     errors = {}
@@ -205,16 +208,57 @@ def add_member(slug: str):
         errors["email"] = "Enter an email address."
     if role not in accounts.ROLES:
         errors["role"] = "Choose owner, admin or viewer."
-    user = User.get_or_none(User.email == email)
-    if user is None and len(password) < 12:
-        errors["password"] = "A new user needs a first password of at least 12 characters."
-    if errors:
-        return _partial_or_page("manage/members.html", "manage/_members.html",
-                                **_members_context(organization, errors=errors)), 400
-    if user is None:
-        user = User.create(email=email, password_hash=generate_password_hash(password))
-    Membership.insert(user=user, organization=organization, role=role).on_conflict(
-        conflict_target=[Membership.user, Membership.organization],
-        update={Membership.role: role}).execute()
+    if not 12 <= len(password) <= 200:
+        errors["password"] = ("Give a first password of 12 to 200 characters (used only if "
+                              "the address has no account yet).")
+    if not errors:
+        try:
+            with database.atomic():
+                user = User.get_or_none(User.email == email) or accounts.create_user(email,
+                                                                                     password)
+                membership.set_role(actor_role, organization, user, role)
+        except membership.RoleError as exc:
+            if exc.status == 403:
+                abort(403, exc.message)
+            errors["role"] = exc.message
+    return _members_answer(organization, errors)
+
+
+@bp.post("/organizations/<slug>/members/<int:user_id>/remove")
+@accounts.login_required
+def remove_member(slug: str, user_id: int):
+    """Take a member out of the organization; their sessions and open streams end."""
+    organization = Organization.get_or_none(Organization.slug == slug) or abort(404)
+    actor_role = _require_role(organization.id)
+    errors = {}
+    try:
+        membership.remove(actor_role, organization, user_id)
+    except membership.RoleError as exc:
+        if exc.status != 400:
+            abort(exc.status, exc.message)
+        errors["role"] = exc.message
+    return _members_answer(organization, errors)
+
+
+def _members_answer(organization: Organization, errors: dict):
     return _partial_or_page("manage/members.html", "manage/_members.html",
-                            **_members_context(organization))
+                            **_members_context(organization, errors=errors)), \
+        400 if errors else 200
+
+
+@bp.post("/password")
+@accounts.login_required
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"])  # no guessing the current one
+def change_password():
+    """A new password for the logged-in user; their other sessions and streams end."""
+    user = accounts.current_user()
+    current, new = request.form.get("current", ""), request.form.get("new", "")
+    errors = {}
+    if not accounts.password_matches(user, current):
+        errors["current"] = "That is not your current password."
+    if not 12 <= len(new) <= 200:
+        errors["new"] = "Choose a new password of 12 to 200 characters."
+    if errors:
+        return _index_page(user, errors), 400
+    accounts.set_password(user, new, keep=accounts.current_session_id())
+    return redirect(url_for("manage.index"))

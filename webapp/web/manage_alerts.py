@@ -19,7 +19,7 @@ def _answer(project, status: int = 200, **extra):
                             **_project_context(project, **extra)), status
 
 
-@bp.post("/projects/<slug>/alerts")
+@bp.post("/projects/<path:slug>/alerts")
 @accounts.login_required
 def create_alert(slug: str):
     project = _project(slug)
@@ -32,7 +32,7 @@ def create_alert(slug: str):
     return _answer(project, alert_secret=(rule.name, rule.secret))
 
 
-@bp.post("/projects/<slug>/alerts/<int:rule_id>/test")
+@bp.post("/projects/<path:slug>/alerts/<int:rule_id>/test")
 @accounts.login_required
 def test_alert(slug: str, rule_id: int):
     """Send a test message now (the delivery log shows how it went)."""
@@ -45,7 +45,7 @@ def test_alert(slug: str, rule_id: int):
     return _answer(project)
 
 
-@bp.post("/projects/<slug>/alerts/<int:rule_id>/<any(pause, resume, delete):action>")
+@bp.post("/projects/<path:slug>/alerts/<int:rule_id>/<any(pause, resume, delete):action>")
 @accounts.login_required
 def change_alert(slug: str, rule_id: int, action: str):
     project = _project(slug)

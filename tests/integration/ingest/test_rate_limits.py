@@ -98,7 +98,7 @@ def test_the_management_page_sets_and_validates_limits(app, logged_in, project):
     assert saved.status_code == 200 and 'value="7 per second"' in saved.get_data(as_text=True)
     with app.app_context():
         assert ApiKey.limits_for(INGEST_KEY) == ("7 per second", "70 per second")
-        assert Project.limits_for(project.slug) == (None, None)
+        assert Project.limits_for(project.id) == (None, None)
     unsigned = logged_in.post(url, data={"request_limit": "1 per second"})
     assert unsigned.status_code == 400  # CSRF
 
