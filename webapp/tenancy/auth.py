@@ -20,8 +20,8 @@ from webapp.models import (
     SigningSecret,
     UserSession,
     digest,
+    split_handle,
 )
-from webapp.tenancy.tenants import split_handle
 
 SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")  # what a project's or organization's slug can be
 _CACHE_SECONDS = 5  # a revoked key stops working within this time

@@ -10,7 +10,7 @@ from limits import parse_many
 
 from webapp.db import database
 from webapp.ingest.signatures import new_secret
-from webapp.models import ApiKey, Organization, Project, SigningSecret, digest
+from webapp.models import ApiKey, Organization, Project, SigningSecret, digest, split_handle
 from webapp.tenancy import auth
 
 DEFAULT_SLUG = "default"
@@ -24,12 +24,6 @@ class TenantError(ValueError):
 
 def slugify(name: str, fallback: str = "project") -> str:
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:56] or fallback
-
-
-def split_handle(handle: str) -> tuple[str | None, str]:
-    """"<org>/<slug>" or a bare "<slug>" -> (organization slug or None, project slug)."""
-    organization, _, slug = handle.rpartition("/")
-    return organization or None, slug
 
 
 def pick(projects: list[Project], handle: str) -> Project | None:
