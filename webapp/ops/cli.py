@@ -42,8 +42,7 @@ projects_cli = AppGroup("projects", help="Organizations, projects, keys and sign
 
 def _project(handle: str):
     """The project "<org>/<slug>" names, or the only one with that bare slug."""
-    from webapp.models import Organization, Project
-    from webapp.models import split_handle
+    from webapp.models import Organization, Project, split_handle
 
     organization, slug = split_handle(handle)
     query = Project.select(Project, Organization).join(Organization).where(Project.slug == slug)
