@@ -49,6 +49,7 @@ class Services:
             LOG_LEVEL="warning",
             LIVE_HEARTBEAT_SECONDS="2",
             LOGIN_RATE_LIMIT="1000 per minute",
+            RETENTION_DAYS="3650",  # as TestConfig: the workers' upkeep drops nothing tests wrote
         )
         env.update(extra)
         return env

@@ -49,6 +49,12 @@ class Config:
         self.LOGIN_RATE_LIMIT = _env("LOGIN_RATE_LIMIT", "10 per minute")
         self.METRICS_TOKEN = _env("METRICS_TOKEN")
         self.LOG_FORMAT = _env("LOG_FORMAT", "json")
+        # Days of raw events a project keeps unless it sets its own (rollups are kept longer);
+        # daily partitions are made PARTITION_DAYS_AHEAD days ahead, checked every
+        # PARTITION_CHECK_SECONDS by the workers (see webapp/store/partitions.py).
+        self.RETENTION_DAYS = _int("RETENTION_DAYS", 365)
+        self.PARTITION_DAYS_AHEAD = _int("PARTITION_DAYS_AHEAD", 7)
+        self.PARTITION_CHECK_SECONDS = _int("PARTITION_CHECK_SECONDS", 3600)
 
 
 class TestConfig(Config):
@@ -66,6 +72,8 @@ class TestConfig(Config):
         self.JOURNAL_GRACE_SECONDS = 3
         self.JOURNAL_SWEEP_SECONDS = 1
         self.LOGIN_RATE_LIMIT = "1000 per minute"  # the suite logs in many times a minute
+        # the reference's example events of 2024 stay readable; retention tests pass their own
+        self.RETENTION_DAYS = _int("RETENTION_DAYS", 3650)
 
 
 def check(config) -> None:

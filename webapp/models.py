@@ -44,6 +44,7 @@ class Project(BaseModel):
     slug = CharField(max_length=64, unique=True)
     name = CharField(max_length=200)
     created_at = DateTimeTZField(default=lambda: datetime.now(UTC))
+    retention_days = IntegerField(null=True)  # days of raw events kept; None: RETENTION_DAYS
 
 
 class ApiKey(BaseModel):

@@ -109,6 +109,9 @@ def prepare(raw: bytes, now: datetime, delivery: str | None = None) -> Accepted:
         }
         for event_id, event in zip(ids, events, strict=True)
     ]
+    for item, event in zip(payload, events, strict=True):
+        if event.timestamp is None and (delivery is not None or event.client_id is not None):
+            item["d"] = 1  # a sender's id stamped on receipt: a repeat may come on another day
     return Accepted(ids, now, not isinstance(body, list), payload)
 
 

@@ -6,6 +6,7 @@ import base64
 from datetime import datetime
 
 from webapp.models import Event
+from webapp.reads.retention import kept_since
 from webapp.reads.windows import Window
 
 DEFAULT_LIMIT = 100
@@ -46,7 +47,8 @@ def list_events(project_id: int, window: Window, now: datetime, event_type: str 
                 user_id: str | None = None, limit: int = DEFAULT_LIMIT,
                 cursor: str | None = None) -> dict:
     """One page of events in the window, newest first, and the cursor of the next page."""
-    query = Event.select().where(Event.project == project_id, Event.timestamp >= window.start(now))
+    start = max(window.start(now), kept_since(project_id, now))
+    query = Event.select().where(Event.project == project_id, Event.timestamp >= start)
     if event_type:
         query = query.where(Event.event_type == event_type)
     if user_id:

@@ -6,12 +6,13 @@ import csv
 import io
 import uuid
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 
 import orjson
 
 from webapp.db import database
 from webapp.models import iso
+from webapp.reads.retention import kept_since
 
 FORMATS = {
     "csv": "text/csv; charset=utf-8",
@@ -24,7 +25,10 @@ FETCH = 2000  # rows per round trip of the server-side cursor
 
 def rows(project_id: int, start: datetime | None, event_type: str | None = None,
          user_id: str | None = None) -> Iterator[tuple]:
-    """(id, type, user, timestamp, received, metadata JSON text), newest first, streamed."""
+    """(id, type, user, timestamp, received, metadata JSON text), newest first, streamed;
+    never older than the project's retention."""
+    floor = kept_since(project_id, datetime.now(UTC))
+    start = floor if start is None else max(start, floor)
     sql = ("SELECT event_id, event_type, user_id, \"timestamp\", received_at, metadata::text "
            "FROM event WHERE project_id = %s")
     params: list = [project_id]

@@ -23,15 +23,29 @@ by_{unit} AS (
     ON CONFLICT (project_id, {unit}, event_type)
     DO UPDATE SET count = event_rollup_{unit}.count + EXCLUDED.count
 )"""
+# `event` is partitioned by day on "timestamp", and each partition has its own unique
+# (project_id, event_id) key: a repeat is skipped when it falls on the same UTC day as the
+# first copy (always so for a redelivered batch or a repeat with the same timestamp). An event
+# whose timestamp was the time received and whose id the sender chose (flag `d`) may be
+# repeated after midnight: it is also looked for in the days before and after, so a repeat
+# that arrives within 24 h is caught whatever the hour and whichever copy is stored first
+# (Segment's promise for messageId).
 STORE = """
 WITH inserted AS (
     INSERT INTO event (project_id, event_id, event_type, user_id, "timestamp", metadata,
                        received_at)
     SELECT %(project)s, e.id, e.type, e."user", e.ts, e.meta, e.rcv
     FROM json_to_recordset(%(events)s::json)
-         AS e(id text, type text, "user" text, ts timestamptz, meta jsonb, rcv timestamptz)
+         AS e(id text, type text, "user" text, ts timestamptz, meta jsonb, rcv timestamptz,
+              d int)
+    WHERE CASE WHEN e.d = 1 THEN NOT EXISTS (
+        SELECT 1 FROM event seen
+        WHERE seen.project_id = %(project)s AND seen.event_id = e.id
+          AND seen."timestamp" >= date_trunc('day', e.ts, 'UTC') - interval '1 day'
+          AND seen."timestamp" < date_trunc('day', e.ts, 'UTC') + interval '2 days')
+    ELSE true END
     ORDER BY e.id
-    ON CONFLICT (project_id, event_id) DO NOTHING
+    ON CONFLICT DO NOTHING
     RETURNING event_type, "timestamp"
 ),""" + ",".join(ROLLUP.format(unit=unit) for unit in ("minute", "hour")) + """
 SELECT count(*) FROM inserted
