@@ -231,3 +231,23 @@ def test_a_repeat_that_arrives_the_next_day_is_stored_once(app, project):
         # beyond the window: two days later is a new event
         assert insert.store_batch(project.id, prepared(body, midnight + timedelta(days=2))) == 1
         assert sql_scalar(app, "SELECT sum(count) FROM event_rollup_minute") == 3
+
+
+def test_a_worker_creates_the_days_ahead_by_itself(app, clean, worker):
+    """No pg_partman: the worker's own upkeep thread makes missing partitions."""
+    from tests.helpers import wait_until
+
+    last = partitions.name_of(partitions.days_ahead(datetime.now(UTC),
+                                                    app.config["PARTITION_DAYS_AHEAD"])[-1])
+    worker.stop()
+    with app.app_context():
+        if last in partitions.partitions(webapp_db.database):
+            webapp_db.database.execute_sql(f"DROP TABLE {last}")
+        assert last not in partitions.partitions(webapp_db.database)
+    worker.ensure_running()
+
+    def made() -> bool:
+        with app.app_context():
+            return last in partitions.partitions(webapp_db.database)
+
+    wait_until(made, timeout=30, what=f"the worker to create {last}")
