@@ -109,9 +109,11 @@ def prepare(raw: bytes, now: datetime, delivery: str | None = None) -> Accepted:
         }
         for event_id, event in zip(ids, events, strict=True)
     ]
-    for item, event in zip(payload, events, strict=True):
-        if event.timestamp is None and (delivery is not None or event.client_id is not None):
-            item["d"] = 1  # a sender's id stamped on receipt: a repeat may come on another day
+    if delivery is not None or any(event.client_id is not None for event in events):
+        for item, event in zip(payload, events, strict=True):
+            if delivery is not None or event.client_id is not None:
+                # an id the sender chose may repeat; stamped on receipt (2), on another day
+                item["d"] = 1 if event.timestamp else 2
     return Accepted(ids, now, not isinstance(body, list), payload)
 
 
