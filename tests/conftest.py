@@ -7,14 +7,17 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+import psycopg2
 import pytest
 from peewee import OperationalError
 from redis import Redis
 
 from webapp import create_app
+from webapp.db import make_database
 from webapp.dev.servers import PrivatePostgres, PrivateRedis, free_port
 from webapp.ingest.queue import HEARTBEAT_KEY
 
@@ -73,6 +76,23 @@ def services(tmp_path_factory):
         redis.stop()
     if postgres:
         postgres.stop("immediate")
+
+
+@pytest.fixture
+def fresh_database(services):
+    """An empty database of its own on the suite's server (a Peewee database with its URL as
+    `.url`), dropped afterwards."""
+    name = f"convert_{uuid.uuid4().hex[:8]}"
+    admin = psycopg2.connect(services.database_url)
+    admin.autocommit = True
+    admin.cursor().execute(f'CREATE DATABASE "{name}"')
+    url = services.database_url.rsplit("/", 1)[0] + "/" + name
+    database = make_database(url, pool_size=2)
+    database.url = url
+    yield database
+    database.close_all()
+    admin.cursor().execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    admin.close()
 
 
 @pytest.fixture(scope="session")

@@ -5,36 +5,20 @@ from __future__ import annotations
 
 import csv
 import io
-import uuid
 from datetime import UTC, datetime, timedelta
 
-import psycopg2
 import pytest
 from playhouse.migrations import Runner
 
 from tests.helpers import READ_HEADERS, sql_scalar
 from webapp import db as webapp_db
-from webapp.db import MIGRATIONS, make_database
+from webapp.db import MIGRATIONS
 from webapp.ingest import accept
 from webapp.store import insert, partitions
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 BEFORE = "0008_dead_letters"  # the last migration of an unpartitioned install
 CONVERSION = "0030_event_partitions"
-
-
-@pytest.fixture
-def fresh_database(services):
-    """An empty database of its own on the suite's server, dropped afterwards."""
-    name = f"convert_{uuid.uuid4().hex[:8]}"
-    admin = psycopg2.connect(services.database_url)
-    admin.autocommit = True
-    admin.cursor().execute(f'CREATE DATABASE "{name}"')
-    database = make_database(services.database_url.rsplit("/", 1)[0] + "/" + name, pool_size=2)
-    yield database
-    database.close_all()
-    admin.cursor().execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-    admin.close()
 
 
 def old_install(database) -> None:

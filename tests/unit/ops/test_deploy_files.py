@@ -35,7 +35,7 @@ def test_procfile_has_release_web_and_worker():
     entries = dict(line.split(":", 1) for line in (ROOT / "Procfile").read_text().splitlines()
                    if line.strip())
     assert set(entries) == {"release", "web", "worker"}
-    assert "db migrate" in entries["release"]
+    assert "bootstrap" in entries["release"]  # migrations and the default project
     assert "gunicorn" in entries["web"] and "webapp/gunicorn_conf.py" in entries["web"]
     assert entries["worker"].split()[0] == "celery"
 
