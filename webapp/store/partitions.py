@@ -121,6 +121,13 @@ def sizes(db) -> list[tuple[str, int, str]]:
     return cursor.fetchall()
 
 
+def totals(db) -> tuple[int, int]:
+    """(partitions of `event`, their bytes with indexes): for /metrics."""
+    return db.execute_sql(
+        "SELECT count(*), COALESCE(sum(pg_total_relation_size(h.inhrelid)), 0)::bigint "
+        "FROM pg_inherits h WHERE h.inhparent = %s::regclass", (PARENT,)).fetchone()
+
+
 def daily(db) -> list[date]:
     return sorted(day for name in partitions(db) if (day := day_of(name)) is not None)
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from flask import Blueprint, Response, current_app, g, request, stream_with_context
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from webapp.db import database
 from webapp.ingest import accept, signed
 from webapp.ingest.limits import RateLimited, sender_key
 from webapp.ingest.signatures import SignatureError
@@ -18,7 +19,7 @@ from webapp.reads import export, stats
 from webapp.reads.events import BadQuery, list_events, parse_limit
 from webapp.reads.windows import UnknownFilter, window_for
 from webapp.responses import envelope, fail, ok
-from webapp.store import deadletters
+from webapp.store import deadletters, partitions
 from webapp.tenancy import auth
 
 bp = Blueprint("api", __name__)
@@ -189,5 +190,6 @@ def prometheus_metrics():
     if token and auth.presented_key() != token:
         raise auth.Unauthorized("Missing or wrong metrics token")
     redis = current_app.extensions["redis"]
-    body = metrics.render(redis, deadletters.pending_count(), stream.open_clients(redis))
+    body = metrics.render(redis, deadletters.pending_count(), stream.open_clients(redis),
+                          partitions.totals(database))
     return Response(body, content_type="text/plain; version=0.0.4; charset=utf-8")
