@@ -78,6 +78,17 @@ def services(tmp_path_factory):
         postgres.stop("immediate")
 
 
+@pytest.fixture(scope="session")
+def replica_url(services, app, tmp_path_factory):
+    """A hot standby of the suite's private PostgreSQL (pg_basebackup, then streaming)."""
+    if services.postgres is None:
+        pytest.skip("the replica is copied from the suite's private server; "
+                    "TEST_DATABASE_URL names a server of your own")
+    standby = services.postgres.replica(tmp_path_factory.mktemp("replica"))
+    yield standby.url
+    standby.stop("immediate")
+
+
 @pytest.fixture
 def fresh_database(services):
     """An empty database of its own on the suite's server (a Peewee database with its URL as

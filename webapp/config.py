@@ -34,6 +34,10 @@ class Config:
         self.ADMIN_EMAIL = _env("ADMIN_EMAIL", "admin@localhost")
         self.ADMIN_PASSWORD = _env("ADMIN_PASSWORD")
         self.LOG_LEVEL = _env("LOG_LEVEL", "info").upper()
+        # A streaming replica for event listings and exports; a replica further behind than
+        # REPLICA_MAX_LAG_SECONDS is left aside and the primary answers (webapp/reads/replica.py)
+        self.DATABASE_REPLICA_URL = _env("DATABASE_REPLICA_URL")
+        self.REPLICA_MAX_LAG_SECONDS = float(_env("REPLICA_MAX_LAG_SECONDS", "5"))
         self.DATABASE_POOL_SIZE = _int("DATABASE_POOL_SIZE", 20)
         self.DATABASE_POOL_TIMEOUT = _int("DATABASE_POOL_TIMEOUT", 10)
         # Seconds before an unacknowledged broker message is handed to another worker.
@@ -67,6 +71,7 @@ class TestConfig(Config):
         self.ENV = "test"
         self.SECRET_KEY = "test-secret-key"
         self.DATABASE_URL = _env("TEST_DATABASE_URL")
+        self.DATABASE_REPLICA_URL = None
         self.REDIS_URL = _env("TEST_REDIS_URL")
         self.BROKER_VISIBILITY_TIMEOUT = 5
         self.JOURNAL_GRACE_SECONDS = 3

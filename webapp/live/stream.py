@@ -15,7 +15,7 @@ from flask_sse import Message
 from redis import Redis
 
 from webapp.ingest.groupcommit import cooperative
-from webapp.live.publish import PREFIX, WATCH_TTL, channel, mark_dirty, watched_key
+from webapp.live.publish import PREFIX, WATCH_TTL, channel, refresh, watched_key
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +84,7 @@ class Client:
 
 
 CLIENTS_KEY = "pulseboard:live:clients"  # hash: web process -> "open streams|unix time"
+SUBSCRIBE_WAIT = 2.0  # seconds the first stream of a process waits for its subscription
 
 
 class Hub:
@@ -99,6 +100,7 @@ class Hub:
         self.started = False
         self.closing = False
         self.changed = threading.Event()  # the count changed since the last report
+        self.subscribed = threading.Event()  # the Redis subscription is in place
 
     def close_streams(self) -> None:
         """End every open stream now and any opened later: the process is shutting down, and
@@ -148,6 +150,9 @@ class Hub:
                 threading.Thread(target=self._listen, name="sse-hub", daemon=True).start()
                 threading.Thread(target=self._report_every, name="sse-report", daemon=True).start()
                 threading.Thread(target=self._beat, name="sse-heartbeat", daemon=True).start()
+        # the first stream's push is published right after this returns: subscribed first,
+        # or the process would miss it and the tab would wait for the next change
+        self.subscribed.wait(SUBSCRIBE_WAIT)
         self.changed.set()
         if first:
             try:
@@ -201,6 +206,7 @@ class Hub:
                 ignore_subscribe_messages=True)
             try:
                 pubsub.psubscribe(PREFIX + "*")
+                self.subscribed.set()
                 delay = 0.5
                 for message in pubsub.listen():
                     try:
@@ -259,13 +265,14 @@ HEARTBEAT = b": heartbeat\n\n"
 def stream(project_id: int, filter_name: str) -> Iterator[bytes]:
     """The text/event-stream body of one dashboard tab."""
     the_hub = hub()
-    client, first = the_hub.connect(channel(project_id, filter_name))
-    if first:  # events committed while nobody watched were not pushed: push the current state
-        try:
-            mark_dirty(current_app.extensions["redis"], current_app.extensions["celery"],
-                       project_id)
-        except Exception as exc:
-            log.debug("could not ask for a push: %s", exc)
+    client, _first = the_hub.connect(channel(project_id, filter_name))
+    # every new stream gets the current panels: events committed while nobody watched were
+    # not pushed, and a reconnecting tab may have missed pushes while it was away
+    try:
+        refresh(current_app.extensions["redis"], current_app.extensions["celery"], project_id,
+                filter_name)
+    except Exception as exc:
+        log.debug("could not ask for a push: %s", exc)
 
     def generate() -> Iterator[bytes]:
         try:

@@ -45,8 +45,9 @@ def iso_micro(moment: datetime) -> str:
 
 def list_events(project_id: int, window: Window, now: datetime, event_type: str | None = None,
                 user_id: str | None = None, limit: int = DEFAULT_LIMIT,
-                cursor: str | None = None) -> dict:
-    """One page of events in the window, newest first, and the cursor of the next page."""
+                cursor: str | None = None, source=None) -> dict:
+    """One page of events in the window, newest first, and the cursor of the next page;
+    `source` is the database to read (the primary unless given, see reads/replica.py)."""
     start = max(window.start(now), kept_since(project_id, now))
     query = Event.select().where(Event.project == project_id, Event.timestamp >= start)
     if event_type:
@@ -57,7 +58,8 @@ def list_events(project_id: int, window: Window, now: datetime, event_type: str 
         moment, row_id = decode_cursor(cursor)
         query = query.where((Event.timestamp < moment) |
                             ((Event.timestamp == moment) & (Event.id < row_id)))
-    rows = list(query.order_by(Event.timestamp.desc(), Event.id.desc()).limit(limit + 1))
+    query = query.order_by(Event.timestamp.desc(), Event.id.desc()).limit(limit + 1)
+    rows = list(query.bind(source) if source is not None else query)
     page, more = rows[:limit], len(rows) > limit
     return {
         "events": [event.to_api() for event in page],

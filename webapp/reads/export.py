@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 
 import orjson
 
-from webapp.db import database
 from webapp.models import iso
+from webapp.reads.replica import reader
 from webapp.reads.retention import kept_since
 
 FORMATS = {
@@ -39,11 +39,12 @@ def rows(project_id: int, start: datetime | None, event_type: str | None = None,
             params.append(value)
     sql += " ORDER BY \"timestamp\" DESC, id DESC"
     name = f"export_{uuid.uuid4().hex}"
-    with database.atomic():  # a server-side cursor lives inside a transaction
-        database.execute_sql(f"DECLARE {name} NO SCROLL CURSOR FOR {sql}", params)
-        while batch := database.execute_sql(f"FETCH {FETCH} FROM {name}").fetchall():
+    source = reader()  # the replica while it keeps up
+    with source.atomic():  # a server-side cursor lives inside a transaction
+        source.execute_sql(f"DECLARE {name} NO SCROLL CURSOR FOR {sql}", params)
+        while batch := source.execute_sql(f"FETCH {FETCH} FROM {name}").fetchall():
             yield from batch
-        database.execute_sql(f"CLOSE {name}")
+        source.execute_sql(f"CLOSE {name}")
 
 
 def csv_chunks(source: Iterator[tuple]) -> Iterator[str]:

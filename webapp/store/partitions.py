@@ -185,12 +185,13 @@ def drop_expired(db, now: datetime, keep_days: int) -> list[str]:
             db.execute_sql(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
             db.execute_sql(f"DROP TABLE {name_of(day)}")
         dropped.append(name_of(day))
+    horizon = utc_day(now - timedelta(days=keep_days))
+    if not db.execute_sql(f"SELECT EXISTS (SELECT 1 FROM {DEFAULT})").fetchone()[0]:
+        return dropped  # nothing to empty: no lock that readers would queue behind
     with db.atomic():
         db.execute_sql(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
         db.execute_sql(f"LOCK TABLE {DEFAULT} IN ACCESS EXCLUSIVE MODE")
-        horizon = utc_day(now - timedelta(days=keep_days))
-        left = db.execute_sql(f"SELECT EXISTS (SELECT 1 FROM {DEFAULT})").fetchone()[0]
-        if left and not stray_days(db, horizon):  # anything newer was split out just before
+        if not stray_days(db, horizon):  # anything newer was split out just before
             db.execute_sql(f"TRUNCATE {DEFAULT}")
     return dropped
 

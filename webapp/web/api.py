@@ -15,7 +15,7 @@ from webapp.ingest.signatures import SignatureError
 from webapp.live import stream
 from webapp.models import iso
 from webapp.ops import health, metrics
-from webapp.reads import export, stats
+from webapp.reads import export, replica, stats
 from webapp.reads.events import BadQuery, list_events, parse_limit
 from webapp.reads.windows import UnknownFilter, window_for
 from webapp.responses import envelope, fail, ok
@@ -154,6 +154,7 @@ def events():
         user_id=request.args.get("userId"),
         limit=parse_limit(request.args.get("limit")),
         cursor=request.args.get("cursor"),
+        source=replica.reader(),
     )
     return ok(page)
 

@@ -1,5 +1,6 @@
 """Several nodes behind nginx, as compose runs them: Debian's nginx on loopback with the
-repository's nginx files, two gunicorn masters, two Celery worker nodes."""
+repository's nginx files, two gunicorn masters, two Celery worker nodes, one primary
+PostgreSQL and one streaming replica."""
 
 from __future__ import annotations
 
@@ -115,11 +116,12 @@ def batch(size: int, start: int) -> list[dict]:
 
 @pytest.mark.slow
 def test_nodes_behind_nginx_share_streams_and_survive_a_node(services, app, project, redis,
-                                                               _worker_handle, tmp_path):
+                                                               _worker_handle, tmp_path,
+                                                               replica_url):
     _worker_handle.stop()  # exactly the two worker nodes below
     since = time.time()
     workers = [start_worker_node(services, name) for name in ("node1", "node2")]
-    nodes = [start_gunicorn(services), start_gunicorn(services)]
+    nodes = [start_gunicorn(services, DATABASE_REPLICA_URL=replica_url) for _ in range(2)]
     proxy, url = start_nginx(tmp_path, [int(node.url.rsplit(":", 1)[1]) for node in nodes])
     streams: list[Fleet] = []
     try:
@@ -134,7 +136,7 @@ def test_nodes_behind_nginx_share_streams_and_survive_a_node(services, app, proj
         else:
             pytest.fail("nginx never sent a stream to node 2")
         tab = streams[-1]
-        tab.run_until(lambda: total_shown(tab) == 0, 10, "the first panels")
+        tab.run_until(lambda: total_shown(tab) == 0, 20, "the first panels")
 
         accepted = post(nodes[0].url, batch(300, 0))  # straight to node 1
         answered = time.monotonic()
@@ -157,6 +159,15 @@ def test_nodes_behind_nginx_share_streams_and_survive_a_node(services, app, proj
         drain(redis)
         assert sql_scalar(app, "SELECT count(*) FROM event") == accepted == 600
         assert int(redis.hget("pulseboard:metrics", "accepted")) == accepted
+        # listings come from the replica, which has them all once it has replayed them
+        listing = urllib.request.Request(url + "/events?filter=hour&limit=1000",
+                                         headers={"Authorization": f"Bearer {READ_TOKEN}"})
+
+        def listed() -> int:
+            with urllib.request.urlopen(listing, timeout=10) as response:
+                return json.loads(response.read())["data"]["count"]
+
+        wait_until(lambda: listed() == accepted, timeout=20, what="every event listed")
     finally:
         for clients in streams:
             clients.close()
