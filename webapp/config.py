@@ -29,6 +29,10 @@ class Config:
         self.SECRET_KEY = _env("SECRET_KEY")
         self.DATABASE_URL = _env("DATABASE_URL")
         self.REDIS_URL = _env("REDIS_URL")
+        # Redis Sentinel: "host:port,host:port" and the master's name; REDIS_URL then gives
+        # only the database number and password (webapp/redisconn.py)
+        self.REDIS_SENTINELS = _env("REDIS_SENTINELS")
+        self.REDIS_SENTINEL_MASTER = _env("REDIS_SENTINEL_MASTER", "mymaster")
         self.WEBHOOK_API_KEY = _env("WEBHOOK_API_KEY")
         self.API_TOKEN = _env("API_TOKEN")
         self.ADMIN_EMAIL = _env("ADMIN_EMAIL", "admin@localhost")

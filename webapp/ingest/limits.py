@@ -15,6 +15,7 @@ from limits import parse_many
 from limits.storage import storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 
+from webapp import redisconn
 from webapp.tenancy.auth import presented_key
 
 log = logging.getLogger(__name__)
@@ -31,9 +32,10 @@ limiter = Limiter(
 
 
 def init_app(app) -> None:
-    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"])
+    uri, options = redisconn.limiter_storage(app.config)
+    app.config.setdefault("RATELIMIT_STORAGE_URI", uri)
     app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"socket_connect_timeout": 2,
-                                                        "socket_timeout": 2})
+                                                        "socket_timeout": 2, **options})
     limiter.init_app(app)
     # /webhook counts whole groups of requests at once with the same engine and storage
     storage = storage_from_string(app.config["RATELIMIT_STORAGE_URI"],

@@ -14,6 +14,7 @@ from flask import current_app
 from flask_sse import Message
 from redis import Redis
 
+from webapp import redisconn
 from webapp.ingest.groupcommit import cooperative
 from webapp.live.publish import PREFIX, WATCH_TTL, channel, refresh, watched_key
 
@@ -90,8 +91,9 @@ SUBSCRIBE_WAIT = 2.0  # seconds the first stream of a process waits for its subs
 class Hub:
     """This process's one Redis subscription, fanned out to its open streams."""
 
-    def __init__(self, redis_url: str, redis: Redis, heartbeat: float = 15):
-        self.redis_url = redis_url
+    def __init__(self, config: dict, redis: Redis, heartbeat: float = 15):
+        self.config = {key: config.get(key) for key in
+                       ("REDIS_URL", "REDIS_SENTINELS", "REDIS_SENTINEL_MASTER")}
         self.redis = redis
         self.heartbeat = heartbeat
         self.name = f"{socket.gethostname()}:{os.getpid()}"
@@ -201,8 +203,8 @@ class Hub:
     def _listen(self) -> None:
         delay = 0.5
         while True:
-            pubsub = Redis.from_url(self.redis_url, health_check_interval=30,
-                                    client_name=f"pulseboard-live:{self.name}").pubsub(
+            pubsub = redisconn.client(self.config, health_check_interval=30,
+                                      client_name=f"pulseboard-live:{self.name}").pubsub(
                 ignore_subscribe_messages=True)
             try:
                 pubsub.psubscribe(PREFIX + "*")
@@ -238,7 +240,7 @@ _hubs: dict[str, Hub] = {}
 def hub() -> Hub:
     url = current_app.config["REDIS_URL"]
     if url not in _hubs:
-        _hubs[url] = Hub(url, current_app.extensions["redis"],
+        _hubs[url] = Hub(current_app.config, current_app.extensions["redis"],
                          current_app.config["LIVE_HEARTBEAT_SECONDS"])
     return _hubs[url]
 
