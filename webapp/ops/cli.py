@@ -112,6 +112,19 @@ def add_secret_command(project_slug, name):
     click.echo(f"signing secret #{secret.id} {secret.secret}")
 
 
+@projects_cli.command("retention")
+@click.argument("project_slug")
+@click.argument("days", required=False, type=click.IntRange(min=8))
+def retention_command(project_slug, days):
+    """Days of raw events the project keeps (at least 8); without DAYS, back to RETENTION_DAYS.
+    Rollups, and so statistics, are kept regardless."""
+    project = _project(project_slug)
+    project.retention_days = days
+    project.save(only=["retention_days"])
+    shown = f"{days} days" if days else f"RETENTION_DAYS ({current_app.config['RETENTION_DAYS']})"
+    click.echo(f"{project.slug!r} keeps raw events for {shown}")
+
+
 rollups_cli = AppGroup("rollups", help="Per-minute and per-hour rollups.")
 
 

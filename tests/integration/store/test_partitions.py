@@ -245,3 +245,17 @@ def test_a_worker_creates_the_days_ahead_by_itself(app, clean, worker):
             return last in partitions.partitions(webapp_db.database)
 
     wait_until(made, timeout=30, what=f"the worker to create {last}")
+
+
+def test_retention_is_set_per_project_from_the_command_line(app, project):
+    from webapp.models import Project
+
+    runner = app.test_cli_runner()
+    assert "keeps raw events for 30 days" in runner.invoke(
+        args=["projects", "retention", "default", "30"]).output
+    assert runner.invoke(args=["projects", "retention", "default", "3"]).exit_code != 0
+    with app.app_context():
+        assert Project.get_by_id(project.id).retention_days == 30
+    assert "RETENTION_DAYS" in runner.invoke(args=["projects", "retention", "default"]).output
+    with app.app_context():
+        assert Project.get_by_id(project.id).retention_days is None
