@@ -141,8 +141,10 @@ def create(db, day: date) -> bool:
     low, high = start_of(day), start_of(day + timedelta(days=1))
     with db.atomic():
         db.execute_sql(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
-        # rows routed to the default partition meanwhile would make the attach fail
-        db.execute_sql(f"LOCK TABLE {DEFAULT} IN SHARE ROW EXCLUSIVE MODE")
+        # The attach needs this lock on the default partition (rows routed there meanwhile
+        # would make it fail); taken at once, never upgraded, so a writer that already reads
+        # the default partition cannot deadlock with us
+        db.execute_sql(f"LOCK TABLE {DEFAULT} IN ACCESS EXCLUSIVE MODE")
         db.execute_sql(f"CREATE TABLE {name} (LIKE {PARENT} INCLUDING DEFAULTS "
                        "INCLUDING CONSTRAINTS INCLUDING STORAGE)")
         db.execute_sql(

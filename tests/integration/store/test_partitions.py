@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -259,3 +260,46 @@ def test_retention_is_set_per_project_from_the_command_line(app, project):
     assert "RETENTION_DAYS" in runner.invoke(args=["projects", "retention", "default"]).output
     with app.app_context():
         assert Project.get_by_id(project.id).retention_days is None
+
+
+def test_upkeep_while_late_events_arrive_loses_and_doubles_nothing(app, project):
+    """Rows stamped on past days land in the default partition while the upkeep moves such
+    days into partitions of their own: every row ends up stored exactly once."""
+    import threading
+
+    from webapp.db import database
+
+    stop, written, errors = threading.Event(), [], []
+
+    def write_late_events():
+        with app.app_context():
+            n = 0
+            while not stop.is_set() and n < 4000:
+                day = NOW - timedelta(days=2 + n // 100 % 20)
+                body = json.dumps([{"eventType": "late", "userId": str(i), "id": f"late-{i}",
+                                    "timestamp": (day - timedelta(seconds=i)).isoformat()}
+                                   for i in range(n, n + 100)]).encode()
+                try:
+                    written.append(insert.store_batch(
+                        project.id, accept.prepare(body, datetime.now(UTC)).payload))
+                except Exception as exc:  # noqa: BLE001 - reported below
+                    errors.append(exc)
+                n += 100
+
+    writer = threading.Thread(target=write_late_events)
+    writer.start()
+    with app.app_context():
+        try:
+            while writer.is_alive():
+                run_maintain(3650)
+        finally:
+            stop.set()
+            writer.join()
+        run_maintain(3650)
+        assert not errors
+        assert sum(written) == 4000
+        assert sql_scalar(app, "SELECT count(*) FROM event WHERE event_type = 'late'") == 4000
+        assert database.execute_sql(
+            f"SELECT count(*) FROM {partitions.DEFAULT}").fetchone()[0] == 0
+        days = {partitions.utc_day(NOW - timedelta(days=2 + k)) for k in range(20)}
+        assert days <= set(partitions.daily(database))
