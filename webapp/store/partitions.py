@@ -141,9 +141,10 @@ def create(db, day: date) -> bool:
     low, high = start_of(day), start_of(day + timedelta(days=1))
     with db.atomic():
         db.execute_sql(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
-        # The attach needs this lock on the default partition (rows routed there meanwhile
-        # would make it fail); taken at once, never upgraded, so a writer that already reads
-        # the default partition cannot deadlock with us
+        # The locks the attach needs, taken at once and parent first (the order of every
+        # other statement on the table), never upgraded: readers and writers go on meanwhile
+        # except on the default partition (rows routed there would make the attach fail)
+        db.execute_sql(f"LOCK TABLE ONLY {PARENT} IN SHARE UPDATE EXCLUSIVE MODE")
         db.execute_sql(f"LOCK TABLE {DEFAULT} IN ACCESS EXCLUSIVE MODE")
         db.execute_sql(f"CREATE TABLE {name} (LIKE {PARENT} INCLUDING DEFAULTS "
                        "INCLUDING CONSTRAINTS INCLUDING STORAGE)")
