@@ -7,14 +7,17 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+import psycopg2
 import pytest
 from peewee import OperationalError
 from redis import Redis
 
 from webapp import create_app
+from webapp.db import make_database
 from webapp.dev.servers import PrivatePostgres, PrivateRedis, free_port
 from webapp.ingest.queue import HEARTBEAT_KEY
 
@@ -53,6 +56,7 @@ class Services:
             ALERTS_ALLOW_PRIVATE_DESTINATIONS="1",
             ALERTS_CHECK_SECONDS="1",
             UNAUTHENTICATED_RATE_LIMIT="1000 per minute",
+            RETENTION_DAYS="3650",  # as TestConfig: the workers' upkeep drops nothing tests wrote
         )
         env.update(extra)
         return env
@@ -76,6 +80,34 @@ def services(tmp_path_factory):
         redis.stop()
     if postgres:
         postgres.stop("immediate")
+
+
+@pytest.fixture(scope="session")
+def replica_url(services, app, tmp_path_factory):
+    """A hot standby of the suite's private PostgreSQL (pg_basebackup, then streaming)."""
+    if services.postgres is None:
+        pytest.skip("the replica is copied from the suite's private server; "
+                    "TEST_DATABASE_URL names a server of your own")
+    standby = services.postgres.replica(tmp_path_factory.mktemp("replica"))
+    yield standby.url
+    standby.stop("immediate")
+
+
+@pytest.fixture
+def fresh_database(services):
+    """An empty database of its own on the suite's server (a Peewee database with its URL as
+    `.url`), dropped afterwards."""
+    name = f"convert_{uuid.uuid4().hex[:8]}"
+    admin = psycopg2.connect(services.database_url)
+    admin.autocommit = True
+    admin.cursor().execute(f'CREATE DATABASE "{name}"')
+    url = services.database_url.rsplit("/", 1)[0] + "/" + name
+    database = make_database(url, pool_size=2)
+    database.url = url
+    yield database
+    database.close_all()
+    admin.cursor().execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    admin.close()
 
 
 @pytest.fixture(scope="session")

@@ -9,12 +9,11 @@ import uuid
 from dotenv import load_dotenv
 from flask import Flask, abort, g, render_template, request
 from playhouse.pool import MaxConnectionsExceeded
-from redis import Redis
 from werkzeug.exceptions import HTTPException, ServiceUnavailable
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from webapp import config as settings
-from webapp import db, logs
+from webapp import db, logs, redisconn
 from webapp.ingest.queue import celery_init_app
 from webapp.ops import metrics
 from webapp.responses import fail
@@ -55,10 +54,8 @@ def create_app(config: dict | None = None, test: bool = False) -> Flask:
     logs.configure(app.config["LOG_LEVEL"], app.config["LOG_FORMAT"])
 
     db.init_app(app)
-    app.extensions["redis"] = Redis.from_url(
-        app.config["REDIS_URL"], socket_connect_timeout=2, socket_timeout=5,
-        health_check_interval=30,
-    )
+    app.extensions["redis"] = redisconn.client(
+        app.config, socket_connect_timeout=2, socket_timeout=5, health_check_interval=30)
     celery_init_app(app)
     _register(app)
     from webapp.web.fastpath import KeyedWebhook

@@ -29,11 +29,19 @@ class Config:
         self.SECRET_KEY = _env("SECRET_KEY")
         self.DATABASE_URL = _env("DATABASE_URL")
         self.REDIS_URL = _env("REDIS_URL")
+        # Redis Sentinel: "host:port,host:port" and the master's name; REDIS_URL then gives
+        # only the database number and password (webapp/redisconn.py)
+        self.REDIS_SENTINELS = _env("REDIS_SENTINELS")
+        self.REDIS_SENTINEL_MASTER = _env("REDIS_SENTINEL_MASTER", "mymaster")
         self.WEBHOOK_API_KEY = _env("WEBHOOK_API_KEY")
         self.API_TOKEN = _env("API_TOKEN")
         self.ADMIN_EMAIL = _env("ADMIN_EMAIL", "admin@localhost")
         self.ADMIN_PASSWORD = _env("ADMIN_PASSWORD")
         self.LOG_LEVEL = _env("LOG_LEVEL", "info").upper()
+        # A streaming replica for event listings and exports; a replica further behind than
+        # REPLICA_MAX_LAG_SECONDS is left aside and the primary answers (webapp/reads/replica.py)
+        self.DATABASE_REPLICA_URL = _env("DATABASE_REPLICA_URL")
+        self.REPLICA_MAX_LAG_SECONDS = float(_env("REPLICA_MAX_LAG_SECONDS", "5"))
         self.DATABASE_POOL_SIZE = _int("DATABASE_POOL_SIZE", 20)
         self.DATABASE_POOL_TIMEOUT = _int("DATABASE_POOL_TIMEOUT", 10)
         # Seconds before an unacknowledged broker message is handed to another worker.
@@ -69,6 +77,12 @@ class Config:
         self.ALERTS_ALLOW_PRIVATE_DESTINATIONS = _env(
             "ALERTS_ALLOW_PRIVATE_DESTINATIONS", "0").lower() in ("1", "true", "yes", "on")
         self.ALERTS_CHECK_SECONDS = float(_env("ALERTS_CHECK_SECONDS", "10"))
+        # Days of raw events a project keeps unless it sets its own (rollups are kept longer);
+        # daily partitions are made PARTITION_DAYS_AHEAD days ahead, checked every
+        # PARTITION_CHECK_SECONDS by the workers (see webapp/store/partitions.py).
+        self.RETENTION_DAYS = _int("RETENTION_DAYS", 365)
+        self.PARTITION_DAYS_AHEAD = _int("PARTITION_DAYS_AHEAD", 7)
+        self.PARTITION_CHECK_SECONDS = _int("PARTITION_CHECK_SECONDS", 3600)
 
 
 class TestConfig(Config):
@@ -81,6 +95,7 @@ class TestConfig(Config):
         self.ENV = "test"
         self.SECRET_KEY = "test-secret-key"
         self.DATABASE_URL = _env("TEST_DATABASE_URL")
+        self.DATABASE_REPLICA_URL = None
         self.REDIS_URL = _env("TEST_REDIS_URL")
         self.BROKER_VISIBILITY_TIMEOUT = 5
         self.JOURNAL_GRACE_SECONDS = 3
@@ -89,6 +104,8 @@ class TestConfig(Config):
         self.ALERTS_ALLOW_PRIVATE_DESTINATIONS = True  # receivers in tests are on loopback
         self.ALERTS_CHECK_SECONDS = 1
         self.UNAUTHENTICATED_RATE_LIMIT = "1000 per minute"  # and tries many wrong keys
+        # the reference's example events of 2024 stay readable; retention tests pass their own
+        self.RETENTION_DAYS = _int("RETENTION_DAYS", 3650)
 
 
 def check(config) -> None:

@@ -10,6 +10,7 @@ from playhouse.migrations import Runner
 from playhouse.pool import PooledPostgresqlDatabase
 
 database = DatabaseProxy()
+replica = DatabaseProxy()  # DATABASE_REPLICA_URL when set, else the same server as `database`
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 MIGRATION_LOCK = 7_315_001  # pg_advisory_lock key: one migrator at a time
@@ -30,18 +31,20 @@ def make_database(url: str, pool_size: int = 20, pool_timeout: int = 10):
 
 def init_app(app) -> None:
     """Bind the proxy to the configured database and return connections after each request."""
-    database.initialize(
-        make_database(
-            app.config["DATABASE_URL"],
-            app.config["DATABASE_POOL_SIZE"],
-            app.config["DATABASE_POOL_TIMEOUT"],
-        )
-    )
+    primary = make_database(app.config["DATABASE_URL"], app.config["DATABASE_POOL_SIZE"],
+                            app.config["DATABASE_POOL_TIMEOUT"])
+    database.initialize(primary)
+    url = app.config.get("DATABASE_REPLICA_URL")
+    if url:  # a replica that does not answer is soon left aside, not waited for
+        url += ("&" if "?" in url else "?") + "connect_timeout=3"
+    replica.initialize(make_database(url, app.config["DATABASE_POOL_SIZE"],
+                                     app.config["DATABASE_POOL_TIMEOUT"]) if url else primary)
 
     @app.teardown_appcontext
     def _release_connection(_exc):
-        if not database.is_closed():
-            database.close()
+        for db in (database, replica):
+            if not db.is_closed():
+                db.close()
 
 
 def migrate() -> list[str]:

@@ -2,9 +2,10 @@
 
 import os
 
-bind = f"127.0.0.1:{os.environ.get('PORT', '8000')}"
-if os.environ.get("PULSEBOARD_ENV") == "production":
-    bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
+# All interfaces, as a platform or a container expects, unless this is a development machine
+# (`make run` and the tests say so): there, loopback only.
+local = os.environ.get("PULSEBOARD_ENV") in ("development", "test")
+bind = f"{'127.0.0.1' if local else '0.0.0.0'}:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 worker_class = os.environ.get("WEB_WORKER_CLASS", "gevent_pywsgi")
 worker_connections = int(os.environ.get("WORKER_CONNECTIONS", "12000"))

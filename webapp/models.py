@@ -57,6 +57,7 @@ class Project(BaseModel):
     slug = CharField(max_length=64, index=True)
     name = CharField(max_length=200)
     created_at = DateTimeTZField(default=lambda: datetime.now(UTC))
+    retention_days = IntegerField(null=True)  # days of raw events kept; None: RETENTION_DAYS
     # /webhook limits of the project's keys when a key has none (NULL: the configured default)
     request_limit = CharField(max_length=200, null=True)
     event_limit = CharField(max_length=200, null=True)

@@ -5,4 +5,4 @@ from webapp import create_app
 flask_app = create_app()
 celery_app = flask_app.extensions["celery"]
 
-from . import alerting, heartbeat, signals, sweeper  # noqa: E402,F401  (connects the worker signals)
+from . import alerting, heartbeat, partitions, signals, sweeper  # noqa: E402,F401  (worker signals)

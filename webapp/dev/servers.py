@@ -165,6 +165,16 @@ class PrivatePostgres:
         )
         return result.stdout
 
+    def replica(self, root: Path) -> PrivatePostgres:
+        """A hot standby of this server in `root`, copied with pg_basebackup and kept up to
+        date by streaming replication; started."""
+        standby = PrivatePostgres(root, self.database)
+        standby.root.mkdir(parents=True, exist_ok=True)
+        standby._grant_access()
+        self._run("pg_basebackup", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres",
+                  "-D", str(standby.data), "-R", "-X", "stream", "-c", "fast")
+        return standby.start()
+
     def stop(self, mode: str = "fast") -> None:
         if (self.data / "PG_VERSION").exists():
             self._run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "stop", check=False)

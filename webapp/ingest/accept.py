@@ -165,6 +165,11 @@ def prepare_body(body, now: datetime, delivery: str | None = None,
         }
         for event_id, event in zip(ids, events, strict=True)
     ]
+    if delivery is not None or any(event.client_id is not None for event in events):
+        for item, event in zip(payload, events, strict=True):
+            if delivery is not None or event.client_id is not None:
+                # an id the sender chose may repeat; stamped on receipt (2), on another day
+                item["d"] = 1 if event.timestamp else 2
     return Accepted(ids, now, not isinstance(body, list), payload)
 
 

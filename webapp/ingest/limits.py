@@ -16,6 +16,7 @@ from flask_limiter.util import get_remote_address
 from limits.storage import storage_from_string
 from limits.strategies import SlidingWindowCounterRateLimiter
 
+from webapp import redisconn
 from webapp.ingest.quota import Quota, parsed
 from webapp.tenancy import auth
 from webapp.tenancy.auth import presented_key, webhook_limits
@@ -35,9 +36,10 @@ limiter = Limiter(
 
 
 def init_app(app) -> None:
-    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"])
+    uri, options = redisconn.limiter_storage(app.config)
+    app.config.setdefault("RATELIMIT_STORAGE_URI", uri)
     app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"socket_connect_timeout": 2,
-                                                        "socket_timeout": 2})
+                                                        "socket_timeout": 2, **options})
     limiter.init_app(app)
     # /webhook counts whole groups of requests and their events at once, with the same
     # storage: a sliding window (two counters, weighted), so a sender may burst up to the

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from celery import Celery, Task
 
+from webapp import redisconn
+
 HEARTBEAT_KEY = "pulseboard:worker:heartbeat"
 
 
@@ -15,8 +17,9 @@ def celery_init_app(app) -> Celery:
 
     celery = Celery(app.name, task_cls=FlaskTask)
     visibility = app.config["BROKER_VISIBILITY_TIMEOUT"]
+    broker_url, sentinel_options = redisconn.broker(app.config)
     celery.conf.update(
-        broker_url=app.config["REDIS_URL"],
+        broker_url=broker_url,
         broker_connection_retry_on_startup=True,
         broker_transport_options={
             # An unacknowledged message goes back to the queue after this many seconds
@@ -29,6 +32,7 @@ def celery_init_app(app) -> Celery:
             "unacked_mutex_expire": max(10, min(300, visibility)),
             "socket_connect_timeout": 2,
             "socket_timeout": 10,
+            **sentinel_options,
         },
         task_ignore_result=True,
         task_serializer="json",

@@ -87,6 +87,18 @@ def mark_dirty(redis: Redis, celery, project_id: int) -> None:
     schedule_push(celery, project_id, pipe.execute()[at])
 
 
+def last_key(project_id: int) -> str:
+    """Hash of filter -> digest of the panels last published on its channel."""
+    return f"pulseboard:live:last:{project_id}"
+
+
+def refresh(redis: Redis, celery, project_id: int, filter_name: str) -> None:
+    """A tab has just connected: push the filter's current panels even if they are what was
+    last published (the tab may have missed that push while it reconnected)."""
+    redis.hdel(last_key(project_id), filter_name)
+    mark_dirty(redis, celery, project_id)
+
+
 def one_line(html: str) -> str:
     """The same HTML on one line (one SSE data line): whitespace between tags dropped,
     newlines in text written as character references."""
@@ -103,16 +115,16 @@ def push(redis: Redis, project_id: int) -> bool:
     if dirty_since is None:
         return False
     now = datetime.now(UTC)
-    last_key = f"pulseboard:live:last:{project_id}"
+    published = last_key(project_id)
     for name, window in WINDOWS.items():
         if name not in watched:
             continue
         update = "".join(one_line(html) for html in
                          render_fragments(project_id, window, now).values())
         digest = hashlib.sha1(update.encode()).hexdigest()
-        if redis.hget(last_key, name) == digest.encode():
+        if redis.hget(published, name) == digest.encode():
             continue  # nothing visible changed for this filter
-        redis.hset(last_key, name, digest)
+        redis.hset(published, name, digest)
         sse.publish(update, type="update", channel=channel(project_id, name))
     latency = time.time() - float(dirty_since)
     redis.hset("pulseboard:live:stats", mapping={"last_push_latency": f"{latency:.4f}",

@@ -14,8 +14,9 @@ from flask import current_app
 from flask_sse import Message
 from redis import Redis
 
+from webapp import redisconn
 from webapp.live.channels import Channel, Client
-from webapp.live.publish import PREFIX, WATCH_TTL, channel, mark_dirty, watched_key
+from webapp.live.publish import PREFIX, WATCH_TTL, channel, refresh, watched_key
 
 log = logging.getLogger(__name__)
 CHECK_SECONDS = 2  # how often open streams' tokens and sessions are checked again
@@ -23,15 +24,17 @@ Checker = Callable[[set], set]  # principals -> those still allowed
 
 
 CLIENTS_KEY = "pulseboard:live:clients"  # hash: web process -> "open streams|unix time"
+SUBSCRIBE_WAIT = 2.0  # seconds the first stream of a process waits for its subscription
 
 
 class Hub:
     """This process's one Redis subscription, fanned out to its open streams."""
 
-    def __init__(self, redis_url: str, redis: Redis, heartbeat: float = 15, app=None):
+    def __init__(self, config: dict, redis: Redis, heartbeat: float = 15, app=None):
         self.app = app
         self.checker: Checker | None = None
-        self.redis_url = redis_url
+        self.config = {key: config.get(key) for key in
+                       ("REDIS_URL", "REDIS_SENTINELS", "REDIS_SENTINEL_MASTER")}
         self.redis = redis
         self.heartbeat = heartbeat
         self.name = f"{socket.gethostname()}:{os.getpid()}"
@@ -40,6 +43,7 @@ class Hub:
         self.started = False
         self.closing = False
         self.changed = threading.Event()  # the count changed since the last report
+        self.subscribed = threading.Event()  # the Redis subscription is in place
 
     def close_streams(self) -> None:
         """End every open stream now and any opened later: the process is shutting down, and
@@ -93,6 +97,9 @@ class Hub:
                 threading.Thread(target=self._report_every, name="sse-report", daemon=True).start()
                 threading.Thread(target=self._beat, name="sse-heartbeat", daemon=True).start()
                 threading.Thread(target=self._police, name="sse-access", daemon=True).start()
+        # the first stream's push is published right after this returns: subscribed first,
+        # or the process would miss it and the tab would wait for the next change
+        self.subscribed.wait(SUBSCRIBE_WAIT)
         self.changed.set()
         if first:
             try:
@@ -162,11 +169,12 @@ class Hub:
     def _listen(self) -> None:
         delay = 0.5
         while True:
-            pubsub = Redis.from_url(self.redis_url, health_check_interval=30,
-                                    client_name=f"pulseboard-live:{self.name}").pubsub(
+            pubsub = redisconn.client(self.config, health_check_interval=30,
+                                      client_name=f"pulseboard-live:{self.name}").pubsub(
                 ignore_subscribe_messages=True)
             try:
                 pubsub.psubscribe(PREFIX + "*")
+                self.subscribed.set()
                 delay = 0.5
                 for message in pubsub.listen():
                     try:
@@ -198,7 +206,7 @@ _hubs: dict[str, Hub] = {}
 def hub() -> Hub:
     url = current_app.config["REDIS_URL"]
     if url not in _hubs:
-        _hubs[url] = Hub(url, current_app.extensions["redis"],
+        _hubs[url] = Hub(current_app.config, current_app.extensions["redis"],
                          current_app.config["LIVE_HEARTBEAT_SECONDS"],
                          current_app._get_current_object())
     return _hubs[url]
@@ -225,13 +233,14 @@ def stream(project_id: int, filter_name: str, principal: Hashable | None = None,
     """The text/event-stream body of one dashboard tab; it ends within a few seconds of
     `checker` no longer allowing `principal` (a revoked token, an ended session)."""
     the_hub = hub()
-    client, first = the_hub.connect(channel(project_id, filter_name), principal, checker)
-    if first:  # events committed while nobody watched were not pushed: push the current state
-        try:
-            mark_dirty(current_app.extensions["redis"], current_app.extensions["celery"],
-                       project_id)
-        except Exception as exc:
-            log.debug("could not ask for a push: %s", exc)
+    client, _first = the_hub.connect(channel(project_id, filter_name), principal, checker)
+    # every new stream gets the current panels: events committed while nobody watched were
+    # not pushed, and a reconnecting tab may have missed pushes while it was away
+    try:
+        refresh(current_app.extensions["redis"], current_app.extensions["celery"], project_id,
+                filter_name)
+    except Exception as exc:
+        log.debug("could not ask for a push: %s", exc)
 
     def generate() -> Iterator[bytes]:
         try:

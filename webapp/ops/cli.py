@@ -170,6 +170,19 @@ def add_secret_command(project_slug, name):
     click.echo(f"signing secret #{secret.id} {secret.secret}")
 
 
+@projects_cli.command("retention")
+@click.argument("project_slug")
+@click.argument("days", required=False, type=click.IntRange(min=8))
+def retention_command(project_slug, days):
+    """Days of raw events the project keeps (at least 8); without DAYS, back to RETENTION_DAYS.
+    Rollups, and so statistics, are kept regardless."""
+    project = _project(project_slug)
+    project.retention_days = days
+    project.save(only=["retention_days"])
+    shown = f"{days} days" if days else f"RETENTION_DAYS ({current_app.config['RETENTION_DAYS']})"
+    click.echo(f"{project.slug!r} keeps raw events for {shown}")
+
+
 rollups_cli = AppGroup("rollups", help="Per-minute and per-hour rollups.")
 
 
@@ -195,6 +208,35 @@ def rebuild_rollups_command(since):
             rollups.rebuild_sketches(redis, day)
     rollups.invalidate_all(redis)
     click.echo(f"rebuilt {len(chunks)} day(s) of rollups from {chunks[0]:%Y-%m-%d}")
+
+
+partitions_cli = AppGroup("partitions", help="Daily partitions of the events table.")
+
+
+@partitions_cli.command("maintain")
+def maintain_partitions_command():
+    """Create the days ahead, split stray days out of the default partition, drop expired days
+    (the workers do this every PARTITION_CHECK_SECONDS)."""
+    from datetime import UTC, datetime
+
+    from webapp.store import partitions
+
+    config = current_app.config
+    done = partitions.maintain(db.database, datetime.now(UTC), config["RETENTION_DAYS"],
+                               config["PARTITION_DAYS_AHEAD"])
+    if done["skipped"]:
+        click.echo("another process is maintaining the partitions")
+    else:
+        click.echo(f"created {len(done['created'])}, dropped {len(done['dropped'])} partition(s)")
+
+
+@partitions_cli.command("list")
+def list_partitions_command():
+    """Partitions of `event` with their sizes."""
+    from webapp.store import partitions
+
+    for name, rows, size in partitions.sizes(db.database):
+        click.echo(f"{name}\t~{rows} rows\t{size}")
 
 
 deadletter_cli = AppGroup("deadletter", help="Batches that failed after their retries.")
@@ -235,6 +277,7 @@ def init_app(app) -> None:
     app.cli.add_command(bootstrap_command)
     app.cli.add_command(projects_cli)
     app.cli.add_command(rollups_cli)
+    app.cli.add_command(partitions_cli)
     app.cli.add_command(deadletter_cli)
     from webapp.ops.alerts_cli import alerts_cli
 

@@ -46,7 +46,8 @@ def _safe(call) -> None:
         pass
 
 
-def render(redis: Redis, dead_letters: int, sse_clients: int) -> str:
+def render(redis: Redis, dead_letters: int, sse_clients: int,
+           partitions: tuple[int, int] = (0, 0)) -> str:
     values = {k.decode(): v.decode() for k, v in redis.hgetall(KEY).items()}
     live = {k.decode(): v.decode() for k, v in redis.hgetall("pulseboard:live:stats").items()}
     lines = [
@@ -95,5 +96,12 @@ def render(redis: Redis, dead_letters: int, sse_clients: int) -> str:
         "# HELP pulseboard_dead_letters Batches waiting for `flask deadletter replay`.",
         "# TYPE pulseboard_dead_letters gauge",
         f"pulseboard_dead_letters {dead_letters}",
+        "# HELP pulseboard_event_partitions Partitions of the events table (days and default).",
+        "# TYPE pulseboard_event_partitions gauge",
+        f"pulseboard_event_partitions {partitions[0]}",
+        "# HELP pulseboard_event_partition_bytes Size of the events table's partitions, "
+        "with indexes.",
+        "# TYPE pulseboard_event_partition_bytes gauge",
+        f"pulseboard_event_partition_bytes {partitions[1]}",
     ]
     return "\n".join(lines) + "\n"

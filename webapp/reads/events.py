@@ -7,6 +7,7 @@ import re
 from datetime import datetime
 
 from webapp.models import Event
+from webapp.reads.retention import kept_since
 from webapp.reads.windows import Window
 
 DEFAULT_LIMIT = 100
@@ -51,14 +52,16 @@ def iso_micro(moment: datetime) -> str:
 
 def list_events(project_id: int, window: Window, now: datetime, event_type: str | None = None,
                 user_id: str | None = None, limit: int = DEFAULT_LIMIT,
-                cursor: str | None = None, raw_metadata: bool = False) -> dict:
+                cursor: str | None = None, raw_metadata: bool = False, source=None) -> dict:
     """One page of events in the window, newest first, and the cursor of the next page
-    (`raw_metadata`: each event's metadata as its stored JSON, for orjson to pass through)."""
+    (`raw_metadata`: each event's metadata as its stored JSON, for orjson to pass through);
+    `source` is the database to read (the primary unless given, see reads/replica.py)."""
+    start = max(window.start(now), kept_since(project_id, now))
     # metadata as its JSON text, passed through as is: JSONB numbers of any size, exactly
     query = Event.select(*[field for field in Event._meta.sorted_fields
                            if field is not Event.metadata],
                          Event.metadata.cast("text").alias("metadata_json"))
-    query = query.where(Event.project == project_id, Event.timestamp >= window.start(now))
+    query = query.where(Event.project == project_id, Event.timestamp >= start)
     if event_type:
         query = query.where(Event.event_type == event_type)
     if user_id:
@@ -67,7 +70,8 @@ def list_events(project_id: int, window: Window, now: datetime, event_type: str 
         moment, row_id = decode_cursor(cursor)
         query = query.where((Event.timestamp < moment) |
                             ((Event.timestamp == moment) & (Event.id < row_id)))
-    rows = list(query.order_by(Event.timestamp.desc(), Event.id.desc()).limit(limit + 1))
+    query = query.order_by(Event.timestamp.desc(), Event.id.desc()).limit(limit + 1)
+    rows = list(query.bind(source) if source is not None else query)
     page, more = rows[:limit], len(rows) > limit
     return {
         "events": [event.to_api(raw_metadata) for event in page],

@@ -5,12 +5,13 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 
 import orjson
 
-from webapp.db import database
 from webapp.models import iso
+from webapp.reads.replica import reader
+from webapp.reads.retention import kept_since
 
 FORMATS = {
     "csv": "text/csv; charset=utf-8",
@@ -23,11 +24,15 @@ FETCH = 2000  # rows per round trip of the server-side cursor
 
 def rows(project_id: int, start: datetime | None, event_type: str | None = None,
          user_id: str | None = None) -> Iterator[tuple]:
-    """(id, type, user, timestamp, received, metadata JSON text), newest first, streamed.
+    """(id, type, user, timestamp, received, metadata JSON text), newest first, streamed;
+    never older than the project's retention.
 
     Read in pages of FETCH rows, each a short indexed query after the last (timestamp, id)
     seen, on a connection given back to the pool before the page is sent: however slowly the
-    reader takes it, an export holds no database connection and no transaction meanwhile."""
+    reader takes it, an export holds no database connection and no transaction meanwhile.
+    Pages come from the replica while it keeps up (reads/replica.py)."""
+    floor = kept_since(project_id, datetime.now(UTC))
+    start = floor if start is None else max(start, floor)
     sql = ("SELECT event_id, event_type, user_id, \"timestamp\", received_at, metadata::text, id "
            "FROM event WHERE project_id = %s")
     params: list = [project_id]
@@ -40,8 +45,9 @@ def rows(project_id: int, start: datetime | None, event_type: str | None = None,
     while True:
         page_sql = sql + (" AND (\"timestamp\", id) < (%s, %s)" if after else "")
         page_sql += " ORDER BY \"timestamp\" DESC, id DESC LIMIT %s"
-        with database.connection_context():
-            batch = database.execute_sql(page_sql, [*params, *after, FETCH]).fetchall()
+        source = reader()  # asked again each page: the replica while it keeps up
+        with source.connection_context():
+            batch = source.execute_sql(page_sql, [*params, *after, FETCH]).fetchall()
         yield from (row[:-1] for row in batch)
         if len(batch) < FETCH:
             return

@@ -11,17 +11,18 @@ from flask import Blueprint, Response, current_app, g, request
 from redis.exceptions import RedisError
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from webapp.db import database
 from webapp.ingest import accept, signed
 from webapp.ingest.limits import RateLimited, sender_key, webhook_limit
 from webapp.ingest.signatures import SignatureError
 from webapp.live import stream
 from webapp.models import iso
 from webapp.ops import health, metrics
-from webapp.reads import export, export_slots, stats
+from webapp.reads import export, export_slots, replica, stats
 from webapp.reads.events import BadQuery, list_events, parse_limit
 from webapp.reads.windows import UnknownFilter, window_for
 from webapp.responses import envelope, fail, ok
-from webapp.store import deadletters
+from webapp.store import deadletters, partitions
 from webapp.tenancy import auth
 from webapp.web import openapi
 
@@ -161,6 +162,7 @@ def events():
         limit=parse_limit(request.args.get("limit")),
         cursor=request.args.get("cursor"),
         raw_metadata=True,
+        source=replica.reader(),
     )
     return ok(page)
 
@@ -214,7 +216,8 @@ def prometheus_metrics():
     elif current_app.config["ENV"] == "production":
         raise auth.Forbidden("Set METRICS_TOKEN to serve /metrics in production")
     redis = current_app.extensions["redis"]
-    body = metrics.render(redis, deadletters.pending_count(), stream.open_clients(redis))
+    body = metrics.render(redis, deadletters.pending_count(), stream.open_clients(redis),
+                          partitions.totals(database))
     return Response(body, content_type="text/plain; version=0.0.4; charset=utf-8")
 
 

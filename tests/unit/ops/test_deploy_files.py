@@ -35,7 +35,7 @@ def test_procfile_has_release_web_and_worker():
     entries = dict(line.split(":", 1) for line in (ROOT / "Procfile").read_text().splitlines()
                    if line.strip())
     assert set(entries) == {"release", "web", "worker"}
-    assert "db migrate" in entries["release"]
+    assert "bootstrap" in entries["release"]  # migrations and the default project
     assert "gunicorn" in entries["web"] and "webapp/gunicorn_conf.py" in entries["web"]
     assert entries["worker"].split()[0] == "celery"
 
@@ -44,3 +44,21 @@ def test_dockerfile_copies_only_what_exists():
     for source in re.findall(r"^COPY (?!--from)(.+) \S+$", (ROOT / "Dockerfile").read_text(), re.M):
         for name in source.split():
             assert (ROOT / name).exists(), f"Dockerfile copies missing {name}"
+
+
+def test_web_scales_behind_nginx():
+    compose = YAML(typ="safe").load((ROOT / "docker-compose.yml").read_text())
+    services = compose["services"]
+    assert "ports" not in services["web"], "a fixed host port stops `--scale web=3`"
+    nginx = services["nginx"]
+    assert nginx["depends_on"]["web"]["condition"] == "service_healthy"
+    for volume in nginx["volumes"]:
+        source = volume.split(":")[0]
+        assert (ROOT / source).is_file(), f"nginx mounts missing {source}"
+    site = (ROOT / "deploy/nginx/pulseboard.conf").read_text()
+    stream = site[site.index("location = /stream"):]
+    for setting in ("proxy_buffering off", "proxy_read_timeout 1h"):
+        assert setting in stream
+    assert 'proxy_set_header Connection ""' in site and "proxy_http_version 1.1" in site
+    upstream = (ROOT / "deploy/nginx/upstream.conf").read_text()
+    assert "server web:8000 max_fails=" in upstream and "keepalive" in upstream
