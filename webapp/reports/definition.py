@@ -1,0 +1,85 @@
+"""What every report shares: its scope (project, range, time zone, filters) and conditions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+OPERATORS = ("eq", "prefix")  # `key=value` and `key^=value`
+
+
+class BadReport(ValueError):
+    """A report definition that cannot be run; `problems` lists every reason at once."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A test of one metadata property, compared as text (`metadata->>key`)."""
+
+    key: str
+    value: str
+    op: str = "eq"
+
+    def sql(self, alias: str, params: list) -> str:
+        params.extend((self.key, self.value))
+        if self.op == "prefix":
+            return f"starts_with({alias}.metadata->>%s, %s)"
+        return f"{alias}.metadata->>%s = %s"
+
+    def __str__(self) -> str:
+        return f"metadata.{self.key}{'^=' if self.op == 'prefix' else '='}{self.value}"
+
+
+@dataclass(frozen=True)
+class Match:
+    """Events of one type (or of any type when None) that meet every condition."""
+
+    event_type: str | None
+    conditions: tuple[Condition, ...] = ()
+
+    def sql(self, alias: str, params: list) -> str:
+        parts = []
+        if self.event_type is not None:
+            parts.append(f"{alias}.event_type = %s")
+            params.append(self.event_type)
+        parts.extend(condition.sql(alias, params) for condition in self.conditions)
+        return "(" + " AND ".join(parts) + ")" if parts else "TRUE"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which events a report sees: one project, [start, end), and the property filters that
+    every event must meet; `time_zone` (IANA) places day and week boundaries."""
+
+    project_id: int
+    start: datetime | None
+    end: datetime | None
+    time_zone: str = "UTC"
+    filters: tuple[Condition, ...] = field(default=())
+
+    def sql(self, alias: str, params: list) -> str:
+        """`project = ... AND start <= timestamp < end AND filters` for the table `alias`."""
+        parts = [f"{alias}.project_id = %s"]
+        params.append(self.project_id)
+        if self.start is not None:
+            parts.append(f'{alias}."timestamp" >= %s')
+            params.append(self.start)
+        if self.end is not None:
+            parts.append(f'{alias}."timestamp" < %s')
+            params.append(self.end)
+        parts.extend(condition.sql(alias, params) for condition in self.filters)
+        return " AND ".join(parts)
+
+    def previous(self) -> Scope:
+        """The period of the same length that ends where this one starts."""
+        length = self.end - self.start
+        return Scope(self.project_id, self.start - length, self.start, self.time_zone,
+                     self.filters)
+
+
+def percent(part: int, whole: int) -> float:
+    return round(100 * part / whole, 2) if whole else 0.0
