@@ -44,6 +44,7 @@ class Project(BaseModel):
     slug = CharField(max_length=64, unique=True)
     name = CharField(max_length=200)
     created_at = DateTimeTZField(default=lambda: datetime.now(UTC))
+    time_zone = CharField(max_length=64, default="UTC")  # IANA: day and week boundaries
 
 
 class ApiKey(BaseModel):

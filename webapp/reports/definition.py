@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import orjson
+
 OPERATORS = ("eq", "prefix")  # `key=value` and `key^=value`
 
 
@@ -25,10 +27,20 @@ class Condition:
     op: str = "eq"
 
     def sql(self, alias: str, params: list) -> str:
-        params.extend((self.key, self.value))
         if self.op == "prefix":
+            params.extend((self.key, self.value))
             return f"starts_with({alias}.metadata->>%s, %s)"
-        return f"{alias}.metadata->>%s = %s"
+        # containment finds the candidates through the GIN index (the value as a string, or
+        # as the JSON it spells, such as 7 or true); the text test then decides exactly
+        shapes = [orjson.dumps({self.key: self.value}).decode()]
+        try:
+            shapes.append(orjson.dumps({self.key: orjson.loads(self.value)}).decode())
+        except orjson.JSONDecodeError:
+            pass
+        params.extend(shapes)
+        params.extend((self.key, self.value))
+        contains = " OR ".join(f"{alias}.metadata @> %s::jsonb" for _ in shapes)
+        return f"(({contains}) AND {alias}.metadata->>%s = %s)"
 
     def __str__(self) -> str:
         return f"metadata.{self.key}{'^=' if self.op == 'prefix' else '='}{self.value}"

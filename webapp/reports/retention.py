@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from webapp.db import database
+from webapp.reads.ranges import local_date
 from webapp.reports.definition import BadReport, Match, Scope, percent
-from webapp.reports.ranges import local_date
 
 UNITS = {"day": 1, "week": 7}
 MODES = ("on", "on_or_after")

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from webapp.db import database
 from webapp.ingest.signatures import new_secret
 from webapp.models import ApiKey, Organization, Project, SigningSecret, digest
+from webapp.reads.ranges import zone
 
 DEFAULT_SLUG = "default"
 KEY_PREFIXES = {"ingest": "pb_live_", "read": "pb_read_"}
@@ -58,6 +59,16 @@ def revoke_key(project: Project, key_id: int) -> None:
                .execute())
     if not revoked:
         raise TenantError(f"no live key {key_id} in project {project.slug!r}")
+
+
+def set_time_zone(project: Project, name: str) -> None:
+    """Set the project's IANA time zone (its day and week boundaries)."""
+    try:
+        zone(name)
+    except ValueError as exc:
+        raise TenantError(str(exc)) from None
+    Project.update(time_zone=name).where(Project.id == project.id).execute()
+    project.time_zone = name
 
 
 def add_signing_secret(project: Project, name: str, secret: str | None = None) -> SigningSecret:
