@@ -64,6 +64,32 @@ def test_nothing_crosses_between_organizations(app, client, logged_in, beta):
     assert [e["eventType"] for e in mine] == ["beta_event"]
     assert client.get("/events?project=default", headers=beta_token).status_code == 403
 
+    # reports and user timelines, JSON and CSV, with alpha's token and session
+    reports = ("/reports/breakdown?property=m", "/reports/breakdown.csv?property=m",
+               "/reports/funnel?step=beta_event&step=alpha_event",
+               "/reports/funnel.csv?step=beta_event&step=alpha_event",
+               "/reports/retention?unit=day", "/reports/retention.csv?unit=week",
+               "/reports/paths?event=beta_event", "/reports/paths.csv?event=alpha_event")
+    for who in (lambda path: client.get(path, headers=READ_HEADERS), logged_in.get):
+        for path in reports:
+            answer = who(path)
+            assert answer.status_code == 200, (path, answer.get_data(as_text=True))
+            assert SECRET_MARK not in answer.get_data(as_text=True)
+            assert who(path + "&project=beta-shop").status_code == 403
+        funnel = who("/reports/funnel?step=beta_event&step=x").get_json()["data"]
+        assert [step["users"] for step in funnel["steps"]] == [0, 0]
+        assert who("/reports/paths?event=beta_event").get_json()["data"]["users"] == 0
+        timeline = who(f"/users/{SECRET_MARK}").get_json()["data"]
+        assert (timeline["totalEvents"], timeline["events"]) == (0, [])
+        assert who(f"/users/{SECRET_MARK}?project=beta-shop").status_code == 403
+    assert client.get("/reports/breakdown?property=m",
+                      headers=beta_token).get_json()["data"]["values"][0]["value"] == SECRET_MARK
+    # and the report pages of the other project do not exist for alpha's users
+    for path in ("/projects/beta-shop/reports/funnel?step=beta_event&step=x",
+                 "/projects/beta-shop/reports/breakdown",
+                 f"/projects/beta-shop/users/{SECRET_MARK}"):
+        assert logged_in.get(path).status_code == 404
+
     # the SSE stream refuses the channel of the other project
     assert client.get("/stream?project=beta-shop", headers=READ_HEADERS).status_code == 403
     assert logged_in.get("/stream?project=beta-shop").status_code == 403
