@@ -5,7 +5,11 @@ from __future__ import annotations
 import base64
 from datetime import datetime
 
+from peewee import SQL
+
 from webapp.models import Event
+from webapp.reads import filters
+from webapp.reads.filters import Condition
 from webapp.reads.windows import Window
 
 DEFAULT_LIMIT = 100
@@ -44,9 +48,12 @@ def iso_micro(moment: datetime) -> str:
 
 def list_events(project_id: int, window: Window, now: datetime, event_type: str | None = None,
                 user_id: str | None = None, limit: int = DEFAULT_LIMIT,
-                cursor: str | None = None) -> dict:
+                cursor: str | None = None, where: tuple[Condition, ...] = ()) -> dict:
     """One page of events in the window, newest first, and the cursor of the next page."""
     query = Event.select().where(Event.project == project_id, Event.timestamp >= window.start(now))
+    if where:
+        params: list = []
+        query = query.where(SQL(filters.sql(where, "t1", params), params))
     if event_type:
         query = query.where(Event.event_type == event_type)
     if user_id:

@@ -12,6 +12,8 @@ import orjson
 
 from webapp.db import database
 from webapp.models import iso
+from webapp.reads import filters
+from webapp.reads.filters import Condition
 
 FORMATS = {
     "csv": "text/csv; charset=utf-8",
@@ -23,11 +25,11 @@ FETCH = 2000  # rows per round trip of the server-side cursor
 
 
 def rows(project_id: int, start: datetime | None, event_type: str | None = None,
-         user_id: str | None = None) -> Iterator[tuple]:
+         user_id: str | None = None, where: tuple[Condition, ...] = ()) -> Iterator[tuple]:
     """(id, type, user, timestamp, received, metadata JSON text), newest first, streamed."""
-    sql = ("SELECT event_id, event_type, user_id, \"timestamp\", received_at, metadata::text "
-           "FROM event WHERE project_id = %s")
     params: list = [project_id]
+    sql = ("SELECT event_id, event_type, user_id, \"timestamp\", received_at, metadata::text "
+           "FROM event e WHERE project_id = %s AND " + filters.sql(where, "e", params))
     for clause, value in (("\"timestamp\" >= %s", start), ("event_type = %s", event_type),
                           ("user_id = %s", user_id)):
         if value:

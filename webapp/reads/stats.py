@@ -12,6 +12,8 @@ from redis import Redis
 
 from webapp.db import database
 from webapp.models import EventRollupHour, EventRollupMinute, InvalidRollupMinute, iso
+from webapp.reads import filtered
+from webapp.reads.filters import Condition
 from webapp.reads.windows import Window
 from webapp.store import uniques
 
@@ -52,10 +54,15 @@ def series(project_id: int, window: Window, now: datetime) -> list[dict]:
         "GROUP BY 1",
         (seconds, seconds, project_id, window.start(now)),
     )
+    return fold_series(window, now, cursor.fetchall())
+
+
+def fold_series(window: Window, now: datetime, rows: list[tuple]) -> list[dict]:
+    """(bucket epoch, count) rows as the window's series, every bucket present."""
     starts = window.bucket_starts(now)
     last = int(starts[-1].timestamp())
     by_epoch: dict[int, int] = {}
-    for epoch, n in cursor.fetchall():  # events up to 5 minutes ahead count in the last bucket
+    for epoch, n in rows:  # events up to 5 minutes ahead count in the last bucket
         key = min(int(epoch), last)
         by_epoch[key] = by_epoch.get(key, 0) + int(n)
     return [{"timestamp": iso(start), "count": by_epoch.get(int(start.timestamp()), 0)}
@@ -114,8 +121,13 @@ def invalidate(redis: Redis, project_id: int) -> None:
     redis.incr(version_key(project_id))
 
 
-def compute(project_id: int, window: Window, now: datetime) -> dict:
-    """Cached stats for the window, valid while no commit has touched the project since."""
+def compute(project_id: int, window: Window, now: datetime,
+            where: tuple[Condition, ...] = ()) -> dict:
+    """Cached stats for the window, valid while no commit has touched the project since;
+    with property filters, counted from the matching events instead (the rollups hold no
+    metadata)."""
+    if where:
+        return filtered.compute(project_id, window, now, where)
     redis: Redis = current_app.extensions["redis"]
     key = cache_key(project_id, window, now)
     try:

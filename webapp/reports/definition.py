@@ -5,9 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-import orjson
-
-OPERATORS = ("eq", "prefix")  # `key=value` and `key^=value`
+from webapp.reads.filters import Condition
 
 
 class BadReport(ValueError):
@@ -16,34 +14,6 @@ class BadReport(ValueError):
     def __init__(self, problems: list[str]):
         super().__init__("; ".join(problems))
         self.problems = problems
-
-
-@dataclass(frozen=True)
-class Condition:
-    """A test of one metadata property, compared as text (`metadata->>key`)."""
-
-    key: str
-    value: str
-    op: str = "eq"
-
-    def sql(self, alias: str, params: list) -> str:
-        if self.op == "prefix":
-            params.extend((self.key, self.value))
-            return f"starts_with({alias}.metadata->>%s, %s)"
-        # containment finds the candidates through the GIN index (the value as a string, or
-        # as the JSON it spells, such as 7 or true); the text test then decides exactly
-        shapes = [orjson.dumps({self.key: self.value}).decode()]
-        try:
-            shapes.append(orjson.dumps({self.key: orjson.loads(self.value)}).decode())
-        except orjson.JSONDecodeError:
-            pass
-        params.extend(shapes)
-        params.extend((self.key, self.value))
-        contains = " OR ".join(f"{alias}.metadata @> %s::jsonb" for _ in shapes)
-        return f"(({contains}) AND {alias}.metadata->>%s = %s)"
-
-    def __str__(self) -> str:
-        return f"metadata.{self.key}{'^=' if self.op == 'prefix' else '='}{self.value}"
 
 
 @dataclass(frozen=True)

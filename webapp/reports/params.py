@@ -16,39 +16,19 @@ import re
 from datetime import datetime, timedelta
 
 from webapp.models import iso
+from webapp.reads import filters
 from webapp.reads.ranges import parse_range
 from webapp.reports import breakdown, funnel, paths, retention
-from webapp.reports.definition import BadReport, Condition, Match, Scope
+from webapp.reports.definition import BadReport, Match, Scope
 
 WINDOW = re.compile(r"^(\d{1,6})\s*(m|min|h|d)?$")
 UNIT_SECONDS = {"m": 60, "min": 60, "h": 3600, "d": 86400}
-MAX_CONDITIONS = 8
-
-
-def condition(text: str, name: str, problems: list[str]) -> Condition | None:
-    """`metadata.key=value` or `metadata.key^=value`."""
-    key, sep, value = text.partition("=")
-    op = "eq"
-    if key.endswith("^"):
-        key, op = key[:-1], "prefix"
-    if not sep or not key.startswith("metadata.") or len(key) == len("metadata."):
-        problems.append(f'"{name}" must look like metadata.page=/pricing or '
-                        f'metadata.page^=/docs, not "{text}"')
-        return None
-    return Condition(key[len("metadata."):], value, op)
-
-
-def conditions(args, name: str, problems: list[str]) -> tuple[Condition, ...]:
-    found = [condition(text, name, problems) for text in args.getlist(name) if text]
-    if len(found) > MAX_CONDITIONS:
-        problems.append(f'at most {MAX_CONDITIONS} "{name}" conditions')
-    return tuple(c for c in found if c is not None)
 
 
 def scope(args, project_id: int, time_zone: str, now: datetime,
           problems: list[str]) -> Scope:
     start, end = parse_range(args.get("from"), args.get("to"), time_zone, now, problems)
-    return Scope(project_id, start, end, time_zone, conditions(args, "where", problems))
+    return Scope(project_id, start, end, time_zone, filters.conditions(args, "where", problems))
 
 
 def whole(args, name: str, default: int, problems: list[str]) -> int:
@@ -75,7 +55,7 @@ def build(kind: str, args, problems: list[str]):
     """The definition of a report of `kind`; problems are appended, not raised."""
     try:
         if kind == "funnel":
-            steps = tuple(Match(t, conditions(args, f"step{i}.where", problems))
+            steps = tuple(Match(t, filters.conditions(args, f"step{i}.where", problems))
                           for i, t in enumerate(args.getlist("step"), 1) if t)
             return funnel.Funnel(steps, window(args.get("window"), problems),
                                  args.get("mode") or "ordered", args.get("breakdown") or None)
@@ -87,7 +67,7 @@ def build(kind: str, args, problems: list[str]):
                                        args.get("mode") or "on")
         if kind == "paths":
             return paths.Paths(Match(args.get("event") or None,
-                                     conditions(args, "event.where", problems)),
+                                     filters.conditions(args, "event.where", problems)),
                                args.get("direction") or "after",
                                whole(args, "depth", 3, problems))
         if kind == "breakdown":

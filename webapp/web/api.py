@@ -14,7 +14,7 @@ from webapp.ingest.signatures import SignatureError
 from webapp.live import stream
 from webapp.models import iso
 from webapp.ops import health, metrics
-from webapp.reads import export, stats
+from webapp.reads import export, filters, stats
 from webapp.reads.events import BadQuery, list_events, parse_limit
 from webapp.reads.windows import UnknownFilter, window_for
 from webapp.responses import envelope, fail, ok
@@ -74,6 +74,11 @@ def _refused(exc):
 @bp.errorhandler(BadQuery)
 def _bad_query(exc):
     return fail(400, "Invalid query", errors=[{"message": str(exc)}])
+
+
+@bp.errorhandler(filters.BadFilter)
+def _bad_filter(exc: filters.BadFilter):
+    return fail(400, "Invalid query", errors=[{"message": p} for p in exc.problems])
 
 
 @bp.get("/health")
@@ -153,6 +158,7 @@ def events():
         user_id=request.args.get("userId"),
         limit=parse_limit(request.args.get("limit")),
         cursor=request.args.get("cursor"),
+        where=filters.from_args(request.args),
     )
     return ok(page)
 
@@ -161,7 +167,8 @@ def events():
 def events_stats():
     project_id = auth.read_project_id()
     window = window_for(request.args.get("filter"))
-    return ok(stats.compute(project_id, window, datetime.now(UTC)))
+    return ok(stats.compute(project_id, window, datetime.now(UTC),
+                            filters.from_args(request.args)))
 
 
 @bp.get("/events/export")
@@ -175,7 +182,7 @@ def events_export():
     now = datetime.now(UTC)
     start = None if name == "all" else window_for(name).start(now)
     source = export.rows(project_id, start, request.args.get("eventType"),
-                         request.args.get("userId"))
+                         request.args.get("userId"), filters.from_args(request.args))
     filename = f"pulseboard-events-{name}-{now:%Y%m%dT%H%M%SZ}.{fmt}"
     return Response(stream_with_context(export.WRITERS[fmt](source)),
                     content_type=export.FORMATS[fmt],

@@ -10,6 +10,7 @@ from flask import Blueprint, Response, abort, render_template, request
 
 from webapp.db import database
 from webapp.models import Project
+from webapp.reads import filters
 from webapp.reads.events import BadQuery, parse_limit
 from webapp.reads.ranges import parse_range
 from webapp.reports import params, pathsvg, tables, timeline
@@ -72,7 +73,7 @@ def user_timeline(args, project_id: int, user_id: str) -> dict:
     if args.get("from") or args.get("to"):
         start, end = parse_range(args.get("from"), args.get("to"), zone, datetime.now(UTC),
                                  problems)
-    filters = params.conditions(args, "where", problems)
+    where = filters.conditions(args, "where", problems)
     try:
         limit = parse_limit(args.get("limit"))
     except BadQuery as exc:
@@ -80,7 +81,7 @@ def user_timeline(args, project_id: int, user_id: str) -> dict:
         limit = 0
     if problems:
         raise BadReport(problems)
-    return timeline.compute(Scope(project_id, start, end, zone, filters), user_id, limit,
+    return timeline.compute(Scope(project_id, start, end, zone, where), user_id, limit,
                             args.get("cursor") or None)
 
 

@@ -10,9 +10,10 @@ from hypothesis import strategies as st
 
 from tests.integration.reports import model
 from webapp.models import iso
+from webapp.reads.filters import Condition
 from webapp.reads.ranges import day_start
 from webapp.reports import breakdown, funnel, paths, retention, timeline
-from webapp.reports.definition import Condition, Match, Scope
+from webapp.reports.definition import Match, Scope
 
 TYPES = ["signup", "view", "buy", "share"]
 USERS = [f"u{i}" for i in range(6)]
