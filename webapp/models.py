@@ -46,6 +46,10 @@ class Project(BaseModel):
     created_at = DateTimeTZField(default=lambda: datetime.now(UTC))
     time_zone = CharField(max_length=64, default="UTC")  # IANA: day and week boundaries
 
+    @classmethod
+    def time_zone_of(cls, project_id: int) -> str:
+        return cls.select(cls.time_zone).where(cls.id == project_id).scalar() or "UTC"
+
 
 class ApiKey(BaseModel):
     """An ingest key or a read token of a project (kind), stored as its SHA-256."""

@@ -48,9 +48,14 @@ def iso_micro(moment: datetime) -> str:
 
 def list_events(project_id: int, window: Window, now: datetime, event_type: str | None = None,
                 user_id: str | None = None, limit: int = DEFAULT_LIMIT,
-                cursor: str | None = None, where: tuple[Condition, ...] = ()) -> dict:
-    """One page of events in the window, newest first, and the cursor of the next page."""
-    query = Event.select().where(Event.project == project_id, Event.timestamp >= window.start(now))
+                cursor: str | None = None, where: tuple[Condition, ...] = (),
+                span: tuple[datetime, datetime] | None = None) -> dict:
+    """One page of events in the window (or the [start, end) span), newest first, and the
+    cursor of the next page."""
+    start, end = span or (window.start(now), None)
+    query = Event.select().where(Event.project == project_id, Event.timestamp >= start)
+    if end is not None:
+        query = query.where(Event.timestamp < end)
     if where:
         params: list = []
         query = query.where(SQL(filters.sql(where, "t1", params), params))

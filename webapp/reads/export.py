@@ -25,12 +25,14 @@ FETCH = 2000  # rows per round trip of the server-side cursor
 
 
 def rows(project_id: int, start: datetime | None, event_type: str | None = None,
-         user_id: str | None = None, where: tuple[Condition, ...] = ()) -> Iterator[tuple]:
+         user_id: str | None = None, where: tuple[Condition, ...] = (),
+         end: datetime | None = None) -> Iterator[tuple]:
     """(id, type, user, timestamp, received, metadata JSON text), newest first, streamed."""
     params: list = [project_id]
     sql = ("SELECT event_id, event_type, user_id, \"timestamp\", received_at, metadata::text "
            "FROM event e WHERE project_id = %s AND " + filters.sql(where, "e", params))
-    for clause, value in (("\"timestamp\" >= %s", start), ("event_type = %s", event_type),
+    for clause, value in (("\"timestamp\" >= %s", start), ("\"timestamp\" < %s", end),
+                          ("event_type = %s", event_type),
                           ("user_id = %s", user_id)):
         if value:
             sql += f" AND {clause}"

@@ -12,10 +12,11 @@ from webapp.ingest import accept, signed
 from webapp.ingest.limits import RateLimited, sender_key
 from webapp.ingest.signatures import SignatureError
 from webapp.live import stream
-from webapp.models import iso
+from webapp.models import Project, iso
 from webapp.ops import health, metrics
-from webapp.reads import export, filters, stats
+from webapp.reads import export, filters, span, stats
 from webapp.reads.events import BadQuery, list_events, parse_limit
+from webapp.reads.ranges import parse_range
 from webapp.reads.windows import UnknownFilter, window_for
 from webapp.responses import envelope, fail, ok
 from webapp.store import deadletters
@@ -146,6 +147,18 @@ def accepted_response(accepted: accept.Accepted) -> Response:
     return ok(body["data"], status=202, message=body["message"])
 
 
+def requested_span(project_id: int) -> tuple[datetime, datetime] | None:
+    """`from`/`to` (local dates in the project's zone, or instants), when either is given."""
+    if not (request.args.get("from") or request.args.get("to")):
+        return None
+    problems: list[str] = []
+    bounds = parse_range(request.args.get("from"), request.args.get("to"),
+                         Project.time_zone_of(project_id), datetime.now(UTC), problems)
+    if problems:
+        raise filters.BadFilter(problems)
+    return bounds
+
+
 @bp.get("/events")
 def events():
     project_id = auth.read_project_id()
@@ -159,6 +172,7 @@ def events():
         limit=parse_limit(request.args.get("limit")),
         cursor=request.args.get("cursor"),
         where=filters.from_args(request.args),
+        span=requested_span(project_id),
     )
     return ok(page)
 
@@ -166,9 +180,16 @@ def events():
 @bp.get("/events/stats")
 def events_stats():
     project_id = auth.read_project_id()
+    where = filters.from_args(request.args)
+    bounds = requested_span(project_id)
+    if bounds is not None:
+        bucket = request.args.get("bucket") or None
+        if bucket not in (None, *span.BUCKETS):
+            raise BadQuery(f'"bucket" must be one of [{", ".join(span.BUCKETS)}]')
+        return ok(span.compute(project_id, *bounds, Project.time_zone_of(project_id), bucket,
+                               where))
     window = window_for(request.args.get("filter"))
-    return ok(stats.compute(project_id, window, datetime.now(UTC),
-                            filters.from_args(request.args)))
+    return ok(stats.compute(project_id, window, datetime.now(UTC), where))
 
 
 @bp.get("/events/export")
@@ -180,9 +201,10 @@ def events_export():
         raise BadQuery(f'"format" must be one of [{", ".join(export.FORMATS)}]')
     name = request.args.get("filter") or "all"
     now = datetime.now(UTC)
-    start = None if name == "all" else window_for(name).start(now)
+    start, end = requested_span(project_id) or (
+        None if name == "all" else window_for(name).start(now), None)
     source = export.rows(project_id, start, request.args.get("eventType"),
-                         request.args.get("userId"), filters.from_args(request.args))
+                         request.args.get("userId"), filters.from_args(request.args), end)
     filename = f"pulseboard-events-{name}-{now:%Y%m%dT%H%M%SZ}.{fmt}"
     return Response(stream_with_context(export.WRITERS[fmt](source)),
                     content_type=export.FORMATS[fmt],

@@ -41,16 +41,12 @@ def _bad_query(exc: BadQuery):
     return fail(400, "Invalid query", errors=[{"message": str(exc)}])
 
 
-def time_zone_of(project_id: int) -> str:
-    return Project.select(Project.time_zone).where(Project.id == project_id).scalar() or "UTC"
-
-
 @bp.get("/reports/<kind>")
 def report_json(kind: str):
     if kind not in KINDS:
         abort(404)
     project_id = auth.read_project_id()
-    return ok(params.run(kind, request.args, project_id, time_zone_of(project_id),
+    return ok(params.run(kind, request.args, project_id, Project.time_zone_of(project_id),
                          datetime.now(UTC)))
 
 
@@ -59,7 +55,7 @@ def report_csv(kind: str):
     if kind not in KINDS:
         abort(404)
     project_id = auth.read_project_id()
-    data = params.run(kind, request.args, project_id, time_zone_of(project_id),
+    data = params.run(kind, request.args, project_id, Project.time_zone_of(project_id),
                       datetime.now(UTC))
     return Response(tables.as_csv(kind, data), content_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{kind}.csv"'})
@@ -68,7 +64,7 @@ def report_csv(kind: str):
 def user_timeline(args, project_id: int, user_id: str) -> dict:
     """A user's timeline; `from`/`to` bound it only when given."""
     problems: list[str] = []
-    zone = time_zone_of(project_id)
+    zone = Project.time_zone_of(project_id)
     start = end = None
     if args.get("from") or args.get("to"):
         start, end = parse_range(args.get("from"), args.get("to"), zone, datetime.now(UTC),

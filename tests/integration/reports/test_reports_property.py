@@ -67,7 +67,8 @@ def store(app, project_id: int, base: datetime, events: list[tuple]) -> list[mod
                 "ts": iso(base + timedelta(seconds=offset)), "rcv": iso(base)}
                for i, (kind, user, offset, meta) in enumerate(events)]
     with app.app_context():
-        database.execute_sql("DELETE FROM event WHERE project_id = %s", (project_id,))
+        for table in ("event", "event_rollup_minute", "event_rollup_hour"):
+            database.execute_sql(f"DELETE FROM {table} WHERE project_id = %s", (project_id,))
         if payload:
             store_batch(project_id, payload)
         stored = database.execute_sql(

@@ -115,3 +115,26 @@ def test_user_page_and_its_link_from_recent_events(logged_in, history):
     assert 'href="/projects/default/users/cy/1"' in html
     page = logged_in.get("/projects/default/users/cy/1")
     assert page.status_code == 200 and "/pricing" in page.get_data(as_text=True)
+
+
+def test_stats_events_and_export_take_a_range_in_the_project_zone(app, client, history,
+                                                                  project):
+    from webapp.tenancy.tenants import set_time_zone
+
+    with app.app_context():
+        set_time_zone(project, "Asia/Kathmandu")
+    start, end = iso(NOW - timedelta(minutes=46)), iso(NOW - timedelta(minutes=29))
+    data = client.get(f"/events/stats?from={start}&to={end}&bucket=hour",
+                      headers=READ_HEADERS).get_json()["data"]
+    assert (data["totalEvents"], data["uniqueUsers"], data["timeZone"]) == (4, 2,
+                                                                            "Asia/Kathmandu")
+    assert data["statistics"] == {"buy": 1, "signup": 1, "view": 2}
+    assert all(p["local"].endswith("+05:45") for p in data["series"])
+    assert data["previous"]["totalEvents"] == 1  # ann signed up 50 minutes ago
+    listed = client.get(f"/events?from={start}&to={end}", headers=READ_HEADERS).get_json()
+    assert len(listed["data"]["events"]) == 4
+    exported = client.get(f"/events/export?format=ndjson&from={start}&to={end}",
+                          headers=READ_HEADERS).get_data(as_text=True)
+    assert len(exported.splitlines()) == 4
+    bad = client.get("/events/stats?from=2026-02-30&bucket=year", headers=READ_HEADERS)
+    assert bad.status_code == 400
