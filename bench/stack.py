@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import resource
 import secrets
@@ -18,6 +19,14 @@ from pathlib import Path
 from webapp.dev.servers import PrivatePostgres, PrivateRedis, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def size_args(description: str, runs: int) -> argparse.Namespace:
+    """`--sizes 1000000,10000000 --runs N`, the options of the size-stepped benchmarks."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--sizes", default="1000000,10000000")
+    parser.add_argument("--runs", type=int, default=runs)
+    return parser.parse_args()
 
 
 def raise_open_file_limit() -> int:

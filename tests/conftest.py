@@ -21,8 +21,9 @@ from webapp.ingest.queue import HEARTBEAT_KEY
 from .helpers import ADMIN_EMAIL, ADMIN_PASSWORD, INGEST_KEY, READ_TOKEN, login, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
-TABLES = ("invalid_rollup_minute", "event_rollup_minute", "event_rollup_hour", "event",
-          "signing_secret", "api_key", "membership", "app_user", "project", "organization")
+TABLES = ("share_link", "saved_report", "invalid_rollup_minute", "event_rollup_minute",
+          "event_rollup_hour", "event", "signing_secret", "api_key", "membership", "app_user",
+          "project", "organization")
 
 
 @dataclass

@@ -77,7 +77,7 @@ def _register(app: Flask) -> None:
 
     from webapp.ingest import limits
     from webapp.ops import cli
-    from webapp.web import api, dashboard, manage, reports
+    from webapp.web import api, dashboard, manage, reports, shares
 
     limits.init_app(app)
     csrf = CSRFProtect(app)
@@ -88,6 +88,7 @@ def _register(app: Flask) -> None:
     app.register_blueprint(manage.bp)
     app.register_blueprint(reports.bp)
     app.register_blueprint(reports.pages)
+    app.register_blueprint(shares.bp)
     cli.init_app(app)
 
     app.jinja_env.filters["tojson_text"] = json_text
@@ -103,7 +104,7 @@ def _register(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
         headers = limits.refusal_headers() if exc.code == 429 else None
-        if request.blueprint in ("dashboard", "manage", "report_pages"):
+        if request.blueprint in ("dashboard", "manage", "report_pages", "shares"):
             return render_template("error.html", error=exc), exc.code, headers or {}
         if request.endpoint == "api.webhook" and exc.code in (413, 429):
             reason = "too_large" if exc.code == 413 else "rate_limited"

@@ -158,6 +158,27 @@ class DeadLetter(BaseModel):
     replayed_at = DateTimeTZField(null=True)
 
 
+class SavedReport(BaseModel):
+    """A report's definition kept under a name: its kind and its query string."""
+
+    project = ForeignKeyField(Project, backref="saved_reports", on_delete="CASCADE")
+    name = CharField(max_length=200)
+    kind = CharField(max_length=16)
+    query = TextField()
+    created_at = DateTimeTZField(default=lambda: datetime.now(UTC))
+
+
+class ShareLink(BaseModel):
+    """A read-only link to a project's dashboard (no saved report) or to one saved report."""
+
+    project = ForeignKeyField(Project, on_delete="CASCADE")
+    saved_report = ForeignKeyField(SavedReport, null=True, on_delete="CASCADE")
+    token_hash = CharField(max_length=64, unique=True)
+    password_hash = CharField(max_length=256, null=True)
+    created_at = DateTimeTZField(default=lambda: datetime.now(UTC))
+    revoked_at = DateTimeTZField(null=True)
+
+
 class InvalidRollupMinute(BaseModel):
     project = ForeignKeyField(Project, on_delete="CASCADE")
     minute = DateTimeTZField()

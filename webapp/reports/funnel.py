@@ -144,6 +144,7 @@ def _compute(funnel: Funnel, scope: Scope) -> dict:
     data = {"steps": steps, "mode": funnel.mode,
             "windowSeconds": int(funnel.window.total_seconds())}
     if funnel.breakdown is not None:
+        data["breakdownProperty"] = funnel.breakdown
         data["breakdown"] = _breakdown(funnel, scope, k)
     return data
 

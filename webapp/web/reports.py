@@ -13,7 +13,7 @@ from webapp.models import Project
 from webapp.reads import filters
 from webapp.reads.events import BadQuery, parse_limit
 from webapp.reads.ranges import parse_range
-from webapp.reports import params, pathsvg, tables, timeline
+from webapp.reports import params, pathsvg, saved, tables, timeline
 from webapp.reports.definition import BadReport, Scope
 from webapp.responses import fail, ok
 from webapp.tenancy import accounts, auth
@@ -124,6 +124,8 @@ def report_page(slug: str, kind: str):
                            drawing=drawing, problems=problems, args=request.args,
                            query=urlencode([*request.args.items(multi=True),
                                             ("project", project.slug)]),
+                           save_query=urlencode(list(request.args.items(multi=True))),
+                           saved_reports=saved.saved_for(project.id),
                            types=event_types(project.id)), 400 if problems else 200
 
 

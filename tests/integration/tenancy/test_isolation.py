@@ -90,6 +90,33 @@ def test_nothing_crosses_between_organizations(app, client, logged_in, beta):
                  f"/projects/beta-shop/users/{SECRET_MARK}"):
         assert logged_in.get(path).status_code == 404
 
+    # saved reports and share links of the other project cannot be made, listed or revoked
+    token = csrf_token(logged_in.get("/manage/").get_data(as_text=True))
+    assert logged_in.post("/projects/beta-shop/reports/funnel/save",
+                          data={"csrf_token": token, "name": "x",
+                                "query": "step=a&step=b"}).status_code == 404
+    assert logged_in.get("/projects/beta-shop/shares").status_code == 404
+    assert logged_in.post("/projects/beta-shop/shares",
+                          data={"csrf_token": token, "saved_report": ""}).status_code == 404
+    assert logged_in.post("/projects/beta-shop/shares/1/revoke",
+                          data={"csrf_token": token}).status_code == 404
+    with app.app_context():
+        from webapp.models import Project
+        from webapp.reports import saved
+
+        beta_id = Project.get(Project.slug == "beta-shop").id
+        beta_report = saved.save(beta_id, "beta report", "breakdown", "property=m")
+        beta_link = saved.share(beta_id, beta_report.id)
+        beta_dashboard = saved.share(beta_id, None)
+    # alpha cannot point a share link at beta's saved report
+    assert logged_in.post("/projects/default/shares",
+                          data={"csrf_token": token,
+                                "saved_report": str(beta_report.id)}).status_code == 400
+    stranger = app.test_client()
+    assert SECRET_MARK in stranger.get(f"/share/{beta_link}").get_data(as_text=True)
+    shown = stranger.get(f"/share/{beta_dashboard}?filter=hour").get_data(as_text=True)
+    assert "beta_event" in shown and "alpha_event" not in shown and "alpha-user" not in shown
+
     # the SSE stream refuses the channel of the other project
     assert client.get("/stream?project=beta-shop", headers=READ_HEADERS).status_code == 403
     assert logged_in.get("/stream?project=beta-shop").status_code == 403
