@@ -108,7 +108,7 @@ def cache_key(project_id: int, window: Window, now: datetime) -> str:
     return f"pulseboard:stats:{project_id}:{window.name}:{int(window.start(now).timestamp())}"
 
 
-def _start_version(pipe, project_id: int) -> None:
+def start_version(pipe, project_id: int) -> None:
     """A missing version starts at a clock reading, not at zero: an entry cached before the key
     was lost (keys flushed, Redis restored from an older snapshot) never matches a new one."""
     pipe.set(version_key(project_id), time.time_ns(), nx=True)
@@ -117,7 +117,7 @@ def _start_version(pipe, project_id: int) -> None:
 def invalidate(redis: Redis, project_id: int) -> None:
     """After a commit: every cached figure of the project is out of date (`redis` may be a
     pipeline, which the caller executes)."""
-    _start_version(redis, project_id)
+    start_version(redis, project_id)
     redis.incr(version_key(project_id))
 
 
@@ -132,7 +132,7 @@ def compute(project_id: int, window: Window, now: datetime,
     key = cache_key(project_id, window, now)
     try:
         pipe = redis.pipeline(transaction=False)
-        _start_version(pipe, project_id)
+        start_version(pipe, project_id)
         _, version, cached = pipe.get(version_key(project_id)).get(key).execute()
     except Exception:  # Redis away: answer from PostgreSQL
         return compute_fresh(redis, project_id, window, now)

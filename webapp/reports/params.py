@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from webapp.models import iso
 from webapp.reads import filters
 from webapp.reads.ranges import parse_range
-from webapp.reports import breakdown, funnel, paths, retention
+from webapp.reports import breakdown, cache, funnel, paths, retention
 from webapp.reports.definition import BadReport, Match, Scope
 
 WINDOW = re.compile(r"^(\d{1,6})\s*(m|min|h|d)?$")
@@ -90,7 +90,9 @@ def run(kind: str, args, project_id: int, time_zone: str, now: datetime) -> dict
     definition = build(kind, args, problems)
     if problems:
         raise BadReport(problems)
-    data = MODULES[kind].compute(definition, where)
+    data, hit = cache.cached(project_id, repr((kind, definition, where)),
+                             lambda: MODULES[kind].compute(definition, where))
     data["from"], data["to"], data["timeZone"] = iso(where.start), iso(where.end), time_zone
     data["where"] = [str(c) for c in where.filters]
+    data["cached"] = hit
     return data

@@ -138,3 +138,20 @@ def test_stats_events_and_export_take_a_range_in_the_project_zone(app, client, h
     assert len(exported.splitlines()) == 4
     bad = client.get("/events/stats?from=2026-02-30&bucket=year", headers=READ_HEADERS)
     assert bad.status_code == 400
+
+
+def test_reports_are_cached_until_a_commit_to_the_project(app, client, redis, history, project):
+    from webapp.reads.stats import invalidate
+    from webapp.store.insert import store_batch
+
+    first = client.get(FUNNEL, headers=READ_HEADERS).get_json()["data"]
+    again = client.get(FUNNEL, headers=READ_HEADERS).get_json()["data"]
+    assert (first["cached"], again["cached"]) == (False, True)
+    assert again["steps"] == first["steps"]
+    with app.app_context():  # what the worker does after a commit
+        store_batch(project.id, [{"id": "late", "type": "buy", "user": "bob", "meta": {},
+                                  "ts": iso(NOW - timedelta(minutes=20)), "rcv": iso(NOW)}])
+    invalidate(redis, project.id)
+    fresh = client.get(FUNNEL, headers=READ_HEADERS).get_json()["data"]
+    assert fresh["cached"] is False
+    assert [s["users"] for s in fresh["steps"]] == [2, 2, 2]
