@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from webapp.db import database
-from webapp.reports.definition import BadReport, Match, Scope, percent
+from webapp.reports.definition import BadReport, Match, Scope, percent, query
 
 MAX_LIMIT = 100
 
@@ -31,12 +30,12 @@ def compute(breakdown: Breakdown, scope: Scope) -> dict:
     params: list = [breakdown.prop]
     where = scope.sql("e", params) + " AND " + breakdown.events.sql("e", params)
     params.append(breakdown.limit)
-    rows = database.execute_sql(f"""
+    rows = query(f"""
 SELECT value, n, users, total FROM (
     SELECT e.metadata->>%s AS value, count(*) AS n, count(DISTINCT e.user_id) AS users,
            sum(count(*)) OVER () AS total
     FROM event e WHERE {where} GROUP BY 1
-) t ORDER BY n DESC, value COLLATE "C" NULLS LAST LIMIT %s""", params).fetchall()
+) t ORDER BY n DESC, value COLLATE "C" NULLS LAST LIMIT %s""", params)
     total = int(rows[0][3]) if rows else 0
     values = [{"value": value, "count": int(n), "uniqueUsers": int(users),
                "share": percent(int(n), total)} for value, n, users, _ in rows]

@@ -13,8 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from webapp.db import database
-from webapp.reports.definition import BadReport, Match, Scope, percent
+from webapp.reports.definition import BadReport, Match, Scope, percent, query
 
 MIN_STEPS, MAX_STEPS = 2, 8
 MIN_WINDOW, MAX_WINDOW = timedelta(minutes=1), timedelta(days=90)
@@ -124,7 +123,7 @@ def _compute(funnel: Funnel, scope: Scope) -> dict:
     counts = ", ".join(f"count(*) FILTER (WHERE level >= {i})" for i in range(1, k + 1))
     times = ", ".join(f"percentile_disc(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY d{i})"
                       for i in range(2, k + 1))
-    row = database.execute_sql(f"{sql} SELECT {counts}, {times} FROM users", params).fetchone()
+    (row,) = query(f"{sql} SELECT {counts}, {times} FROM users", params)
     users = [int(n) for n in row[:k]]
     steps = []
     for i, step in enumerate(funnel.steps):
@@ -153,9 +152,8 @@ def _breakdown(funnel: Funnel, scope: Scope, k: int) -> list[dict]:
     params: list = []
     sql = _chain_sql(funnel, scope, params) + _ranked_values_sql()
     counts = ", ".join(f"count(*) FILTER (WHERE level >= {i})" for i in range(1, k + 1))
-    rows = database.execute_sql(
-        f"{sql} SELECT slot, min(value), {counts} FROM grouped GROUP BY slot ORDER BY slot",
-        params).fetchall()
+    rows = query(f"{sql} SELECT slot, min(value), {counts} FROM grouped GROUP BY slot "
+                 "ORDER BY slot", params)
     return [{"value": None if slot > BREAKDOWN_TOP else value, "other": slot > BREAKDOWN_TOP,
              "steps": [int(n) for n in counts_]}
             for slot, value, *counts_ in rows]

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from webapp.db import database
-from webapp.reports.definition import BadReport, Match, Scope
+from webapp.reports.definition import BadReport, Match, Scope, query
 
 MAX_DEPTH = 5
 TOP = 20
@@ -67,7 +67,7 @@ WITH ev AS MATERIALIZED (
 SELECT path, count(*) FROM walks GROUP BY path
 ORDER BY count(*) DESC, path COLLATE "C" LIMIT {TOP}
 """
-    rows = database.execute_sql(sql, params).fetchall()
+    rows = query(sql, params)
     count_params: list = []
     users = database.execute_sql(
         f"SELECT count(DISTINCT e.user_id) FROM event e WHERE {scope.sql('e', count_params)} "

@@ -15,9 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from webapp.db import database
 from webapp.reads.ranges import local_date
-from webapp.reports.definition import BadReport, Match, Scope, percent
+from webapp.reports.definition import BadReport, Match, Scope, percent, query
 
 UNITS = {"day": 1, "week": 7}
 MODES = ("on", "on_or_after")
@@ -76,7 +75,7 @@ SELECT c.cohort, count(DISTINCT c.user_id),
        {', '.join(_cell(retention, n) for n in range(retention.periods))}
 FROM cohort c LEFT JOIN back b USING (user_id) GROUP BY c.cohort ORDER BY c.cohort
 """
-    rows = database.execute_sql(sql, params).fetchall()
+    rows = query(sql, params)
     last_day = local_date(scope.end - timedelta(microseconds=1), scope.time_zone)
     step = UNITS[retention.unit]
     cohorts = []
