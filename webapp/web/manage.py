@@ -7,6 +7,7 @@ from werkzeug.security import generate_password_hash
 
 from webapp.db import database
 from webapp.models import ApiKey, Membership, Organization, Project, SigningSecret, User
+from webapp.reads.ranges import valid_zones
 from webapp.tenancy import accounts, tenants
 
 bp = Blueprint("manage", __name__, url_prefix="/manage")
@@ -90,7 +91,7 @@ def _project_context(project: Project, **extra) -> dict:
             "keys": list(ApiKey.select().where(ApiKey.project == project).order_by(ApiKey.id)),
             "secrets": list(SigningSecret.select().where(SigningSecret.project == project)
                             .order_by(SigningSecret.id)),
-            "new_secret": None, "errors": {}, **extra}
+            "new_secret": None, "errors": {}, "zones": zone_names(), **extra}
 
 
 @bp.get("/projects/<slug>")
@@ -115,6 +116,22 @@ def create_key(slug: str):
     _, secret = tenants.create_key(project, kind, name)
     return _partial_or_page("manage/project.html", "manage/_keys.html",
                             **_project_context(project, new_secret=secret))
+
+
+@bp.post("/projects/<slug>/time-zone")
+@accounts.login_required
+def set_time_zone(slug: str):
+    project = _project(slug)
+    try:
+        tenants.set_time_zone(project, request.form.get("time_zone", "").strip())
+    except tenants.TenantError as exc:
+        return render_template("manage/project.html", **_project_context(
+            project, errors={"time_zone": str(exc)}, zones=zone_names())), 400
+    return redirect(url_for("manage.project", slug=slug))
+
+
+def zone_names() -> list[str]:
+    return sorted(valid_zones())
 
 
 @bp.post("/projects/<slug>/keys/<int:key_id>/revoke")

@@ -96,6 +96,8 @@ def test_nothing_crosses_between_organizations(app, client, logged_in, beta):
                           data={"csrf_token": token, "name": "x",
                                 "query": "step=a&step=b"}).status_code == 404
     assert logged_in.get("/projects/beta-shop/shares").status_code == 404
+    assert logged_in.post("/manage/projects/beta-shop/time-zone",
+                          data={"csrf_token": token, "time_zone": "UTC"}).status_code == 404
     assert logged_in.post("/projects/beta-shop/shares",
                           data={"csrf_token": token, "saved_report": ""}).status_code == 404
     assert logged_in.post("/projects/beta-shop/shares/1/revoke",

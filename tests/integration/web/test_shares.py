@@ -74,3 +74,16 @@ def test_a_dashboard_link_shows_the_panels_without_account_links(app, logged_in,
     html = app.test_client().get(f"/share/{token}?filter=hour").get_data(as_text=True)
     assert 'id="recent"' in html and "cy/1" in html and "/projects/default/users" not in html
     assert "Log out" not in html
+
+
+def test_the_project_time_zone_is_set_on_the_manage_page(app, logged_in, project):
+    page = logged_in.get("/manage/projects/default").get_data(as_text=True)
+    token = csrf_token(page)
+    bad = logged_in.post("/manage/projects/default/time-zone",
+                         data={"csrf_token": token, "time_zone": "Mars/Base"})
+    assert bad.status_code == 400 and "IANA" in bad.get_data(as_text=True)
+    good = logged_in.post("/manage/projects/default/time-zone",
+                          data={"csrf_token": token, "time_zone": "Asia/Kathmandu"})
+    assert good.status_code == 302
+    html = logged_in.get("/projects/default/reports/retention").get_data(as_text=True)
+    assert "Time zone: Asia/Kathmandu" in html

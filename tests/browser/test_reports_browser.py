@@ -1,0 +1,59 @@
+"""Reports in a real browser: a funnel built in the page with and without JavaScript, and a
+share link opened logged out."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser.test_dashboard_browser import log_in, post
+from tests.helpers import wait_stored
+
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("worker")]
+EVENTS = [{"eventType": "signup", "userId": "ann"}, {"eventType": "signup", "userId": "bob"},
+          {"eventType": "checkout", "userId": "ann"}]
+
+
+@pytest.mark.parametrize("javascript", [True, False])
+def test_build_a_funnel_in_the_page(chromium, live_server, app, admin, artifacts, javascript):
+    post(live_server, EVENTS)
+    wait_stored(app, 3)
+    context = chromium.new_context(java_script_enabled=javascript)
+    page = context.new_page()
+    log_in(page, live_server)
+    page.goto(live_server.url + "/projects/default/reports/funnel")
+    if javascript:
+        page.evaluate("window.stillHere = true")  # gone if the page reloads
+    steps = page.locator("input[name=step]")
+    steps.nth(0).fill("signup")
+    steps.nth(1).fill("checkout")
+    page.click("form.report-form button[type=submit]")
+    page.wait_for_selector("#report-result table", timeout=10_000)
+    rows = page.locator("#report-result tbody tr")
+    assert rows.nth(0).locator("td").nth(3).inner_text() == "2"
+    assert rows.nth(1).locator("td").nth(3).inner_text() == "1"
+    assert "step=signup" in page.url and "step=checkout" in page.url
+    if javascript:  # swapped in place by htmx, the address kept in step
+        assert page.evaluate("window.stillHere") is True
+    page.screenshot(path=str(artifacts / f"funnel-js-{javascript}.png"), full_page=True)
+    context.close()
+
+
+def test_a_share_link_opens_logged_out_and_shows_only_that_view(chromium, live_server, app,
+                                                                 project):
+    post(live_server, EVENTS)
+    wait_stored(app, 3)
+    with app.app_context():
+        from webapp.reports import saved
+
+        report = saved.save(project.id, "Signups to checkout", "funnel",
+                            "step=signup&step=checkout&window=1d")
+        token = saved.share(project.id, report.id)
+    context = chromium.new_context()
+    page = context.new_page()
+    page.goto(f"{live_server.url}/share/{token}")
+    assert page.inner_text("h1").startswith("Signups to checkout")
+    assert page.locator("#report-result tbody tr").count() == 2
+    assert page.locator("form.report-form").count() == 0
+    page.goto(live_server.url + "/")
+    assert "/login" in page.url  # the link opened that view, and nothing else
+    context.close()
