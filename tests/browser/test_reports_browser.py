@@ -3,14 +3,19 @@ share link opened logged out."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from tests.browser.test_dashboard_browser import log_in, post
 from tests.helpers import wait_stored
+from webapp.models import iso
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("worker")]
-EVENTS = [{"eventType": "signup", "userId": "ann"}, {"eventType": "signup", "userId": "bob"},
-          {"eventType": "checkout", "userId": "ann"}]
+AGO = datetime.now(UTC) - timedelta(minutes=3)
+EVENTS = [{"eventType": "signup", "userId": "ann", "timestamp": iso(AGO)},
+          {"eventType": "signup", "userId": "bob", "timestamp": iso(AGO)},
+          {"eventType": "checkout", "userId": "ann", "timestamp": iso(AGO + timedelta(minutes=1))}]
 
 
 @pytest.mark.parametrize("javascript", [True, False])
