@@ -75,8 +75,9 @@ class Stack:
 
     def start_celery(self) -> subprocess.Popen:
         process = self._spawn([sys.executable, "-m", "celery", "--app", "worker.app", "worker",
-                               "--queues", "live,celery", f"--concurrency={self.concurrency}",
-                               "--loglevel=warning", "--without-gossip", "--without-mingle"])
+                               "--queues", "live,celery,reports",
+                               f"--concurrency={self.concurrency}", "--loglevel=warning",
+                               "--without-gossip", "--without-mingle"])
         self.processes.append(process)
         return process
 

@@ -144,8 +144,8 @@ def logged_in(client, admin):
 
 def start_worker(services: Services, concurrency: int = 2, **env) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "celery", "--app", "worker.app", "worker", "--queues", "live,celery",
-         "--loglevel=warning",
+        [sys.executable, "-m", "celery", "--app", "worker.app", "worker",
+         "--queues", "live,celery,reports", "--loglevel=warning",
          f"--concurrency={concurrency}", "--without-gossip", "--without-mingle",
          "--without-heartbeat"],
         cwd=ROOT, env=services.env(**env), start_new_session=True,

@@ -49,6 +49,8 @@ class Config:
         self.LOGIN_RATE_LIMIT = _env("LOGIN_RATE_LIMIT", "10 per minute")
         self.METRICS_TOKEN = _env("METRICS_TOKEN")
         self.LOG_FORMAT = _env("LOG_FORMAT", "json")
+        # a report page that takes longer than this runs as a Celery task (progress over SSE)
+        self.REPORT_INLINE_MS = _int("REPORT_INLINE_MS", 300)
 
 
 class TestConfig(Config):

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
+
+from peewee import OperationalError
 
 from webapp.db import database
 from webapp.reads.filters import Condition
@@ -65,13 +69,37 @@ class Scope:
 
 
 WORK_MEM = "64MB"  # room for a report's sorts and hashes, so they stay in memory
+TIME_LIMIT: ContextVar[int | None] = ContextVar("report_time_limit", default=None)
+
+
+class TooSlow(Exception):
+    """A report ran past the time limit set for it (see `time_limit`)."""
+
+
+@contextmanager
+def time_limit(milliseconds: int):
+    """Reports run in this block give up after `milliseconds` with TooSlow."""
+    token = TIME_LIMIT.set(max(1, int(milliseconds)))
+    try:
+        yield
+    finally:
+        TIME_LIMIT.reset(token)
 
 
 def query(sql: str, params: list) -> list[tuple]:
-    """A report's statement, in a transaction that gives it more sort and hash memory."""
-    with database.atomic():
-        database.execute_sql(f"SET LOCAL work_mem = '{WORK_MEM}'")
-        return database.execute_sql(sql, params).fetchall()
+    """A report's statement, in a transaction that gives it more sort and hash memory (and
+    the time limit of the block it runs in, if any)."""
+    limit = TIME_LIMIT.get()
+    try:
+        with database.atomic():
+            database.execute_sql(f"SET LOCAL work_mem = '{WORK_MEM}'")
+            if limit:
+                database.execute_sql(f"SET LOCAL statement_timeout = {limit}")
+            return database.execute_sql(sql, params).fetchall()
+    except OperationalError as exc:
+        if limit and "statement timeout" in str(exc):
+            raise TooSlow() from None
+        raise
 
 
 def percent(part: int, whole: int) -> float:

@@ -3,18 +3,27 @@ forms that htmx enhances). Thin views over webapp.reports."""
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, abort, render_template, request
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    render_template,
+    request,
+    stream_with_context,
+)
 
 from webapp.db import database
 from webapp.models import Project
 from webapp.reads import filters
 from webapp.reads.events import BadQuery, parse_limit
 from webapp.reads.ranges import parse_range
-from webapp.reports import params, pathsvg, saved, tables, timeline
-from webapp.reports.definition import BadReport, Scope
+from webapp.reports import jobs, params, pathsvg, saved, tables, timeline
+from webapp.reports.definition import BadReport, Scope, TooSlow, time_limit
 from webapp.responses import fail, ok
 from webapp.tenancy import accounts, auth
 from webapp.web.api import refusal
@@ -110,13 +119,18 @@ def report_page(slug: str, kind: str):
     if kind not in KINDS:
         abort(404)
     user, projects, project = page_project(slug)
-    data, problems = None, []
+    data, problems, job = None, [], None
+    own_query = urlencode(list(request.args.items(multi=True)))
     if request.args:
         try:
-            data = params.run(kind, request.args, project.id, project.time_zone,
-                              datetime.now(UTC))
+            with time_limit(current_app.config["REPORT_INLINE_MS"]):
+                data = params.run(kind, request.args, project.id, project.time_zone,
+                                  datetime.now(UTC))
         except BadReport as exc:
             problems = exc.problems
+        except TooSlow:  # a Celery task computes it; the page follows it over SSE
+            job = jobs.start(current_app.extensions["redis"], current_app.extensions["celery"],
+                             project.id, kind, own_query)
     drawing = pathsvg.layout(data) if data and kind == "paths" else None
     table = tables.TABLES[kind](data) if data else None
     return render_template("reports/report.html", kind=kind, kinds=KINDS, user=user,
@@ -124,9 +138,55 @@ def report_page(slug: str, kind: str):
                            drawing=drawing, problems=problems, args=request.args,
                            query=urlencode([*request.args.items(multi=True),
                                             ("project", project.slug)]),
-                           save_query=urlencode(list(request.args.items(multi=True))),
+                           save_query=own_query, job=job,
                            saved_reports=saved.saved_for(project.id),
                            types=event_types(project.id)), 400 if problems else 200
+
+
+def result_html(kind: str, args, project) -> str:
+    data = params.run(kind, args, project.id, project.time_zone, datetime.now(UTC))
+    return render_template(
+        "reports/_result.html", kind=kind, project=project, data=data, problems=[],
+        table=tables.TABLES[kind](data), drawing=pathsvg.layout(data) if kind == "paths" else None,
+        query=urlencode([*args.items(multi=True), ("project", project.slug)]),
+        save_query=urlencode(list(args.items(multi=True))))
+
+
+def sse(event: str, html: str) -> str:
+    return f"event: {event}\n" + "".join(f"data: {line}\n" for line in html.splitlines()) + "\n"
+
+
+@pages.get("/projects/<slug>/reports/<kind>/jobs/<job>")
+@accounts.login_required
+def job_stream(slug: str, kind: str, job: str):
+    """Server-sent events of a long report: its state while it runs, then its result."""
+    if kind not in KINDS:
+        abort(404)
+    _, _, project = page_project(slug)
+    args = request.args.copy()
+    if jobs.job_id(project.id, kind, urlencode(list(args.items(multi=True)))) != job:
+        abort(404)  # a job of another project or report
+    redis = current_app.extensions["redis"]
+
+    def events():
+        shown = None
+        for _ in range(int(jobs.TTL_SECONDS / 0.25)):
+            state = jobs.state(redis, job)
+            if state != shown:
+                shown = state
+                yield sse("progress", f"<span>{state or 'gone'}…</span>")
+            if state == "done":
+                yield sse("done", result_html(kind, args, project))
+                return
+            if state in (None, "failed"):
+                yield sse("done", '<section id="report-result" class="card report-result">'
+                                  '<p class="error">The report failed; run it again.</p>'
+                                  "</section>")
+                return
+            time.sleep(0.25)
+
+    return Response(stream_with_context(events()), mimetype="text/event-stream",
+                    headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
 
 @pages.get("/projects/<slug>/users/<path:user_id>")
