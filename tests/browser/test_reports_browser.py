@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests.browser.test_dashboard_browser import log_in, post
+from tests.conftest import start_gunicorn, stop_process
 from tests.helpers import wait_stored
 from webapp.models import iso
 
@@ -61,4 +62,30 @@ def test_a_share_link_opens_logged_out_and_shows_only_that_view(chromium, live_s
     assert page.locator("form.report-form").count() == 0
     page.goto(live_server.url + "/")
     assert "/login" in page.url  # the link opened that view, and nothing else
+    context.close()
+
+
+@pytest.fixture
+def slow_server(services, app, worker):
+    """gunicorn where every report page is "too slow" to run inline (1 ms)."""
+    server = start_gunicorn(services, REPORT_INLINE_MS="1")
+    yield server
+    stop_process(server.process)
+
+
+@pytest.mark.parametrize("javascript", [True, False])
+def test_a_long_report_shows_progress_then_its_result(chromium, slow_server, app, admin,
+                                                      artifacts, javascript):
+    post(slow_server, EVENTS)
+    wait_stored(app, 3)
+    context = chromium.new_context(java_script_enabled=javascript)
+    page = context.new_page()
+    log_in(page, slow_server)
+    first = page.goto(slow_server.url + "/projects/default/reports/funnel?step=signup"
+                      "&step=checkout&mode=strict")
+    assert "takes a while" in first.text()  # the first answer: the job's progress
+    page.wait_for_selector("#report-result table", timeout=30_000)
+    rows = page.locator("#report-result tbody tr")
+    assert [rows.nth(i).locator("td").nth(3).inner_text() for i in range(2)] == ["2", "1"]
+    page.screenshot(path=str(artifacts / f"long-report-js-{javascript}.png"), full_page=True)
     context.close()
