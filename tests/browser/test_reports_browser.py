@@ -89,3 +89,23 @@ def test_a_long_report_shows_progress_then_its_result(chromium, slow_server, app
     assert [rows.nth(i).locator("td").nth(3).inner_text() for i in range(2)] == ["2", "1"]
     page.screenshot(path=str(artifacts / f"long-report-js-{javascript}.png"), full_page=True)
     context.close()
+
+
+def test_a_dst_day_in_the_project_zone_has_25_hourly_buckets(chromium, live_server, app,
+                                                             admin, project):
+    from webapp.tenancy.tenants import set_time_zone
+
+    with app.app_context():
+        set_time_zone(project, "America/New_York")
+    context = chromium.new_context()
+    page = context.new_page()
+    log_in(page, live_server)
+    for day, hours in (("2026-11-01", "25"), ("2026-03-08", "23")):
+        page.fill("form.range input[name=from]", day)
+        page.fill("form.range input[name=to]", day)
+        page.select_option("form.range select[name=bucket]", "hour")
+        page.click("form.range button[type=submit]")
+        page.wait_for_url(f"**from={day}**")
+        assert page.get_attribute("#chart svg", "data-buckets") == hours
+        assert "America/New_York" in page.inner_text("#chart h2")
+    context.close()

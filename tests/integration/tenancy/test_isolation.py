@@ -125,6 +125,9 @@ def test_nothing_crosses_between_organizations(app, client, logged_in, beta):
 
     # dashboard pages and fragments
     assert logged_in.get("/?project=beta-shop").status_code == 404
+    assert logged_in.get("/?project=beta-shop&from=2026-01-01").status_code == 404
+    ranged = logged_in.get("/?from=2026-01-01").get_data(as_text=True)
+    assert SECRET_MARK not in ranged and "beta_event" not in ranged
     page = logged_in.get("/?filter=hour").get_data(as_text=True)
     assert SECRET_MARK not in page and "Beta shop" not in page
 

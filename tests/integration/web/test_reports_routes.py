@@ -155,3 +155,15 @@ def test_reports_are_cached_until_a_commit_to_the_project(app, client, redis, hi
     fresh = client.get(FUNNEL, headers=READ_HEADERS).get_json()["data"]
     assert fresh["cached"] is False
     assert [s["users"] for s in fresh["steps"]] == [2, 2, 2]
+
+
+def test_the_dashboard_shows_a_range_in_the_project_zone(app, logged_in, project):
+    from webapp.tenancy.tenants import set_time_zone
+
+    with app.app_context():
+        set_time_zone(project, "America/New_York")
+    for day, hours in (("2026-03-08", 23), ("2026-11-01", 25), ("2026-11-02", 24)):
+        html = logged_in.get(f"/?from={day}&to={day}&bucket=hour").get_data(as_text=True)
+        assert f'data-buckets="{hours}"' in html, day
+        assert "sse-connect" not in html and "America/New_York" in html
+    assert logged_in.get("/?from=2026-13-01").status_code == 400
