@@ -66,12 +66,15 @@ WITH born AS (
 ), cohort AS (
     SELECT b.user_id, b.born, {cohort} AS cohort FROM born b
     WHERE NOT EXISTS (SELECT 1 FROM event p WHERE p.user_id = b.user_id AND {before})
-), back AS (
-    SELECT DISTINCT c.user_id, ({period} - c.cohort) / %s AS period
+), back AS (  -- per user: the shown periods they came back in (bits), and the last one
+    SELECT c.user_id, bit_or(CASE WHEN x.period < {MAX_PERIODS} THEN 1 << x.period ELSE 0 END)
+               AS shown, max(x.period) AS last
     FROM cohort c JOIN event e ON e.user_id = c.user_id AND e."timestamp" >= c.born
+    CROSS JOIN LATERAL (SELECT ({period} - c.cohort) / %s AS period) x
     WHERE {back_where}
+    GROUP BY c.user_id
 )
-SELECT c.cohort, count(DISTINCT c.user_id),
+SELECT c.cohort, count(*),
        {', '.join(_cell(retention, n) for n in range(retention.periods))}
 FROM cohort c LEFT JOIN back b USING (user_id) GROUP BY c.cohort ORDER BY c.cohort
 """
@@ -93,5 +96,6 @@ FROM cohort c LEFT JOIN back b USING (user_id) GROUP BY c.cohort ORDER BY c.coho
 
 
 def _cell(retention: Retention, n: int) -> str:
-    test = "=" if retention.mode == "on" else ">="
-    return f"count(DISTINCT c.user_id) FILTER (WHERE b.period {test} {n})"
+    if retention.mode == "on":
+        return f"count(*) FILTER (WHERE b.shown & {1 << n} <> 0)"
+    return f"count(*) FILTER (WHERE b.last >= {n})"
