@@ -32,9 +32,11 @@ def compute(breakdown: Breakdown, scope: Scope) -> dict:
     params.append(breakdown.limit)
     rows = query(f"""
 SELECT value, n, users, total FROM (
-    SELECT e.metadata->>%s AS value, count(*) AS n, count(DISTINCT e.user_id) AS users,
-           sum(count(*)) OVER () AS total
-    FROM event e WHERE {where} GROUP BY 1
+    SELECT value, sum(n) AS n, count(*) AS users, sum(sum(n)) OVER () AS total
+    FROM (  -- (value, user) pairs first: hashed, with no sort of the users' text
+        SELECT e.metadata->>%s AS value, e.user_id, count(*) AS n
+        FROM event e WHERE {where} GROUP BY 1, 2
+    ) pairs GROUP BY value
 ) t ORDER BY n DESC, value COLLATE "C" NULLS LAST LIMIT %s""", params)
     total = int(rows[0][3]) if rows else 0
     values = [{"value": value, "count": int(n), "uniqueUsers": int(users),

@@ -54,19 +54,25 @@ def _chain_sql(funnel: Funnel, scope: Scope, params: list) -> str:
     where = scope.sql("e", params)
     any_step = " OR ".join(step.sql("e", params) for step in funnel.steps)
     nexts = "".join(
-        f", min(CASE WHEN mask & {1 << i} <> 0 THEN rn END) OVER later AS n{i + 1}"
+        f", max(CASE WHEN mask & {1 << i} <> 0 THEN rn END) OVER later AS n{i + 1}"
         for i in range(1, k)) if funnel.mode == "ordered" else ""
+    # Events get one global position (rn), numbered backwards through users (bytewise), time
+    # and storage, and an integer user number (uid); positions and users are then joined and
+    # grouped as integers. In that order a user's later events come first, so the "next event
+    # of step j" of a row is the largest position among the rows before it, all in one sort;
+    # a pointer is kept only when the row it points to is the same user's.
     sql = f"""
-WITH ev AS MATERIALIZED (
-    SELECT e.user_id, e."timestamp" AS ts, {value} AS value, {masks} AS mask,
-           row_number() OVER (PARTITION BY e.user_id ORDER BY e."timestamp", e.id) AS rn
+WITH ev AS (
+    SELECT e."timestamp" AS ts, {value} AS value, {masks} AS mask,
+           row_number() OVER back AS rn, dense_rank() OVER users AS uid
     FROM event e WHERE {where} AND ({any_step})
-), nx AS (
-    SELECT user_id, ts, value, mask, rn{nexts} FROM ev
-    WINDOW later AS (PARTITION BY user_id ORDER BY rn DESC
-                     ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
+    WINDOW back AS (ORDER BY e.user_id COLLATE "C" DESC, e."timestamp" DESC, e.id DESC),
+           users AS (ORDER BY e.user_id COLLATE "C" DESC)
+), nx AS MATERIALIZED (
+    SELECT uid, ts, value, mask, rn{nexts} FROM ev
+    WINDOW later AS (ORDER BY rn ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
 ), c1 AS (
-    SELECT x.user_id, x.rn AS r1, x.ts AS t1, x.value, x.rn AS p1, x.ts AS ts1
+    SELECT x.uid, x.rn AS r1, x.ts AS t1, x.value, x.rn AS p1, x.ts AS ts1
            {''.join(f', x.n{i + 1}' for i in range(1, k)) if funnel.mode == 'ordered' else ''}
     FROM nx x WHERE x.mask & 1 <> 0
 )"""
@@ -75,22 +81,21 @@ WITH ev AS MATERIALIZED (
         if funnel.mode == "ordered":
             on = f"x.rn = {prev}.n{i + 1}"
         else:
-            on = f"x.rn = {prev}.p{i} + 1 AND x.mask & {1 << i} <> 0"
+            on = f"x.rn = {prev}.p{i} - 1 AND x.mask & {1 << i} <> 0"
         carry = "".join(f", x.n{j + 1}" for j in range(i + 1, k)) if funnel.mode == "ordered" \
             else ""
         sql += f""", c{i + 1} AS (
-    SELECT {prev}.user_id, {prev}.r1, {prev}.t1, {prev}.value,
+    SELECT {prev}.uid, {prev}.r1, {prev}.t1, {prev}.value,
            {''.join(f'{prev}.ts{j}, ' for j in range(1, i + 1))}x.rn AS p{i + 1},
            x.ts AS ts{i + 1}{carry}
-    FROM {prev} LEFT JOIN nx x ON x.user_id = {prev}.user_id AND {on}
-         AND x.ts <= {prev}.t1 + %s
+    FROM {prev} LEFT JOIN nx x ON {on} AND x.uid = {prev}.uid AND x.ts <= {prev}.t1 + %s
 )"""
         params.append(funnel.window)
     levels = " + ".join(f"(ts{i} IS NOT NULL)::int" for i in range(1, k + 1))
     seconds = ", ".join(f"extract(epoch FROM ts{i} - t1) AS d{i}" for i in range(2, k + 1))
     sql += f""", users AS (
-    SELECT DISTINCT ON (user_id) user_id, value, {levels} AS level, {seconds}
-    FROM c{k} ORDER BY user_id, level DESC, r1
+    SELECT DISTINCT ON (uid) uid, value, {levels} AS level, {seconds}
+    FROM c{k} ORDER BY uid, level DESC, r1 DESC
 )"""
     return sql
 
