@@ -109,3 +109,21 @@ def test_a_dst_day_in_the_project_zone_has_25_hourly_buckets(chromium, live_serv
         assert page.get_attribute("#chart svg", "data-buckets") == hours
         assert "America/New_York" in page.inner_text("#chart h2")
     context.close()
+
+
+def test_a_report_over_a_range_that_includes_now_updates_live(chromium, live_server, app,
+                                                              admin):
+    post(live_server, EVENTS)
+    wait_stored(app, 3)
+    context = chromium.new_context()
+    page = context.new_page()
+    log_in(page, live_server)
+    page.goto(live_server.url + "/projects/default/reports/funnel?step=signup&step=checkout")
+    second_step = page.locator("#report-result tbody tr").nth(1).locator("td").nth(3)
+    assert second_step.inner_text() == "1"
+    page.wait_for_timeout(500)  # the stream is open
+    post(live_server, [{"eventType": "checkout", "userId": "bob"}])
+    page.wait_for_function(
+        "() => document.querySelectorAll('#report-result tbody tr')[1]"
+        "?.querySelectorAll('td')[3]?.innerText === '2'", timeout=15_000)
+    context.close()

@@ -18,7 +18,7 @@ from flask import (
 )
 
 from webapp.db import database
-from webapp.models import Project
+from webapp.models import Project, iso
 from webapp.reads import filters
 from webapp.reads.events import BadQuery, parse_limit
 from webapp.reads.ranges import parse_range
@@ -132,13 +132,14 @@ def report_page(slug: str, kind: str):
             job = jobs.start(current_app.extensions["redis"], current_app.extensions["celery"],
                              project.id, kind, own_query)
     drawing = pathsvg.layout(data) if data and kind == "paths" else None
+    live = bool(data) and data["to"] > iso(datetime.now(UTC))  # ISO UTC sorts as text
     table = tables.TABLES[kind](data) if data else None
     return render_template("reports/report.html", kind=kind, kinds=KINDS, user=user,
                            projects=projects, project=project, data=data, table=table,
                            drawing=drawing, problems=problems, args=request.args,
                            query=urlencode([*request.args.items(multi=True),
                                             ("project", project.slug)]),
-                           save_query=own_query, job=job,
+                           save_query=own_query, job=job, live=live,
                            saved_reports=saved.saved_for(project.id),
                            types=event_types(project.id)), 400 if problems else 200
 
