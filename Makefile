@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 VENDOR := static/vendor
 
-.PHONY: run test lint bench bench-stats bench-live demo postman clean
+.PHONY: run test lint bench bench-stats bench-live bench-reports demo postman clean
 
 $(STAMP): pyproject.toml constraints.txt package.json package-lock.json
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Pulseboard needs Python 3.11 or newer")'
@@ -33,6 +33,9 @@ bench-stats: $(STAMP)
 
 bench-live: $(STAMP)
 	$(BIN)/python -m bench.live $(BENCH_ARGS)
+
+bench-reports: $(STAMP)
+	$(BIN)/python -m bench.reports $(BENCH_ARGS)
 
 demo: $(STAMP)
 	$(BIN)/python -m webapp.dev.demo $(DEMO_ARGS)

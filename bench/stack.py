@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import resource
 import secrets
@@ -18,6 +19,14 @@ from pathlib import Path
 from webapp.dev.servers import PrivatePostgres, PrivateRedis, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def size_args(description: str, runs: int) -> argparse.Namespace:
+    """`--sizes 1000000,10000000 --runs N`, the options of the size-stepped benchmarks."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--sizes", default="1000000,10000000")
+    parser.add_argument("--runs", type=int, default=runs)
+    return parser.parse_args()
 
 
 def raise_open_file_limit() -> int:
@@ -66,8 +75,9 @@ class Stack:
 
     def start_celery(self) -> subprocess.Popen:
         process = self._spawn([sys.executable, "-m", "celery", "--app", "worker.app", "worker",
-                               "--queues", "live,celery", f"--concurrency={self.concurrency}",
-                               "--loglevel=warning", "--without-gossip", "--without-mingle"])
+                               "--queues", "live,celery,reports",
+                               f"--concurrency={self.concurrency}", "--loglevel=warning",
+                               "--without-gossip", "--without-mingle"])
         self.processes.append(process)
         return process
 

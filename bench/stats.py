@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import http.cookiejar
 import json
 import random
@@ -16,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 import click
 import psutil
 
-from bench.stack import raise_open_file_limit, running
+from bench.stack import raise_open_file_limit, running, size_args
 from webapp.reads.windows import WINDOWS
 
 TYPES = [f"event_type_{i}" for i in range(12)]
@@ -29,35 +28,53 @@ def percentiles(samples: list[float]) -> tuple[float, float]:
             round(1000 * ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))], 1))
 
 
-def load(app, project_id: int, start_index: int, count: int) -> float:
-    """Insert `count` events spread over the last week through the worker's own insert code."""
-    from webapp.reads import stats
-    from webapp.store import insert, uniques
+def load_with(app, project_id: int, start_index: int, count: int, make, after=None) -> float:
+    """Insert `count` events made by `make(rng, now, index)` through the worker's own insert
+    code, in batches (`after(payload)` runs after each); returns the seconds it took."""
+    from webapp.store import insert
 
     rng = random.Random(start_index)
     now = datetime.now(UTC)
-    received = now.isoformat()
-    redis = app.extensions["redis"]
     started = time.monotonic()
     with app.app_context(), click.progressbar(length=count, label=f"loading {count:,} events",
                                               file=sys.stderr) as bar:
         for offset in range(0, count, BATCH):
             size = min(BATCH, count - offset)
-            payload = [{
-                "id": f"bench-{start_index + offset + i}",
-                "type": TYPES[int(rng.paretovariate(1.5)) % len(TYPES)],
-                "user": f"user-{rng.randrange(200_000)}",
-                "ts": (now - timedelta(seconds=rng.random() ** 2 * 7 * 86400)).isoformat(),
-                "meta": {"page": f"/p/{i % 50}"},
-                "rcv": received,
-            } for i in range(size)]
+            payload = [make(rng, now, start_index + offset + i) for i in range(size)]
             insert.store_batch(project_id, payload)
-            pipe = redis.pipeline(transaction=False)
-            uniques.record(pipe, project_id, payload)
-            pipe.execute()
+            if after:
+                after(payload)
             bar.update(size)
-        stats.invalidate(redis, project_id)
     return time.monotonic() - started
+
+
+def week_event(rng: random.Random, now: datetime, index: int) -> dict:
+    return {
+        "id": f"bench-{index}",
+        "type": TYPES[int(rng.paretovariate(1.5)) % len(TYPES)],
+        "user": f"user-{rng.randrange(200_000)}",
+        "ts": (now - timedelta(seconds=rng.random() ** 2 * 7 * 86400)).isoformat(),
+        "meta": {"page": f"/p/{index % BATCH % 50}"},
+        "rcv": now.isoformat(),
+    }
+
+
+def load(app, project_id: int, start_index: int, count: int) -> float:
+    """Insert `count` events spread over the last week, and their unique-user sketches."""
+    from webapp.reads import stats
+    from webapp.store import uniques
+
+    redis = app.extensions["redis"]
+
+    def sketch(payload: list[dict]) -> None:
+        pipe = redis.pipeline(transaction=False)
+        uniques.record(pipe, project_id, payload)
+        pipe.execute()
+
+    seconds = load_with(app, project_id, start_index, count, week_event, sketch)
+    with app.app_context():
+        stats.invalidate(redis, project_id)
+    return seconds
 
 
 def timed_get(opener, url: str, headers: dict, runs: int) -> list[float]:
@@ -131,10 +148,7 @@ def measure(stack, app, project_id: int, runs: int, opener) -> list[dict]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--sizes", default="1000000,10000000")
-    parser.add_argument("--runs", type=int, default=100)
-    args = parser.parse_args()
+    args = size_args(__doc__, runs=100)
     raise_open_file_limit()
     password = "bench-" + str(random.random())
     with running(web_workers=1, extra_env={"ADMIN_PASSWORD": password,

@@ -24,8 +24,8 @@ from webapp.ingest.queue import HEARTBEAT_KEY
 from .helpers import ADMIN_EMAIL, ADMIN_PASSWORD, INGEST_KEY, READ_TOKEN, login, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
-TABLES = ("alert_notice", "alert_rule", "invalid_rollup_minute", "event_rollup_minute",
-          "event_rollup_hour", "event",
+TABLES = ("share_link", "saved_report", "alert_notice", "alert_rule", "invalid_rollup_minute",
+          "event_rollup_minute", "event_rollup_hour", "event",
           "signing_secret", "api_key", "membership", "app_user", "project", "organization")
 
 
@@ -184,8 +184,8 @@ def logged_in(client, admin):
 
 def start_worker(services: Services, concurrency: int = 2, **env) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "celery", "--app", "worker.app", "worker", "--queues", "live,celery",
-         "--loglevel=warning",
+        [sys.executable, "-m", "celery", "--app", "worker.app", "worker",
+         "--queues", "live,celery,reports", "--loglevel=warning",
          f"--concurrency={concurrency}", "--without-gossip", "--without-mingle",
          "--without-heartbeat"],
         cwd=ROOT, env=services.env(**env), start_new_session=True,

@@ -88,17 +88,29 @@ def _register(app: Flask) -> None:
 
     from webapp.ingest import limits
     from webapp.ops import cli
-    from webapp.web import api, dashboard, manage, manage_alerts, protocols  # noqa: F401
+    from webapp.web import (  # noqa: F401 (their routes)
+        api,
+        dashboard,
+        manage,
+        manage_alerts,
+        protocols,
+        reports,
+        shares,
+    )
 
     limits.init_app(app)
     csrf = CSRFProtect(app)
     csrf.exempt(api.bp)  # the API authenticates with keys and tokens, not cookies
+    csrf.exempt(reports.bp)
     app.register_blueprint(api.bp)
     for blueprint in (protocols.segment_bp, protocols.posthog_bp):
         csrf.exempt(blueprint)
         app.register_blueprint(blueprint)
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(manage.bp)
+    app.register_blueprint(reports.bp)
+    app.register_blueprint(reports.pages)
+    app.register_blueprint(shares.bp)
     cli.init_app(app)
 
     app.jinja_env.filters["tojson_text"] = json_text
@@ -124,7 +136,7 @@ def _register(app: Flask) -> None:
                    if name.lower() != "content-type"}
         if exc.code == 429:
             headers.update(limits.refusal_headers())
-        if request.blueprint in ("dashboard", "manage"):
+        if request.blueprint in ("dashboard", "manage", "report_pages", "shares"):
             return render_template("error.html", error=exc), exc.code, headers
         if request.endpoint == "api.webhook" and exc.code in (413, 429):
             reason = "too_large" if exc.code == 413 else "rate_limited"

@@ -83,6 +83,8 @@ class Config:
         self.RETENTION_DAYS = _int("RETENTION_DAYS", 365)
         self.PARTITION_DAYS_AHEAD = _int("PARTITION_DAYS_AHEAD", 7)
         self.PARTITION_CHECK_SECONDS = _int("PARTITION_CHECK_SECONDS", 3600)
+        # a report page that takes longer than this runs as a Celery task (progress over SSE)
+        self.REPORT_INLINE_MS = _int("REPORT_INLINE_MS", 300)
 
 
 class TestConfig(Config):

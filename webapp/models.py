@@ -67,6 +67,12 @@ class Project(BaseModel):
         row = cls.select(cls.request_limit, cls.event_limit).where(cls.id == project_id).tuples()
         return row.first() or (None, None)
 
+    time_zone = CharField(max_length=64, default="UTC")  # IANA: day and week boundaries
+
+    @classmethod
+    def time_zone_of(cls, project_id: int) -> str:
+        return cls.select(cls.time_zone).where(cls.id == project_id).scalar() or "UTC"
+
     class Meta:
         indexes = ((("organization", "slug"), True),)
 
@@ -207,6 +213,27 @@ class DeadLetter(BaseModel):
     error = TextField()
     failed_at = DateTimeTZField(default=lambda: datetime.now(UTC))
     replayed_at = DateTimeTZField(null=True)
+
+
+class SavedReport(BaseModel):
+    """A report's definition kept under a name: its kind and its query string."""
+
+    project = ForeignKeyField(Project, backref="saved_reports", on_delete="CASCADE")
+    name = CharField(max_length=200)
+    kind = CharField(max_length=16)
+    query = TextField()
+    created_at = DateTimeTZField(default=lambda: datetime.now(UTC))
+
+
+class ShareLink(BaseModel):
+    """A read-only link to a project's dashboard (no saved report) or to one saved report."""
+
+    project = ForeignKeyField(Project, on_delete="CASCADE")
+    saved_report = ForeignKeyField(SavedReport, null=True, on_delete="CASCADE")
+    token_hash = CharField(max_length=64, unique=True)
+    password_hash = CharField(max_length=256, null=True)
+    created_at = DateTimeTZField(default=lambda: datetime.now(UTC))
+    revoked_at = DateTimeTZField(null=True)
 
 
 class InvalidRollupMinute(BaseModel):

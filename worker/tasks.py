@@ -5,11 +5,13 @@ from __future__ import annotations
 import logging
 import random
 from datetime import UTC, datetime
+from urllib.parse import parse_qsl
 
 from celery import current_app as current_celery
 from celery import shared_task
 from celery.exceptions import Reject
 from flask import current_app
+from werkzeug.datastructures import MultiDict
 
 from webapp.alerts import oncommit
 from webapp.ingest import journal
@@ -22,8 +24,10 @@ from webapp.ingest.accept import (
 )
 from webapp.live import publish
 from webapp.logs import task_request_ids
+from webapp.models import Project
 from webapp.ops import metrics
 from webapp.reads import stats
+from webapp.reports import jobs, params
 from webapp.store import deadletters, insert, uniques
 from worker import alerting
 
@@ -157,3 +161,18 @@ def record_invalid(project_id: int, count: int, at: str) -> None:
 def push_live(project_id: int) -> None:
     """Render the project's fragments once per filter and publish them to every open tab."""
     publish.push(current_app.extensions["redis"], project_id)
+
+
+@shared_task(name=jobs.RUN_TASK, ignore_result=True, acks_late=False)
+def run_report(project_id: int, kind: str, query: str, job: str) -> None:
+    """Compute a long report (its result lands in the report cache) and say how it went."""
+    redis = current_app.extensions["redis"]
+    jobs.set_state(redis, job, "running")
+    try:
+        params.run(kind, MultiDict(parse_qsl(query)), project_id,
+                   Project.time_zone_of(project_id), datetime.now(UTC))
+    except Exception:
+        log.exception("report %s of project %s failed", kind, project_id)
+        jobs.set_state(redis, job, "failed")
+        return
+    jobs.set_state(redis, job, "done")

@@ -7,7 +7,7 @@ from datetime import datetime
 from flask import render_template
 
 from webapp.alerts import panel as alerts
-from webapp.models import EventRollupMinute
+from webapp.models import EventRollupMinute, Project
 from webapp.reads import chart, stats
 from webapp.reads.events import list_events
 from webapp.reads.windows import WINDOWS, Window
@@ -40,6 +40,7 @@ def panel_data(project_id: int, window: Window, now: datetime) -> dict:
         "chart": chart.build(data["series"], int(window.bucket.total_seconds())),
         "recent": list_events(project_id, window, now, limit=RECENT)["events"],
         "dead_letters": deadletters.pending_count(project_id),
+        "project_slug": Project.select(Project.slug).where(Project.id == project_id).scalar(),
         "window": window,
         "windows": list(WINDOWS),
         "rendered_at": now,

@@ -181,6 +181,18 @@ def retention_command(project_slug, days):
     project.save(only=["retention_days"])
     shown = f"{days} days" if days else f"RETENTION_DAYS ({current_app.config['RETENTION_DAYS']})"
     click.echo(f"{project.slug!r} keeps raw events for {shown}")
+@projects_cli.command("time-zone")
+@click.argument("project_slug")
+@click.argument("name")
+def time_zone_command(project_slug, name):
+    """Set a project's IANA time zone (e.g. Asia/Kolkata): its days and weeks in reports."""
+    from webapp.tenancy.tenants import TenantError, set_time_zone
+
+    try:
+        set_time_zone(_project(project_slug), name)
+    except TenantError as exc:
+        raise click.UsageError(str(exc)) from None
+    click.echo(f"time zone of {project_slug!r} is now {name}")
 
 
 rollups_cli = AppGroup("rollups", help="Per-minute and per-hour rollups.")

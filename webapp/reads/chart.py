@@ -45,28 +45,32 @@ def nice_ceiling(value: int) -> int:
 
 
 def time_label(moment: datetime, bucket_seconds: int) -> str:
+    if bucket_seconds >= 86400:
+        return moment.strftime("%a %b %d")
     return moment.strftime("%H:%M" if bucket_seconds < 3 * 3600 else "%a %H:%M")
 
 
-def build(series: list[dict], bucket_seconds: int) -> Chart:
-    """Bars for a series of {"timestamp", "count"} points (oldest first)."""
+def build(series: list[dict], bucket_seconds: int, zone: str = "UTC") -> Chart:
+    """Bars for a series of {"timestamp", "count"} points (oldest first); points that carry a
+    "local" time (a range in a project's zone) are labelled with it."""
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     peak = nice_ceiling(max((p["count"] for p in series), default=0))
     slot = plot_w / max(len(series), 1)
     gap = min(2.0, slot * 0.2)
     bars = []
     for i, point in enumerate(series):
-        moment = datetime.fromisoformat(point["timestamp"])
+        moment = datetime.fromisoformat(point.get("local", point["timestamp"]))
         height = plot_h * point["count"] / peak
         noun = "event" if point["count"] == 1 else "events"
         bars.append(Bar(
             x=round(LEFT + i * slot + gap / 2, 2), y=round(TOP + plot_h - height, 2),
             width=round(slot - gap, 2), height=round(height, 2), count=point["count"],
-            label=f"{time_label(moment, bucket_seconds)} UTC: {point['count']} {noun}",
+            label=f"{time_label(moment, bucket_seconds)} {zone}: {point['count']} {noun}",
         ))
     y_ticks = [(round(TOP + plot_h * (1 - f), 2), round(peak * f)) for f in (0, 0.5, 1)]
     picks = sorted({0, len(series) // 2, len(series) - 1}) if series else []
     x_labels = [(round(LEFT + (i + 0.5) * slot, 2),
-                 time_label(datetime.fromisoformat(series[i]["timestamp"]), bucket_seconds))
+                 time_label(datetime.fromisoformat(series[i].get("local", series[i]["timestamp"])),
+                            bucket_seconds))
                 for i in picks]
     return Chart(bars, peak, y_ticks, x_labels)

@@ -6,7 +6,11 @@ import base64
 import re
 from datetime import datetime
 
+from peewee import SQL
+
 from webapp.models import Event
+from webapp.reads import filters
+from webapp.reads.filters import Condition
 from webapp.reads.retention import kept_since
 from webapp.reads.windows import Window
 
@@ -52,16 +56,25 @@ def iso_micro(moment: datetime) -> str:
 
 def list_events(project_id: int, window: Window, now: datetime, event_type: str | None = None,
                 user_id: str | None = None, limit: int = DEFAULT_LIMIT,
-                cursor: str | None = None, raw_metadata: bool = False, source=None) -> dict:
-    """One page of events in the window, newest first, and the cursor of the next page
-    (`raw_metadata`: each event's metadata as its stored JSON, for orjson to pass through);
-    `source` is the database to read (the primary unless given, see reads/replica.py)."""
-    start = max(window.start(now), kept_since(project_id, now))
+                cursor: str | None = None, raw_metadata: bool = False, source=None,
+                where: tuple[Condition, ...] = (),
+                span: tuple[datetime, datetime] | None = None) -> dict:
+    """One page of events in the window (or the [start, end) span), newest first, and the
+    cursor of the next page (`raw_metadata`: each event's metadata as its stored JSON, for
+    orjson to pass through); `source` is the database to read (the primary unless given, see
+    reads/replica.py)."""
+    start, end = span or (window.start(now), None)
+    start = max(start, kept_since(project_id, now))
     # metadata as its JSON text, passed through as is: JSONB numbers of any size, exactly
     query = Event.select(*[field for field in Event._meta.sorted_fields
                            if field is not Event.metadata],
                          Event.metadata.cast("text").alias("metadata_json"))
     query = query.where(Event.project == project_id, Event.timestamp >= start)
+    if end is not None:
+        query = query.where(Event.timestamp < end)
+    if where:
+        params: list = []
+        query = query.where(SQL(filters.sql(where, "t1", params), params))
     if event_type:
         query = query.where(Event.event_type == event_type)
     if user_id:

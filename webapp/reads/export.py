@@ -10,6 +10,8 @@ from datetime import UTC, datetime
 import orjson
 
 from webapp.models import iso
+from webapp.reads import filters
+from webapp.reads.filters import Condition
 from webapp.reads.replica import reader
 from webapp.reads.retention import kept_since
 
@@ -23,7 +25,8 @@ FETCH = 2000  # rows per round trip of the server-side cursor
 
 
 def rows(project_id: int, start: datetime | None, event_type: str | None = None,
-         user_id: str | None = None) -> Iterator[tuple]:
+         user_id: str | None = None, where: tuple[Condition, ...] = (),
+         end: datetime | None = None) -> Iterator[tuple]:
     """(id, type, user, timestamp, received, metadata JSON text), newest first, streamed;
     never older than the project's retention.
 
@@ -33,10 +36,11 @@ def rows(project_id: int, start: datetime | None, event_type: str | None = None,
     Pages come from the replica while it keeps up (reads/replica.py)."""
     floor = kept_since(project_id, datetime.now(UTC))
     start = floor if start is None else max(start, floor)
-    sql = ("SELECT event_id, event_type, user_id, \"timestamp\", received_at, metadata::text, id "
-           "FROM event WHERE project_id = %s")
     params: list = [project_id]
-    for clause, value in (("\"timestamp\" >= %s", start), ("event_type = %s", event_type),
+    sql = ("SELECT event_id, event_type, user_id, \"timestamp\", received_at, metadata::text, id "
+           "FROM event e WHERE project_id = %s AND " + filters.sql(where, "e", params))
+    for clause, value in (("\"timestamp\" >= %s", start), ("\"timestamp\" < %s", end),
+                          ("event_type = %s", event_type),
                           ("user_id = %s", user_id)):
         if value:
             sql += f" AND {clause}"

@@ -12,6 +12,8 @@ from redis import Redis
 
 from webapp.db import database
 from webapp.models import EventRollupHour, EventRollupMinute, InvalidRollupMinute, iso
+from webapp.reads import filtered
+from webapp.reads.filters import Condition
 from webapp.reads.windows import Window
 from webapp.store import uniques
 
@@ -52,10 +54,15 @@ def series(project_id: int, window: Window, now: datetime) -> list[dict]:
         "GROUP BY 1",
         (seconds, seconds, project_id, window.start(now)),
     )
+    return fold_series(window, now, cursor.fetchall())
+
+
+def fold_series(window: Window, now: datetime, rows: list[tuple]) -> list[dict]:
+    """(bucket epoch, count) rows as the window's series, every bucket present."""
     starts = window.bucket_starts(now)
     last = int(starts[-1].timestamp())
     by_epoch: dict[int, int] = {}
-    for epoch, n in cursor.fetchall():  # events up to 5 minutes ahead count in the last bucket
+    for epoch, n in rows:  # events up to 5 minutes ahead count in the last bucket
         key = min(int(epoch), last)
         by_epoch[key] = by_epoch.get(key, 0) + int(n)
     return [{"timestamp": iso(start), "count": by_epoch.get(int(start.timestamp()), 0)}
@@ -101,7 +108,7 @@ def cache_key(project_id: int, window: Window, now: datetime) -> str:
     return f"pulseboard:stats:{project_id}:{window.name}:{int(window.start(now).timestamp())}"
 
 
-def _start_version(pipe, project_id: int) -> None:
+def start_version(pipe, project_id: int) -> None:
     """A missing version starts at a clock reading, not at zero: an entry cached before the key
     was lost (keys flushed, Redis restored from an older snapshot) never matches a new one."""
     pipe.set(version_key(project_id), time.time_ns(), nx=True)
@@ -110,17 +117,22 @@ def _start_version(pipe, project_id: int) -> None:
 def invalidate(redis: Redis, project_id: int) -> None:
     """After a commit: every cached figure of the project is out of date (`redis` may be a
     pipeline, which the caller executes)."""
-    _start_version(redis, project_id)
+    start_version(redis, project_id)
     redis.incr(version_key(project_id))
 
 
-def compute(project_id: int, window: Window, now: datetime) -> dict:
-    """Cached stats for the window, valid while no commit has touched the project since."""
+def compute(project_id: int, window: Window, now: datetime,
+            where: tuple[Condition, ...] = ()) -> dict:
+    """Cached stats for the window, valid while no commit has touched the project since;
+    with property filters, counted from the matching events instead (the rollups hold no
+    metadata)."""
+    if where:
+        return filtered.compute(project_id, window, now, where)
     redis: Redis = current_app.extensions["redis"]
     key = cache_key(project_id, window, now)
     try:
         pipe = redis.pipeline(transaction=False)
-        _start_version(pipe, project_id)
+        start_version(pipe, project_id)
         _, version, cached = pipe.get(version_key(project_id)).get(key).execute()
     except Exception:  # Redis away: answer from PostgreSQL
         return compute_fresh(redis, project_id, window, now)

@@ -11,6 +11,7 @@ from limits import parse_many
 from webapp.db import database
 from webapp.ingest.signatures import new_secret
 from webapp.models import ApiKey, Organization, Project, SigningSecret, digest, split_handle
+from webapp.reads.ranges import zone
 from webapp.tenancy import auth
 
 DEFAULT_SLUG = "default"
@@ -117,6 +118,16 @@ def set_limits(project: Project, requests: str, events: str, key_id: int | None 
                .execute())
     if not changed:
         raise TenantError(f"no ingest key {key_id} in project {project.slug!r}")
+
+
+def set_time_zone(project: Project, name: str) -> None:
+    """Set the project's IANA time zone (its day and week boundaries)."""
+    try:
+        zone(name)
+    except ValueError as exc:
+        raise TenantError(str(exc)) from None
+    Project.update(time_zone=name).where(Project.id == project.id).execute()
+    project.time_zone = name
 
 
 def add_signing_secret(project: Project, name: str, secret: str | None = None) -> SigningSecret:

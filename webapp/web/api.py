@@ -16,10 +16,11 @@ from webapp.ingest import accept, signed
 from webapp.ingest.limits import RateLimited, sender_key, webhook_limit
 from webapp.ingest.signatures import SignatureError
 from webapp.live import stream
-from webapp.models import iso
+from webapp.models import Project, iso
 from webapp.ops import health, metrics
-from webapp.reads import export, export_slots, replica, stats
+from webapp.reads import export, export_slots, filters, replica, span, stats
 from webapp.reads.events import BadQuery, list_events, parse_limit
+from webapp.reads.ranges import parse_range
 from webapp.reads.windows import UnknownFilter, window_for
 from webapp.responses import envelope, fail, ok
 from webapp.store import deadletters, partitions
@@ -79,6 +80,11 @@ def _refused(exc):
 @bp.errorhandler(BadQuery)
 def _bad_query(exc):
     return fail(400, "Invalid query", errors=[{"message": str(exc)}])
+
+
+@bp.errorhandler(filters.BadFilter)
+def _bad_filter(exc: filters.BadFilter):
+    return fail(400, "Invalid query", errors=[{"message": p} for p in exc.problems])
 
 
 @bp.get("/health")
@@ -149,6 +155,18 @@ def accepted_response(accepted: accept.Accepted) -> Response:
     return ok(body["data"], status=202, message=body["message"])
 
 
+def requested_span(project_id: int) -> tuple[datetime, datetime] | None:
+    """`from`/`to` (local dates in the project's zone, or instants), when either is given."""
+    if not (request.args.get("from") or request.args.get("to")):
+        return None
+    problems: list[str] = []
+    bounds = parse_range(request.args.get("from"), request.args.get("to"),
+                         Project.time_zone_of(project_id), datetime.now(UTC), problems)
+    if problems:
+        raise filters.BadFilter(problems)
+    return bounds
+
+
 @bp.get("/events")
 def events():
     project_id = auth.read_project_id()
@@ -163,6 +181,8 @@ def events():
         cursor=request.args.get("cursor"),
         raw_metadata=True,
         source=replica.reader(),
+        where=filters.from_args(request.args),
+        span=requested_span(project_id),
     )
     return ok(page)
 
@@ -170,8 +190,16 @@ def events():
 @bp.get("/events/stats")
 def events_stats():
     project_id = auth.read_project_id()
+    where = filters.from_args(request.args)
+    bounds = requested_span(project_id)
+    if bounds is not None:
+        bucket = request.args.get("bucket") or None
+        if bucket not in (None, *span.BUCKETS):
+            raise BadQuery(f'"bucket" must be one of [{", ".join(span.BUCKETS)}]')
+        return ok(span.compute(project_id, *bounds, Project.time_zone_of(project_id), bucket,
+                               where))
     window = window_for(request.args.get("filter"))
-    return ok(stats.compute(project_id, window, datetime.now(UTC)))
+    return ok(stats.compute(project_id, window, datetime.now(UTC), where))
 
 
 @bp.get("/events/export")
@@ -184,7 +212,8 @@ def events_export():
         raise BadQuery(f'"format" must be one of [{", ".join(export.FORMATS)}]')
     name = request.args.get("filter") or "all"
     now = datetime.now(UTC)
-    start = None if name == "all" else window_for(name).start(now)
+    start, end = requested_span(project_id) or (
+        None if name == "all" else window_for(name).start(now), None)
     redis, config = current_app.extensions["redis"], current_app.config
     lapse = config["EXPORT_SLOT_SECONDS"]
     try:
@@ -195,7 +224,7 @@ def events_export():
         return fail(503, "Exports are paused while their limit cannot be checked; retry later",
                     headers={"Retry-After": str(config["RETRY_AFTER_SECONDS"])})
     source = export.rows(project_id, start, request.args.get("eventType"),
-                         request.args.get("userId"))
+                         request.args.get("userId"), filters.from_args(request.args), end)
     chunks = export_slots.Held(redis, project_id, slot, lapse, export.WRITERS[fmt](source))
     filename = f"pulseboard-events-{name}-{now:%Y%m%dT%H%M%SZ}.{fmt}"
     # no request context while streaming: the request's own connection goes back to the pool

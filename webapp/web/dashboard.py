@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 from flask import (
@@ -22,9 +22,12 @@ from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
 from webapp.ingest.limits import RateLimited, limiter, limits_available, login_account_key
-from webapp.live.panels import panel_data
+from webapp.live.panels import RECENT, panel_data
 from webapp.live.stream import stream as live_stream
-from webapp.reads.windows import UnknownFilter, window_for
+from webapp.reads import chart, span
+from webapp.reads.events import list_events
+from webapp.reads.ranges import parse_range
+from webapp.reads.windows import WINDOWS, UnknownFilter, Window, window_for
 from webapp.tenancy import accounts, auth, tenants
 
 bp = Blueprint("dashboard", __name__)
@@ -88,10 +91,33 @@ def index():
     project = tenants.pick(projects, slug) if slug else (projects[0] if projects else None)
     if project is None:
         abort(404 if slug else 403, "No such project for your account")
+    if request.args.get("from") or request.args.get("to"):
+        return render_template("dashboard.html", project=project, projects=projects, user=user,
+                               **range_data(project))
     window = _window()
     context = panel_data(project.id, window, datetime.now(UTC))
     return render_template("dashboard.html", project=project, projects=projects, user=user,
                            **context)
+
+
+def range_data(project) -> dict:
+    """The panels for a from/to range in the project's zone (a fixed view, not live)."""
+    problems: list[str] = []
+    now = datetime.now(UTC)
+    start, end = parse_range(request.args.get("from"), request.args.get("to"),
+                             project.time_zone, now, problems)
+    bucket = request.args.get("bucket") or None
+    if bucket not in (None, *span.BUCKETS):
+        problems.append(f'"bucket" must be one of [{", ".join(span.BUCKETS)}]')
+    if problems:
+        abort(400, "; ".join(problems))
+    data = span.compute(project.id, start, end, project.time_zone, bucket)
+    seconds = {"hour": 3600, "day": 86400, "week": 7 * 86400}[data["bucket"]]
+    recent = list_events(project.id, WINDOWS["week"], now, limit=RECENT, span=(start, end))
+    return {"stats": data, "chart": chart.build(data["series"], seconds, project.time_zone),
+            "recent": recent["events"], "window": Window("range", timedelta(0), 0),
+            "windows": list(WINDOWS), "project_slug": project.slug, "span": data,
+            "dead_letters": 0, "rendered_at": now}
 
 
 @bp.get("/stream")

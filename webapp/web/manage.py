@@ -9,6 +9,7 @@ from webapp.alerts import panel as alerts_panel
 from webapp.db import database
 from webapp.ingest.limits import limiter
 from webapp.models import ApiKey, Membership, Organization, Project, SigningSecret, User
+from webapp.reads.ranges import valid_zones
 from webapp.tenancy import accounts, tenants
 from webapp.tenancy import members as membership
 
@@ -99,7 +100,7 @@ def _project_context(project: Project, **extra) -> dict:
             "limit_errors": {}, "saved": False,
             "secrets": list(SigningSecret.select().where(SigningSecret.project == project)
                             .order_by(SigningSecret.id)),
-            "new_secret": None, "errors": {},
+            "new_secret": None, "errors": {}, "zones": zone_names(),
             "alert_rules": alerts_panel.rules_with_conditions(project.id),
             "alert_notices": alerts_panel.recent_notices(project.id),
             "alert_errors": {}, "alert_form": {}, "alert_secret": None, **extra}
@@ -127,6 +128,22 @@ def create_key(slug: str):
     _, secret = tenants.create_key(project, kind, name)
     return _partial_or_page("manage/project.html", "manage/_keys.html",
                             **_project_context(project, new_secret=secret))
+
+
+@bp.post("/projects/<path:slug>/time-zone")
+@accounts.login_required
+def set_time_zone(slug: str):
+    project = _project(slug)
+    try:
+        tenants.set_time_zone(project, request.form.get("time_zone", "").strip())
+    except tenants.TenantError as exc:
+        return render_template("manage/project.html", **_project_context(
+            project, errors={"time_zone": str(exc)}, zones=zone_names())), 400
+    return redirect(url_for("manage.project", slug=slug))
+
+
+def zone_names() -> list[str]:
+    return sorted(valid_zones())
 
 
 @bp.post("/projects/<path:slug>/keys/<int:key_id>/revoke")

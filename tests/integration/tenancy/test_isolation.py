@@ -64,12 +64,70 @@ def test_nothing_crosses_between_organizations(app, client, logged_in, beta):
     assert [e["eventType"] for e in mine] == ["beta_event"]
     assert client.get("/events?project=default", headers=beta_token).status_code == 403
 
+    # reports and user timelines, JSON and CSV, with alpha's token and session
+    reports = ("/reports/breakdown?property=m", "/reports/breakdown.csv?property=m",
+               "/reports/funnel?step=beta_event&step=alpha_event",
+               "/reports/funnel.csv?step=beta_event&step=alpha_event",
+               "/reports/retention?unit=day", "/reports/retention.csv?unit=week",
+               "/reports/paths?event=beta_event", "/reports/paths.csv?event=alpha_event")
+    for who in (lambda path: client.get(path, headers=READ_HEADERS), logged_in.get):
+        for path in reports:
+            answer = who(path)
+            assert answer.status_code == 200, (path, answer.get_data(as_text=True))
+            assert SECRET_MARK not in answer.get_data(as_text=True)
+            assert who(path + "&project=beta-shop").status_code == 403
+        funnel = who("/reports/funnel?step=beta_event&step=x").get_json()["data"]
+        assert [step["users"] for step in funnel["steps"]] == [0, 0]
+        assert who("/reports/paths?event=beta_event").get_json()["data"]["users"] == 0
+        timeline = who(f"/users/{SECRET_MARK}").get_json()["data"]
+        assert (timeline["totalEvents"], timeline["events"]) == (0, [])
+        assert who(f"/users/{SECRET_MARK}?project=beta-shop").status_code == 403
+    assert client.get("/reports/breakdown?property=m",
+                      headers=beta_token).get_json()["data"]["values"][0]["value"] == SECRET_MARK
+    # and the report pages of the other project do not exist for alpha's users
+    for path in ("/projects/beta-shop/reports/funnel?step=beta_event&step=x",
+                 "/projects/beta-shop/reports/breakdown",
+                 f"/projects/beta-shop/users/{SECRET_MARK}"):
+        assert logged_in.get(path).status_code == 404
+
+    # saved reports and share links of the other project cannot be made, listed or revoked
+    token = csrf_token(logged_in.get("/manage/").get_data(as_text=True))
+    assert logged_in.post("/projects/beta-shop/reports/funnel/save",
+                          data={"csrf_token": token, "name": "x",
+                                "query": "step=a&step=b"}).status_code == 404
+    assert logged_in.get("/projects/beta-shop/shares").status_code == 404
+    assert logged_in.post("/manage/projects/beta-shop/time-zone",
+                          data={"csrf_token": token, "time_zone": "UTC"}).status_code == 404
+    assert logged_in.post("/projects/beta-shop/shares",
+                          data={"csrf_token": token, "saved_report": ""}).status_code == 404
+    assert logged_in.post("/projects/beta-shop/shares/1/revoke",
+                          data={"csrf_token": token}).status_code == 404
+    with app.app_context():
+        from webapp.models import Project
+        from webapp.reports import saved
+
+        beta_id = Project.get(Project.slug == "beta-shop").id
+        beta_report = saved.save(beta_id, "beta report", "breakdown", "property=m")
+        beta_link = saved.share(beta_id, beta_report.id)
+        beta_dashboard = saved.share(beta_id, None)
+    # alpha cannot point a share link at beta's saved report
+    assert logged_in.post("/projects/default/shares",
+                          data={"csrf_token": token,
+                                "saved_report": str(beta_report.id)}).status_code == 400
+    stranger = app.test_client()
+    assert SECRET_MARK in stranger.get(f"/share/{beta_link}").get_data(as_text=True)
+    shown = stranger.get(f"/share/{beta_dashboard}?filter=hour").get_data(as_text=True)
+    assert "beta_event" in shown and "alpha_event" not in shown and "alpha-user" not in shown
+
     # the SSE stream refuses the channel of the other project
     assert client.get("/stream?project=beta-shop", headers=READ_HEADERS).status_code == 403
     assert logged_in.get("/stream?project=beta-shop").status_code == 403
 
     # dashboard pages and fragments
     assert logged_in.get("/?project=beta-shop").status_code == 404
+    assert logged_in.get("/?project=beta-shop&from=2026-01-01").status_code == 404
+    ranged = logged_in.get("/?from=2026-01-01").get_data(as_text=True)
+    assert SECRET_MARK not in ranged and "beta_event" not in ranged
     page = logged_in.get("/?filter=hour").get_data(as_text=True)
     assert SECRET_MARK not in page and "Beta shop" not in page
 

@@ -1,0 +1,108 @@
+"""`make bench-reports`: funnel, retention, paths, breakdown and a user's timeline over 30 days
+at 1M and 10M events (200,000 users, 12 types, a few metadata properties), through HTTP."""
+
+from __future__ import annotations
+
+import json
+import random
+import sys
+import urllib.request
+from datetime import UTC, datetime, timedelta
+
+import psutil
+
+from bench.stack import raise_open_file_limit, running, size_args
+from bench.stats import load_with, percentiles, timed_get
+
+TYPES = [f"event_type_{i}" for i in range(12)]
+PAGES = ["/", "/pricing", "/docs", "/checkout", "/checkout/pay", "/blog"]
+PLANS = ["free", "pro", "team", "enterprise"]
+USERS = 200_000
+HEAVY = "user-heavy"  # one user with many events, for the timeline
+DAYS = 30
+
+
+def month_event(rng: random.Random, now: datetime, index: int) -> dict:
+    """An event in the last 30 days; one in a thousand belongs to the heavy user."""
+    return {
+        "id": f"bench-{index}",
+        "type": TYPES[int(rng.paretovariate(1.2)) % len(TYPES)],
+        "user": HEAVY if rng.random() < 0.001 else f"user-{rng.randrange(USERS)}",
+        "ts": (now - timedelta(seconds=rng.random() * DAYS * 86400)).isoformat(),
+        "meta": {"page": rng.choice(PAGES), "plan": rng.choice(PLANS), "n": rng.randrange(1000)},
+        "rcv": now.isoformat(),
+    }
+
+
+REPORTS = {
+    "funnel (3 steps, 7-day window)":
+        "/reports/funnel?step=event_type_1&step=event_type_2&step=event_type_3&window=7d",
+    "retention (daily cohorts)": "/reports/retention?unit=day&periods=12",
+    "paths (after one event)": "/reports/paths?event=event_type_2&depth=5",
+    "breakdown (one property)": "/reports/breakdown?property=page",
+    "user timeline (heavy user)": f"/users/{HEAVY}?limit=100",
+}
+
+
+def measure(stack, app, project_id: int, runs: int) -> list[dict]:
+    """Cold: a commit just invalidated every cached report; cached: the same query again."""
+    from webapp.reads.stats import invalidate
+
+    plain = urllib.request.build_opener()
+    token = {"Authorization": f"Bearer {stack.read_token}"}
+    redis = app.extensions["redis"]
+    today = datetime.now(UTC).date()
+    span = f"&from={today - timedelta(days=DAYS - 1)}&to={today}"
+    rows = []
+    for name, path in REPORTS.items():
+        url = stack.url + path + (span if path.startswith("/reports") else "")
+        cold = []
+        for _ in range(runs):
+            invalidate(redis, project_id)
+            cold += timed_get(plain, url, token, 1)
+        cached = timed_get(plain, url, token, runs * 10) if path.startswith("/reports") \
+            else None
+        rows.append({"report": name, "cold": percentiles(cold),
+                     "cached": percentiles(cached) if cached else None})
+    return rows
+
+
+def main() -> int:
+    args = size_args(__doc__, runs=10)
+    raise_open_file_limit()
+    with running(web_workers=1) as stack:
+        from webapp import create_app
+        from webapp.models import Project
+
+        app = create_app({"DATABASE_URL": stack.database_url, "REDIS_URL": stack.redis_url,
+                          "SECRET_KEY": "bench"})
+        with app.app_context():
+            project_id = Project.get(Project.slug == "default").id
+        (web,) = [psutil.Process(pid) for pid in stack.web_pids()]
+        loaded, report = 0, []
+        for size in (int(s) for s in args.sizes.split(",")):
+            seconds = load_with(app, project_id, loaded, size - loaded, month_event)
+            print(f"loaded {size - loaded:,} events in {seconds:.0f}s "
+                  f"({(size - loaded) / seconds:,.0f}/s)", flush=True)
+            loaded = size
+            with app.app_context():
+                from webapp.db import database
+
+                database.execute_sql("VACUUM ANALYZE event")
+            rows = measure(stack, app, project_id, args.runs)
+            rss = web.memory_info().rss / 2**20
+            report.append((size, rows, rss))
+            print(json.dumps({"events": size, "web_rss_mb": round(rss), "rows": rows}),
+                  flush=True)
+    print("\n| events | report | cold p50 / p95 | cached p50 / p95 | web RSS |")
+    print("|---|---|---|---|---|")
+    for size, rows, rss in report:
+        for r in rows:
+            cached = f"{r['cached'][0]} / {r['cached'][1]} ms" if r["cached"] else "(not cached)"
+            print(f"| {size:,} | {r['report']} | {r['cold'][0]} / {r['cold'][1]} ms "
+                  f"| {cached} | {rss:.0f} MB |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,43 @@
+"""A report page that takes too long runs as a Celery task and follows it over SSE."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.helpers import wait_until
+from tests.integration.web.test_reports_routes import history  # noqa: F401 (fixture)
+from webapp.reports import jobs
+from webapp.reports.definition import TooSlow, query, time_limit
+
+pytestmark = pytest.mark.usefixtures("worker")
+QUERY = "step=signup&step=view&step=buy&window=1h"
+
+
+def test_a_slow_report_runs_in_the_worker_and_streams_its_result(app, logged_in, redis,
+                                                                 history, monkeypatch):  # noqa: F811
+    def too_slow(*args):
+        raise TooSlow()
+
+    monkeypatch.setattr("webapp.web.reports.params.run", too_slow)  # for the page only
+    page = logged_in.get(f"/projects/default/reports/funnel?{QUERY}").get_data(as_text=True)
+    stream = re.search(r'sse-connect="([^"]+)"', page).group(1).replace("&amp;", "&")
+    assert "queued" in page and "<td>signup</td>" not in page
+    job = stream.split("/jobs/")[1].split("?")[0]
+    wait_until(lambda: jobs.state(redis, job) in ("done", "failed"), timeout=30,
+               what="the report task")
+    assert jobs.state(redis, job) == "done"
+    monkeypatch.undo()  # the stream reads the result the worker cached
+    body = logged_in.get(stream).get_data(as_text=True)
+    assert "event: progress" in body and "event: done" in body
+    assert "<td>signup</td>" in body.split("event: done")[1]
+    assert logged_in.get(stream.replace(job, "0" * 32)).status_code == 404
+
+
+def test_a_time_limit_stops_a_statement_with_too_slow(app):
+    with app.app_context():
+        assert query("SELECT 1", []) == [(1,)]
+        with time_limit(50), pytest.raises(TooSlow):
+            query("SELECT pg_sleep(2)", [])
+        assert query("SELECT 2", []) == [(2,)]  # the limit ends with its block

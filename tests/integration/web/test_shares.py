@@ -1,0 +1,89 @@
+"""Saved reports and share links: one view, to anyone holding the link, until revoked."""
+
+from __future__ import annotations
+
+import re
+
+from tests.helpers import csrf_token
+from tests.integration.web.test_reports_routes import history  # noqa: F401 (fixture)
+
+QUERY = "step=signup&step=view&step=buy&window=1h"
+
+
+def save_and_share(logged_in, password: str = "") -> str:
+    page = logged_in.get(f"/projects/default/reports/funnel?{QUERY}").get_data(as_text=True)
+    token = csrf_token(page)
+    saved = logged_in.post("/projects/default/reports/funnel/save",
+                           data={"csrf_token": token, "name": "Signup to buy", "query": QUERY})
+    assert saved.status_code == 302 and saved.location.endswith(QUERY)
+    shares = logged_in.get("/projects/default/shares").get_data(as_text=True)
+    report_id = re.search(r'<option value="(\d+)">funnel: Signup to buy', shares).group(1)
+    made = logged_in.post("/projects/default/shares",
+                          data={"csrf_token": token, "saved_report": report_id,
+                                "password": password}).get_data(as_text=True)
+    link = re.search(r'data-testid="share-link">([^<]+)<', made).group(1)
+    assert link not in logged_in.get("/projects/default/shares").get_data(as_text=True)
+    return link.split("/share/")[1]
+
+
+def test_a_saved_report_is_listed_and_its_link_shows_only_it(app, client, logged_in,
+                                                              history):  # noqa: F811
+    token = save_and_share(logged_in)
+    assert len(token) >= 40  # 32 random bytes
+    assert "Signup to buy" in logged_in.get("/projects/default/reports/funnel").get_data(
+        as_text=True)
+    stranger = app.test_client()
+    page = stranger.get(f"/share/{token}")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "Signup to buy" in html and "<td>signup</td>" in html
+    assert "Save as" not in html and "/reports/funnel.csv" not in html
+    # the link opens nothing else
+    assert stranger.get("/reports/funnel?" + QUERY).status_code == 401
+    assert stranger.get("/projects/default/reports/funnel").status_code == 302
+    assert stranger.get("/share/" + token[:-1] + "x").status_code == 404
+
+
+def test_revoked_links_stop_and_passwords_lock(app, logged_in, history):  # noqa: F811
+    token = save_and_share(logged_in, password="open sesame")
+    stranger = app.test_client()
+    form = stranger.get(f"/share/{token}").get_data(as_text=True)
+    assert "password-protected" in form and "<td>signup</td>" not in form
+    wrong = stranger.post(f"/share/{token}", data={"csrf_token": csrf_token(form),
+                                                   "password": "guess"})
+    assert wrong.status_code == 403
+    right = stranger.post(f"/share/{token}", data={"csrf_token": csrf_token(form),
+                                                   "password": "open sesame"})
+    assert right.status_code == 302
+    assert "<td>signup</td>" in stranger.get(f"/share/{token}").get_data(as_text=True)
+    shares = logged_in.get("/projects/default/shares").get_data(as_text=True)
+    link_id = re.search(r"/shares/(\d+)/revoke", shares).group(1)
+    revoked = logged_in.post(f"/projects/default/shares/{link_id}/revoke",
+                             data={"csrf_token": csrf_token(shares)})
+    assert revoked.status_code == 302
+    assert stranger.get(f"/share/{token}").status_code == 404
+
+
+def test_a_dashboard_link_shows_the_panels_without_account_links(app, logged_in,
+                                                                  history):  # noqa: F811
+    shares = logged_in.get("/projects/default/shares").get_data(as_text=True)
+    made = logged_in.post("/projects/default/shares",
+                          data={"csrf_token": csrf_token(shares), "saved_report": ""})
+    token = re.search(r'data-testid="share-link">[^<]*/share/([^<]+)<',
+                      made.get_data(as_text=True)).group(1)
+    html = app.test_client().get(f"/share/{token}?filter=hour").get_data(as_text=True)
+    assert 'id="recent"' in html and "cy/1" in html and "/projects/default/users" not in html
+    assert "Log out" not in html
+
+
+def test_the_project_time_zone_is_set_on_the_manage_page(app, logged_in, project):
+    page = logged_in.get("/manage/projects/default").get_data(as_text=True)
+    token = csrf_token(page)
+    bad = logged_in.post("/manage/projects/default/time-zone",
+                         data={"csrf_token": token, "time_zone": "Mars/Base"})
+    assert bad.status_code == 400 and "IANA" in bad.get_data(as_text=True)
+    good = logged_in.post("/manage/projects/default/time-zone",
+                          data={"csrf_token": token, "time_zone": "Asia/Kathmandu"})
+    assert good.status_code == 302
+    html = logged_in.get("/projects/default/reports/retention").get_data(as_text=True)
+    assert "Time zone: Asia/Kathmandu" in html

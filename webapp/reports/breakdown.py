@@ -1,0 +1,46 @@
+"""Breakdowns: the top values of one metadata property, with event counts, unique users and
+each value's share of the events in scope (events without the property count as None)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from webapp.reports.definition import BadReport, Match, Scope, percent, query
+
+MAX_LIMIT = 100
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    prop: str
+    events: Match = Match(None)  # an event type, or every event
+    limit: int = 20
+
+    def __post_init__(self):
+        problems = []
+        if not self.prop:
+            problems.append("name the metadata property to break down by")
+        if not 1 <= self.limit <= MAX_LIMIT:
+            problems.append(f"limit is from 1 to {MAX_LIMIT}")
+        if problems:
+            raise BadReport(problems)
+
+
+def compute(breakdown: Breakdown, scope: Scope) -> dict:
+    params: list = [breakdown.prop]
+    where = scope.sql("e", params) + " AND " + breakdown.events.sql("e", params)
+    params.append(breakdown.limit)
+    rows = query(f"""
+SELECT value, n, users, total FROM (
+    SELECT value, sum(n) AS n, count(*) AS users, sum(sum(n)) OVER () AS total
+    FROM (  -- (value, user) pairs first: hashed, with no sort of the users' text
+        SELECT e.metadata->>%s AS value, e.user_id, count(*) AS n
+        FROM event e WHERE {where} GROUP BY 1, 2
+    ) pairs GROUP BY value
+) t ORDER BY n DESC, value COLLATE "C" NULLS LAST LIMIT %s""", params)
+    total = int(rows[0][3]) if rows else 0
+    values = [{"value": value, "count": int(n), "uniqueUsers": int(users),
+               "share": percent(int(n), total)} for value, n, users, _ in rows]
+    return {"property": breakdown.prop, "eventType": breakdown.events.event_type,
+            "total": total, "otherCount": total - sum(v["count"] for v in values),
+            "values": values}

@@ -1,0 +1,205 @@
+"""Reports over HTTP: JSON under the read token, CSV downloads, and the project's pages (plain
+forms that htmx enhances). Thin views over webapp.reports."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from urllib.parse import urlencode
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    render_template,
+    request,
+    stream_with_context,
+)
+
+from webapp.db import database
+from webapp.models import Project, iso
+from webapp.reads import filters
+from webapp.reads.events import BadQuery, parse_limit
+from webapp.reads.ranges import parse_range
+from webapp.reports import jobs, params, pathsvg, saved, tables, timeline
+from webapp.reports.definition import BadReport, Scope, TooSlow, time_limit
+from webapp.responses import fail, ok
+from webapp.tenancy import accounts, auth
+from webapp.web.api import refusal
+
+bp = Blueprint("reports", __name__)
+pages = Blueprint("report_pages", __name__)
+KINDS = tuple(params.MODULES)
+
+
+@bp.errorhandler(auth.Unauthorized)
+@bp.errorhandler(auth.DatabaseUnavailable)
+@bp.errorhandler(auth.Forbidden)
+def _refused(exc):
+    return refusal(exc, webhook=False)
+
+
+@bp.errorhandler(BadReport)
+def _bad_report(exc: BadReport):
+    return fail(400, "Invalid report", errors=[{"message": p} for p in exc.problems])
+
+
+@bp.errorhandler(BadQuery)
+def _bad_query(exc: BadQuery):
+    return fail(400, "Invalid query", errors=[{"message": str(exc)}])
+
+
+@bp.get("/reports/<kind>")
+def report_json(kind: str):
+    if kind not in KINDS:
+        abort(404)
+    project_id = auth.read_project_id()
+    return ok(params.run(kind, request.args, project_id, Project.time_zone_of(project_id),
+                         datetime.now(UTC)))
+
+
+@bp.get("/reports/<kind>.csv")
+def report_csv(kind: str):
+    if kind not in KINDS:
+        abort(404)
+    project_id = auth.read_project_id()
+    data = params.run(kind, request.args, project_id, Project.time_zone_of(project_id),
+                      datetime.now(UTC))
+    return Response(tables.as_csv(kind, data), content_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{kind}.csv"'})
+
+
+def user_timeline(args, project_id: int, user_id: str) -> dict:
+    """A user's timeline; `from`/`to` bound it only when given."""
+    problems: list[str] = []
+    zone = Project.time_zone_of(project_id)
+    start = end = None
+    if args.get("from") or args.get("to"):
+        start, end = parse_range(args.get("from"), args.get("to"), zone, datetime.now(UTC),
+                                 problems)
+    where = filters.conditions(args, "where", problems)
+    try:
+        limit = parse_limit(args.get("limit"))
+    except BadQuery as exc:
+        problems.append(str(exc))
+        limit = 0
+    if problems:
+        raise BadReport(problems)
+    return timeline.compute(Scope(project_id, start, end, zone, where), user_id, limit,
+                            args.get("cursor") or None)
+
+
+@bp.get("/users/<path:user_id>")
+def user_json(user_id: str):
+    return ok(user_timeline(request.args, auth.read_project_id(), user_id))
+
+
+# ---- pages ----------------------------------------------------------------------------------
+
+def page_project(slug: str) -> tuple:
+    user = accounts.current_user()
+    projects = accounts.visible_projects(user)
+    project = next((p for p in projects if p.slug == slug), None)
+    if project is None:
+        abort(404, "No such project for your account")
+    return user, projects, project
+
+
+def event_types(project_id: int) -> list[str]:
+    rows = database.execute_sql(
+        "SELECT event_type FROM event_rollup_hour WHERE project_id = %s "
+        'GROUP BY event_type ORDER BY event_type COLLATE "C" LIMIT 500', (project_id,)).fetchall()
+    return [kind for (kind,) in rows]
+
+
+@pages.get("/projects/<slug>/reports/<kind>")
+@accounts.login_required
+def report_page(slug: str, kind: str):
+    if kind not in KINDS:
+        abort(404)
+    user, projects, project = page_project(slug)
+    data, problems, job = None, [], None
+    own_query = urlencode(list(request.args.items(multi=True)))
+    if request.args:
+        try:
+            with time_limit(current_app.config["REPORT_INLINE_MS"]):
+                data = params.run(kind, request.args, project.id, project.time_zone,
+                                  datetime.now(UTC))
+        except BadReport as exc:
+            problems = exc.problems
+        except TooSlow:  # a Celery task computes it; the page follows it over SSE
+            job = jobs.start(current_app.extensions["redis"], current_app.extensions["celery"],
+                             project.id, kind, own_query)
+    drawing = pathsvg.layout(data) if data and kind == "paths" else None
+    live = bool(data) and data["to"] > iso(datetime.now(UTC))  # ISO UTC sorts as text
+    table = tables.TABLES[kind](data) if data else None
+    return render_template("reports/report.html", kind=kind, kinds=KINDS, user=user,
+                           projects=projects, project=project, data=data, table=table,
+                           drawing=drawing, problems=problems, args=request.args,
+                           query=urlencode([*request.args.items(multi=True),
+                                            ("project", project.slug)]),
+                           save_query=own_query, job=job, live=live,
+                           saved_reports=saved.saved_for(project.id),
+                           types=event_types(project.id)), 400 if problems else 200
+
+
+def result_html(kind: str, args, project) -> str:
+    data = params.run(kind, args, project.id, project.time_zone, datetime.now(UTC))
+    return render_template(
+        "reports/_result.html", kind=kind, project=project, data=data, problems=[],
+        table=tables.TABLES[kind](data), drawing=pathsvg.layout(data) if kind == "paths" else None,
+        query=urlencode([*args.items(multi=True), ("project", project.slug)]),
+        save_query=urlencode(list(args.items(multi=True))))
+
+
+def sse(event: str, html: str) -> str:
+    return f"event: {event}\n" + "".join(f"data: {line}\n" for line in html.splitlines()) + "\n"
+
+
+@pages.get("/projects/<slug>/reports/<kind>/jobs/<job>")
+@accounts.login_required
+def job_stream(slug: str, kind: str, job: str):
+    """Server-sent events of a long report: its state while it runs, then its result."""
+    if kind not in KINDS:
+        abort(404)
+    _, _, project = page_project(slug)
+    args = request.args.copy()
+    if jobs.job_id(project.id, kind, urlencode(list(args.items(multi=True)))) != job:
+        abort(404)  # a job of another project or report
+    redis = current_app.extensions["redis"]
+
+    def events():
+        shown = None
+        for _ in range(int(jobs.TTL_SECONDS / 0.25)):
+            state = jobs.state(redis, job)
+            if state != shown:
+                shown = state
+                yield sse("progress", f"<span>{state or 'gone'}…</span>")
+            if state == "done":
+                yield sse("done", result_html(kind, args, project))
+                return
+            if state in (None, "failed"):
+                yield sse("done", '<section id="report-result" class="card report-result">'
+                                  '<p class="error">The report failed; run it again.</p>'
+                                  "</section>")
+                return
+            time.sleep(0.25)
+
+    return Response(stream_with_context(events()), mimetype="text/event-stream",
+                    headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+
+@pages.get("/projects/<slug>/users/<path:user_id>")
+@accounts.login_required
+def user_page(slug: str, user_id: str):
+    user, projects, project = page_project(slug)
+    try:
+        data, problems = user_timeline(request.args, project.id, user_id), []
+    except BadReport as exc:
+        data, problems = None, exc.problems
+    except BadQuery as exc:
+        data, problems = None, [str(exc)]
+    return render_template("reports/user.html", kinds=KINDS, user=user, projects=projects,
+                           project=project, data=data, problems=problems, user_id=user_id,
+                           args=request.args), 400 if problems else 200

@@ -1,0 +1,106 @@
+"""Saving reports, managing share links, and the public read-only view a link opens."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+
+from webapp.ingest.limits import limiter
+from webapp.live.panels import panel_data
+from webapp.models import Project, SavedReport
+from webapp.reads.windows import WINDOWS
+from webapp.reports import params, pathsvg, saved, tables
+from webapp.reports.definition import BadReport
+from webapp.tenancy import accounts
+from webapp.web.manage import _project as managed_project
+from webapp.web.reports import KINDS, page_project
+
+bp = Blueprint("shares", __name__)
+
+
+@bp.post("/projects/<slug>/reports/<kind>/save")
+@accounts.login_required
+def save_report(slug: str, kind: str):
+    _, _, project = page_project(slug)
+    query = request.form.get("query", "")
+    try:
+        saved.save(project.id, request.form.get("name", ""), kind, query)
+    except BadReport as exc:
+        abort(400, "; ".join(exc.problems))
+    return redirect(url_for("report_pages.report_page", slug=slug, kind=kind) + "?" + query)
+
+
+def _shares_page(project: Project, new_link: str | None = None, status: int = 200):
+    return render_template("reports/shares.html", project=project, kinds=KINDS,
+                           saved_reports=saved.saved_for(project.id),
+                           links=saved.links_for(project.id), new_link=new_link), status
+
+
+@bp.get("/projects/<slug>/shares")
+@accounts.login_required
+def shares(slug: str):
+    return _shares_page(managed_project(slug))
+
+
+@bp.post("/projects/<slug>/shares")
+@accounts.login_required
+def create_share(slug: str):
+    project = managed_project(slug)
+    target = request.form.get("saved_report") or None
+    try:
+        token = saved.share(project.id, int(target) if target and target.isdigit() else None,
+                            request.form.get("password", ""))
+    except BadReport as exc:
+        abort(400, "; ".join(exc.problems))
+    return _shares_page(project, url_for("shares.shared", token=token, _external=True))
+
+
+@bp.post("/projects/<slug>/shares/<int:link_id>/revoke")
+@accounts.login_required
+def revoke_share(slug: str, link_id: int):
+    project = managed_project(slug)
+    if not saved.revoke(project.id, link_id):
+        abort(404)
+    return redirect(url_for("shares.shares", slug=slug))
+
+
+@bp.route("/share/<token>", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+def shared(token: str):
+    """What a link shows, to anyone holding it: one dashboard or one saved report, read-only."""
+    link = saved.live_link(token)
+    if link is None:
+        abort(404)
+    unlocked = session.get("shares", [])
+    if link.password_hash is not None and link.id not in unlocked:
+        wrong = False
+        if request.method == "POST":
+            if saved.unlocks(link, request.form.get("password", "")):
+                session["shares"] = [*unlocked, link.id][-50:]
+                return redirect(url_for("shares.shared", token=token))
+            wrong = True
+        return render_template("reports/share_password.html", wrong=wrong), 403 if wrong else 200
+    project = Project.get_by_id(link.project_id)
+    if link.saved_report_id is None:
+        window = WINDOWS.get(request.args.get("filter") or "day", WINDOWS["day"])
+        context = panel_data(project.id, window, datetime.now(UTC))
+        context["project_slug"] = None  # no links into pages that need an account
+        return render_template("reports/shared_dashboard.html", project=project, token=token,
+                               **context)
+    report = SavedReport.get_by_id(link.saved_report_id)
+    data = params.run(report.kind, saved.args_of(report), project.id, project.time_zone,
+                      datetime.now(UTC))
+    drawing = pathsvg.layout(data) if report.kind == "paths" else None
+    return render_template("reports/shared_report.html", project=project, report=report,
+                           kind=report.kind, data=data, table=tables.TABLES[report.kind](data),
+                           drawing=drawing, problems=[], query=None)
