@@ -180,3 +180,15 @@ def test_a_405_names_the_allowed_methods(client):
     assert response.status_code == 405
     assert set(response.headers["Allow"].split(", ")) == {"POST", "OPTIONS"}
     assert response.get_json()["success"] is False
+
+
+def test_the_documented_limits_are_the_apps():
+    from webapp.ingest.protocols import posthog
+    from webapp.ingest.storable import INT_RANGE
+    from webapp.ingest.validation import SDK
+
+    schemas = openapi.document()["components"]["schemas"]
+    offset = schemas["PostHogEvent"]["allOf"][1]["anyOf"][1]["properties"]["offset"]["anyOf"][0]
+    assert (offset["minimum"], offset["maximum"]) == posthog.OFFSET_RANGE
+    assert (schemas["Int64"]["minimum"], schemas["Int64"]["maximum"]) == INT_RANGE
+    assert schemas["SdkEventName"]["maxLength"] == SDK.type_max
