@@ -1,6 +1,6 @@
 """schemathesis fuzzes the live API (gunicorn and a Celery worker) against its OpenAPI document:
-valid and invalid requests to every operation, then linked sequences (send, then list; page
-on). Every answer must be documented and never a 5xx; afterwards the queue drains and every
+valid and invalid requests to every operation (the Segment and PostHog routes included), then
+linked sequences (send, then list; page on). Every answer must be documented and never a 5xx; afterwards the queue drains and every
 event acknowledged with 202 is stored."""
 
 from __future__ import annotations
@@ -83,8 +83,9 @@ def filter_query(context, query):
 
 @DOCUMENT.auth(refresh_interval=None)  # by operation: nothing to cache
 class Credentials:
-    """The project's ingest key or read token, by operation (schemathesis's auth checks then
-    also send each operation without them, and with wrong ones)."""
+    """The project's ingest key (Segment's as the Basic username) or read token, by operation
+    (schemathesis's auth checks then also send each operation without them, and with wrong
+    ones). PostHog's capture routes get theirs in the body: see `with_body_key`."""
 
     def get(self, case, context):
         return AUTH.get(case.operation.path)
