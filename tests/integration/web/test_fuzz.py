@@ -1,7 +1,7 @@
 """schemathesis fuzzes the live API (gunicorn and a Celery worker) against its OpenAPI document:
 valid and invalid requests to every operation (the Segment and PostHog routes included), then
-linked sequences (send, then list; page on). Every answer must be documented and never a 5xx; afterwards the queue drains and every
-event acknowledged with 202 is stored."""
+linked sequences (send, then list; page on). Every answer must be documented and never a 5xx;
+afterwards the queue drains and every event acknowledged with 202 is stored."""
 
 from __future__ import annotations
 
