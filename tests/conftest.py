@@ -149,6 +149,7 @@ def reset(app, redis: Redis) -> None:
                     raise
                 time.sleep(0.2)
     keys = [k for k in redis.scan_iter("pulseboard:*") if k != HEARTBEAT_KEY.encode()]
+    keys += redis.scan_iter("LIMITS:*")  # the rate limiter's counters (`limits` names them so)
     if keys:
         redis.delete(*keys)
     auth.forget_keys()

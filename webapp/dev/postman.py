@@ -33,8 +33,13 @@ AUTH = {  # security scheme -> Postman auth
         {"key": "key", "value": "X-API-Key", "type": "string"},
         {"key": "value", "value": "{{ingestKey}}", "type": "string"},
         {"key": "in", "value": "header", "type": "string"}]},
+    "ingestBearer": {"type": "bearer", "bearer": [
+        {"key": "token", "value": "{{ingestKey}}", "type": "string"}]},
     "readToken": {"type": "bearer", "bearer": [
         {"key": "token", "value": "{{readToken}}", "type": "string"}]},
+    "segmentWriteKey": {"type": "basic", "basic": [  # Segment's way: the key as the username
+        {"key": "username", "value": "{{ingestKey}}", "type": "string"},
+        {"key": "password", "value": "", "type": "string"}]},
 }
 SIGN = [
     "// Signs the delivery the Standard Webhooks way with the collection's signingSecret",
@@ -72,7 +77,8 @@ def example_value(schema: dict):
 
 def request_item(document: dict, path: str, method: str, operation: dict) -> dict:
     parameters = [resolve(document, p) for p in operation.get("parameters", [])]
-    segments = [re.sub(r"\{(\w+)\}", r":\1", part) for part in path.strip("/").split("/")]
+    # a trailing slash is kept (PostHog's paths have one)
+    segments = [re.sub(r"\{(\w+)\}", r":\1", part) for part in path.lstrip("/").split("/")]
     query = [{"key": p["name"], "value": str(example_value(p.get("schema", {}))),
               "description": p.get("description", "").strip(), "disabled": True}
              for p in parameters if p["in"] == "query"]
@@ -86,9 +92,11 @@ def request_item(document: dict, path: str, method: str, operation: dict) -> dic
                for p in parameters if p["in"] == "header" and p["name"] not in SIGNATURE_HEADERS]
     request = {"method": method.upper(), "header": headers, "url": url,
                "description": (operation.get("description") or operation["summary"]).strip()}
+    # the first way the operation names; none when that is no header (e.g. a key in the body,
+    # which the example body then carries as {{ingestKey}})
     security = operation.get("security", document.get("security", []))
-    schemes = [name for requirement in security for name in requirement]
-    request["auth"] = AUTH.get(schemes[0], {"type": "noauth"}) if schemes else {"type": "noauth"}
+    first = next(iter(security[0]), None) if security else None
+    request["auth"] = AUTH.get(first, {"type": "noauth"})
     item = {"name": operation["summary"], "request": request, "response": []}
     if "requestBody" in operation:
         content = resolve(document, operation["requestBody"])["content"]

@@ -9,7 +9,7 @@ from flask import Blueprint, Response, current_app, g, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from webapp.ingest import accept
-from webapp.ingest.limits import RateLimited, key_sender
+from webapp.ingest.limits import RateLimited, key_sender, webhook_limit
 from webapp.ingest.protocols import base, posthog, segment
 from webapp.ops import metrics
 from webapp.tenancy import auth
@@ -32,9 +32,14 @@ def ingest(protocol: str, key: str | None, missing: str, translate) -> None:
         current_app.extensions["celery"], project_id,
         lambda now: base.prepare(translate(now), now),
         request_id=g.get("request_id"), retry_after=config["RETRY_AFTER_SECONDS"],
-        sender=key_sender(key),
-        limit=(current_app.extensions["webhook_limiter"], config["WEBHOOK_RATE_LIMIT"]))
+        sender=key_sender(key), limit=webhook_limit(current_app, key))
     metrics.accepted_via(current_app.extensions["redis"], protocol, len(accepted.event_ids))
+
+
+def raw_body() -> bytes:
+    """The body as sent, at most MAX_CONTENT_LENGTH bytes whether sized or chunked (413 past
+    it; werkzeug alone would cut a chunked body short without a word)."""
+    return accept.read_body(request.environ, current_app.config["MAX_CONTENT_LENGTH"])
 
 
 def answer(body: dict, status: int = 200, headers=None) -> Response:
@@ -57,7 +62,7 @@ def refused(exc: Exception, adapter) -> Response:
 def segment_call(call: str):
     """Segment's HTTP Tracking API: /v1/batch, /v1/track, /v1/identify, /v1/page, ..."""
     gzipped = "gzip" in request.headers.get("Content-Encoding", "").lower()
-    body = segment.read(request.get_data(cache=False), call, gzipped)
+    body = segment.read(raw_body(), call, gzipped)
     basic = request.authorization
     key = segment.write_key(body, basic.username if basic and basic.type == "basic" else None)
     ingest("segment", key or auth.presented_key("X-API-Key"),
@@ -72,7 +77,7 @@ def segment_call(call: str):
 @posthog_bp.post("/i/v0/e/", strict_slashes=False)
 def posthog_capture():
     """PostHog's capture endpoints: one event, an array, or {"batch": [...]}."""
-    body = posthog.read(request.get_data(cache=False), request.headers.get("Content-Encoding", ""),
+    body = posthog.read(raw_body(), request.headers.get("Content-Encoding", ""),
                         request.mimetype == "application/x-www-form-urlencoded",
                         request.args.get("compression"))
     key = posthog.api_key(body) or auth.presented_key("X-API-Key")
@@ -85,7 +90,7 @@ def posthog_capture():
 def posthog_capture_v1():
     """PostHog's capture v1: a batch with the key as `Authorization: Bearer`."""
     body = posthog.from_v1(
-        posthog.read(request.get_data(cache=False), request.headers.get("Content-Encoding", ""),
+        posthog.read(raw_body(), request.headers.get("Content-Encoding", ""),
                      False, None),
         request.headers.get("PostHog-Request-Timestamp"),
         request.headers.get("PostHog-Sdk-Info", ""))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import csv
+import gzip
 import http.client
 import io
 import json
@@ -298,6 +299,40 @@ def formula_in_a_csv_cell(s):
     return answers, 202
 
 
+def padded_capture(s, size: int) -> bytes:
+    """A PostHog event of about `size` bytes, keyed in its body."""
+    return json.dumps({"api_key": s.key, "event": "$pageview", "distinct_id": "hostile",
+                       "properties": {"pad": "x" * size}}).encode()
+
+
+def gzip_bomb_to_posthog(s):
+    bomb = gzip.compress(padded_capture(s, 8 * 1024 * 1024))  # 8 MB unpacked, 8 KB sent
+    return [s.post("/capture/", bomb, {"Content-Encoding": "gzip"})], 413
+
+
+def gzip_bomb_to_segment(s):
+    call = {"batch": [{"type": "track", "event": "x", "userId": "u",
+                       "properties": {"pad": "x" * 8 * 1024 * 1024}}]}
+    bomb = gzip.compress(json.dumps(call).encode())
+    basic = base64.b64encode(f"{s.key}:".encode()).decode()
+    return [s.post("/v1/batch", bomb, {"Content-Encoding": "gzip",
+                                       "Authorization": f"Basic {basic}"})], 400  # Segment's
+
+
+def chunked_oversize_posthog_body(s):
+    return [s.request("POST", "/capture/", padded_capture(s, 1100 * 1024),
+                      {"Content-Type": "application/json"}, chunked=True)], 413
+
+
+def nul_in_posthog_distinct_id(s):
+    return [s.post("/capture/", {"api_key": s.key, "event": "$pageview",
+                                 "distinct_id": "user\x00nul"})], 400
+
+
+def control_character_in_segment_event_name(s):
+    return [s.post("/v1/track", {"writeKey": s.key, "userId": "u", "event": "Order\x07Done"})], 400
+
+
 def known(case, defect: str):
     """A case that hits a defect being fixed in parallel: expected to fail until that fix is
     merged, and strict, so the merge that fixes it makes this test fail until the mark goes."""
@@ -334,6 +369,11 @@ CASES = [
     case(chunked_oversize_signed_body),
     case(client_id_equal_to_an_earlier_delivery_id),
     known(formula_in_a_csv_cell, "CSV export does not neutralise formula cells"),
+    case(gzip_bomb_to_posthog),
+    case(gzip_bomb_to_segment),
+    case(chunked_oversize_posthog_body),
+    case(nul_in_posthog_distinct_id),
+    case(control_character_in_segment_event_name),
 ]
 
 

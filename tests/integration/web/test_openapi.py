@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 
@@ -13,8 +14,9 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+from werkzeug.routing import AnyConverter
 
-from tests.helpers import INGEST_HEADERS
+from tests.helpers import INGEST_HEADERS, INGEST_KEY
 from webapp import create_app
 from webapp.web import openapi
 
@@ -35,6 +37,11 @@ NOT_API = {
     "manage.add_signing_secret",
     "manage.members",
     "manage.add_member",
+    "manage.revoke_signing_secret",
+    "manage.set_limits",
+    "manage.create_alert",
+    "manage.test_alert",
+    "manage.change_alert",
 }
 IMPLICIT_METHODS = {"HEAD", "OPTIONS"}  # added by Flask to every route
 METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
@@ -48,9 +55,21 @@ def template(path: str) -> str:
     return re.sub(r"<[^>]*>|\{[^}]*\}", "{}", path)
 
 
+def concrete_paths(rule) -> list[str]:
+    """A rule's paths, one per value of an `any(...)` part (documented one by one, as
+    Segment's calls are); other variables stay variables."""
+    paths = [rule.rule]
+    for name, converter in rule._converters.items():
+        if isinstance(converter, AnyConverter):
+            part = re.compile(r"<any\([^)]*\):" + re.escape(name) + ">")
+            paths = [part.sub(item, path) for path in paths for item in sorted(converter.items)]
+    return paths
+
+
 def app_operations(app) -> set[tuple[str, str]]:
-    return {(template(rule.rule), method)
+    return {(template(path), method)
             for rule in app.url_map.iter_rules() if rule.endpoint not in NOT_API
+            for path in concrete_paths(rule)
             for method in rule.methods - IMPLICIT_METHODS}
 
 
@@ -112,8 +131,61 @@ def test_a_429_carries_exactly_the_documented_rate_limit_headers(services, proje
         case.validate_response(answer, checks=CONFORMANCE)
 
 
+SEGMENT_AUTH = {"Authorization": "Basic " + base64.b64encode(f"{INGEST_KEY}:".encode()).decode()}
+ADAPTER_CALLS = [  # (path, body, a refused one, headers): each adapter's way with the key
+    ("/v1/track", {"userId": "u", "event": "Order Completed"},
+     {"userId": "u", "event": "tab\there"}, SEGMENT_AUTH),
+    ("/v1/batch", {"writeKey": INGEST_KEY, "batch": [{"type": "page", "anonymousId": "a"}]},
+     {"writeKey": INGEST_KEY, "batch": [{"type": "page"}]}, {}),
+    ("/capture/", {"api_key": INGEST_KEY, "event": "$pageview", "distinct_id": "u"},
+     {"api_key": INGEST_KEY, "event": "$pageview", "distinct_id": "u\x00"}, {}),
+    ("/batch/", {"api_key": INGEST_KEY, "batch": [{"event": "x y", "distinct_id": 7}]},
+     {"api_key": INGEST_KEY, "batch": [{"event": "x y", "distinct_id": 2**70}]}, {}),
+    ("/i/v1/analytics/events", {"batch": [{"event": "e", "distinct_id": "u", "uuid": "1"}]},
+     {"batch": []}, {"Authorization": f"Bearer {INGEST_KEY}"}),
+]
+
+
+@pytest.mark.usefixtures("worker")
+@pytest.mark.parametrize(("path", "body", "refused", "headers"), ADAPTER_CALLS,
+                         ids=[call[0] for call in ADAPTER_CALLS])
+def test_the_adapters_answers_and_refusals_are_documented(services, project, path, body,
+                                                          refused, headers):
+    """Accepted, refused (bad body, no key) and rate limited: each answer as documented,
+    the 429 with the rate-limit headers."""
+    limited = create_app({"DATABASE_URL": services.database_url, "REDIS_URL": services.redis_url,
+                          "WEBHOOK_RATE_LIMIT": "2 per minute"}, test=True)
+    client = limited.test_client()
+    operation = schemathesis.openapi.from_dict(openapi.document())[path]["POST"]
+    keyless = {name: value for name, value in body.items() if name not in ("writeKey", "api_key")}
+    sent = [(body, headers), (refused, headers), (keyless, {}),
+            (body, headers), (body, headers)]
+    answers = [client.post(path, json=json_body, headers=extra) for json_body, extra in sent]
+    assert [a.status_code for a in answers] == [200, 400, 401, 200, 429]
+    documented = operation.definition.raw["responses"]["429"]["$ref"].rsplit("/", 1)[1]
+    limit_headers = {name for name in answers[-1].headers.keys()
+                     if name.lower() == "retry-after" or "ratelimit" in name.lower()}
+    assert limit_headers == set(openapi.document()["components"]["responses"][documented]
+                                ["headers"])
+    for (json_body, extra), answer in zip(sent, answers, strict=True):
+        case = operation.Case(body=json_body, headers=extra, media_type="application/json")
+        case.validate_response(answer, checks=CONFORMANCE)
+
+
 def test_a_405_names_the_allowed_methods(client):
     response = client.delete("/webhook")
     assert response.status_code == 405
     assert set(response.headers["Allow"].split(", ")) == {"POST", "OPTIONS"}
     assert response.get_json()["success"] is False
+
+
+def test_the_documented_limits_are_the_apps():
+    from webapp.ingest.protocols import posthog
+    from webapp.ingest.storable import INT_RANGE
+    from webapp.ingest.validation import SDK
+
+    schemas = openapi.document()["components"]["schemas"]
+    offset = schemas["PostHogEvent"]["allOf"][1]["anyOf"][1]["properties"]["offset"]["anyOf"][0]
+    assert (offset["minimum"], offset["maximum"]) == posthog.OFFSET_RANGE
+    assert (schemas["Int64"]["minimum"], schemas["Int64"]["maximum"]) == INT_RANGE
+    assert schemas["SdkEventName"]["maxLength"] == SDK.type_max

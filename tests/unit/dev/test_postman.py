@@ -34,3 +34,11 @@ def test_every_operation_is_one_request_with_its_credentials():
     assert "HmacSHA256" in "\n".join(signed["event"][0]["script"]["exec"])
     body = json.loads(requests["POST", "/webhook"]["request"]["body"]["raw"])
     assert body["eventType"] == "page_view"
+    segment = requests["POST", "/v1/track"]["request"]
+    assert segment["auth"]["type"] == "basic"
+    assert segment["auth"]["basic"][0]["value"] == "{{ingestKey}}"
+    capture = requests["POST", "/capture/"]["request"]  # the key in the body, as PostHog's SDKs
+    assert capture["auth"] == {"type": "noauth"}
+    assert json.loads(capture["body"]["raw"])["api_key"] == "{{ingestKey}}"
+    v1 = requests["POST", "/i/v1/analytics/events"]["request"]
+    assert v1["auth"]["bearer"][0]["value"] == "{{ingestKey}}"

@@ -23,6 +23,9 @@ from webapp.ingest.protocols.base import Origin, Translation, corrected, gunzip,
 from webapp.ingest.protocols.base import too_large as _too_large
 
 MAX_BODY = 1024 * 1024  # uncompressed, as for /webhook
+# An `offset` (milliseconds before the request) from 5 minutes ahead, as far as a timestamp
+# may be, to ten years back: a client's queue holds events for hours or days, not longer.
+OFFSET_RANGE = (-5 * 60 * 1000, 10 * 365 * 24 * 3600 * 1000)
 GZIP_MAGIC = b"\x1f\x8b"
 OK = {"status": 1}
 CHALLENGE = "Bearer"  # besides `api_key` in the body, as on /webhook
@@ -176,12 +179,13 @@ def _event(translation: Translation, sent: dict, position: int, path: list, sent
     if sent.get("timestamp") is not None:
         event["timestamp"] = (sent["timestamp"] if ignore_sent_at
                               else corrected(sent["timestamp"], sent_at, received))
-    elif isinstance(sent.get("offset"), int) and not isinstance(sent["offset"], bool):
-        try:
-            event["timestamp"] = (received - timedelta(milliseconds=sent["offset"])).isoformat()
+    elif isinstance(offset := sent.get("offset"), int) and not isinstance(offset, bool):
+        if OFFSET_RANGE[0] <= offset <= OFFSET_RANGE[1]:
+            event["timestamp"] = (received - timedelta(milliseconds=offset)).isoformat()
             fields["timestamp"] = "offset"
-        except OverflowError:
-            translation.refuse(position, path + ["offset"], "is out of range", "number.max")
+        else:
+            translation.refuse(position, path + ["offset"], f"must be between {OFFSET_RANGE[0]} "
+                               f"and {OFFSET_RANGE[1]} milliseconds", "number.range")
     if sent.get("uuid") is not None:
         event["id"] = stringify_id(sent["uuid"])
     translation.add(event, Origin(position, path, fields))

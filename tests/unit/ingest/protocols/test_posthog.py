@@ -139,7 +139,13 @@ def test_times_out_of_range_are_refused_not_raised():
     exc = refused({"event": "x", "distinct_id": "u", "offset": 10**15})
     assert [e["path"] for e in exc.errors] == [["offset"]]
     exc = refused({"event": "x", "distinct_id": "u", "offset": -3600_000})  # an hour ahead
-    assert [(e["path"], e["type"]) for e in exc.errors] == [(["offset"], "date.max")]
+    assert [(e["path"], e["type"]) for e in exc.errors] == [(["offset"], "number.range")]
+    low, high = posthog.OFFSET_RANGE  # the bounds the OpenAPI document states
+    for outside in (low - 1, high + 1):
+        exc = refused({"event": "x", "distinct_id": "u", "offset": outside})
+        assert [(e["path"], e["type"]) for e in exc.errors] == [(["offset"], "number.range")]
+    for inside in (low, high):
+        [row] = stored({"event": "x", "distinct_id": "u", "offset": inside})
     exc = refused({"event": "x", "distinct_id": "u", "timestamp": "9999-12-31T23:59:59Z",
                    "sent_at": "0001-01-01T00:00:00Z"})
     assert [e["type"] for e in exc.errors] == ["date.max"]
