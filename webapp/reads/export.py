@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import orjson
+from flask import current_app
 
 from webapp.models import iso
 from webapp.reads import filters
@@ -45,13 +46,20 @@ def rows(project_id: int, start: datetime | None, event_type: str | None = None,
         if value:
             sql += f" AND {clause}"
             params.append(value)
+    return _pages(current_app._get_current_object(), sql, params)
+
+
+def _pages(app, sql: str, params: list) -> Iterator[tuple]:
+    """The rows of `sql`, newest first, a page at a time (each page in its own app context:
+    the response streams after the request's context has gone)."""
     after: tuple = ()
     while True:
         page_sql = sql + (" AND (\"timestamp\", id) < (%s, %s)" if after else "")
         page_sql += " ORDER BY \"timestamp\" DESC, id DESC LIMIT %s"
-        source = reader()  # asked again each page: the replica while it keeps up
-        with source.connection_context():
-            batch = source.execute_sql(page_sql, [*params, *after, FETCH]).fetchall()
+        with app.app_context():
+            source = reader()  # asked again each page: the replica while it keeps up
+            with source.connection_context():
+                batch = source.execute_sql(page_sql, [*params, *after, FETCH]).fetchall()
         yield from (row[:-1] for row in batch)
         if len(batch) < FETCH:
             return
