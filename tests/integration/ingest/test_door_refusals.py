@@ -156,5 +156,6 @@ def test_webhook_timestamp_that_is_not_ascii_seconds_is_400(client, app, secret,
 
 @pytest.mark.parametrize("slug", ["de%00fault", "%01", "d%C3%A9faut", "a" * 300])
 def test_a_project_in_the_url_that_cannot_be_a_slug_is_401(client, app, project, slug):
+    """Refused before any lookup: 401, or 400 for a NUL, which no path of any route may hold."""
     response = client.post(f"/webhook/{slug}", data=EVENT, content_type="application/json")
-    assert response.status_code == 401, response.get_json()
+    assert response.status_code == (400 if "%00" in slug else 401), response.get_json()
