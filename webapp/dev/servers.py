@@ -170,7 +170,6 @@ class PrivatePostgres:
         date by streaming replication; started."""
         standby = PrivatePostgres(root, self.database)
         standby.root.mkdir(parents=True, exist_ok=True)
-        standby._grant_access()
         self._run("pg_basebackup", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres",
                   "-D", str(standby.data), "-R", "-X", "stream", "-c", "fast")
         return standby.start()

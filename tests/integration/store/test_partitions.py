@@ -104,12 +104,14 @@ def convert_and_check(app, database):
                 "received_at) VALUES (1, 'new', 't', 'u', now(), now())")
 
         # then the write path's indexes: the event-id key and the time index stay, and the
-        # hand-made index too; the row-id key and the type and user indexes go
+        # hand-made index too; the row-id key and the type index go, and the user index
+        # comes back for user timelines (0032)
         Runner(database, str(MIGRATIONS)).up()
         for name in partitions.partitions(database):
             left = {(i.columns, i.unique) for i in partitions.indexes(database, name)}
             assert left == {(("project_id", "event_id"), True),
                             (("project_id", "timestamp", "id", "user_id"), False),
+                            (("project_id", "user_id", "timestamp", "id"), False),
                             (("metadata",), False)}, name
 
 
