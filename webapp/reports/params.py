@@ -22,6 +22,7 @@ from webapp.reports import breakdown, cache, funnel, paths, retention
 from webapp.reports.definition import BadReport, Match, Scope
 
 WINDOW = re.compile(r"^(\d{1,6})\s*(m|min|h|d)?$")
+WHOLE = re.compile(r"[0-9]{1,9}")
 UNIT_SECONDS = {"m": 60, "min": 60, "h": 3600, "d": 86400}
 
 
@@ -33,7 +34,7 @@ def scope(args, project_id: int, time_zone: str, now: datetime,
 
 def whole(args, name: str, default: int, problems: list[str]) -> int:
     text = args.get(name) or str(default)
-    if not text.isdigit():
+    if not WHOLE.fullmatch(text):  # ASCII digits only: int() refuses "²", which isdigit() takes
         problems.append(f'"{name}" must be a whole number, not "{text}"')
         return default
     return int(text)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hmac
 import time
 from datetime import UTC, datetime
+from urllib.parse import quote, urlencode
 
 from flask import Blueprint, Response, current_app, g, request
 from redis.exceptions import RedisError
@@ -184,7 +185,17 @@ def events():
         where=filters.from_args(request.args),
         span=requested_span(project_id),
     )
-    return ok(page)
+    return ok(with_user_links(page))
+
+
+def with_user_links(page: dict) -> dict:
+    """Each listed event links to its user's timeline (`GET /users/<userId>`), in the same
+    project when the listing named one."""
+    slug = request.args.get("project")
+    suffix = "?" + urlencode({"project": slug}) if slug else ""
+    for event in page["events"]:
+        event["links"] = {"user": "/users/" + quote(event["userId"], safe="") + suffix}
+    return page
 
 
 @bp.get("/events/stats")
