@@ -33,7 +33,8 @@ def rows(project_id: int, start: datetime | None, event_type: str | None = None,
     Read in pages of FETCH rows, each a short indexed query after the last (timestamp, id)
     seen, on a connection given back to the pool before the page is sent: however slowly the
     reader takes it, an export holds no database connection and no transaction meanwhile.
-    Pages come from the replica while it keeps up (reads/replica.py)."""
+    Pages come from the replica while it keeps up (reads/replica.py). The retention is read
+    here, while the request's application context is still there (not when streaming)."""
     floor = kept_since(project_id, datetime.now(UTC))
     start = floor if start is None else max(start, floor)
     params: list = [project_id]
@@ -45,6 +46,10 @@ def rows(project_id: int, start: datetime | None, event_type: str | None = None,
         if value:
             sql += f" AND {clause}"
             params.append(value)
+    return _pages(sql, params)
+
+
+def _pages(sql: str, params: list) -> Iterator[tuple]:
     after: tuple = ()
     while True:
         page_sql = sql + (" AND (\"timestamp\", id) < (%s, %s)" if after else "")
