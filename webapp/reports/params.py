@@ -21,7 +21,7 @@ from webapp.reads.ranges import parse_range
 from webapp.reports import breakdown, cache, funnel, paths, retention
 from webapp.reports.definition import BadReport, Match, Scope
 
-WINDOW = re.compile(r"^(\d{1,6})\s*(m|min|h|d)?$")
+WINDOW = re.compile(r"^([0-9]{1,6})\s*(m|min|h|d)?$")
 WHOLE = re.compile(r"[0-9]{1,9}")
 UNIT_SECONDS = {"m": 60, "min": 60, "h": 3600, "d": 86400}
 
