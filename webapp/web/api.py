@@ -225,6 +225,10 @@ def events_export():
     now = datetime.now(UTC)
     start, end = requested_span(project_id) or (
         None if name == "all" else window_for(name).start(now), None)
+    # everything that may refuse the request comes before the slot: a slot taken by a request
+    # then refused (a bad `where`) was never given back, and two of them stopped all exports
+    source = export.rows(project_id, start, request.args.get("eventType"),
+                         request.args.get("userId"), filters.from_args(request.args), end)
     redis, config = current_app.extensions["redis"], current_app.config
     lapse = config["EXPORT_SLOT_SECONDS"]
     try:
@@ -234,8 +238,6 @@ def events_export():
     except RedisError:
         return fail(503, "Exports are paused while their limit cannot be checked; retry later",
                     headers={"Retry-After": str(config["RETRY_AFTER_SECONDS"])})
-    source = export.rows(project_id, start, request.args.get("eventType"),
-                         request.args.get("userId"), filters.from_args(request.args), end)
     chunks = export_slots.Held(redis, project_id, slot, lapse, export.WRITERS[fmt](source))
     filename = f"pulseboard-events-{name}-{now:%Y%m%dT%H%M%SZ}.{fmt}"
     # no request context while streaming: the request's own connection goes back to the pool
