@@ -226,8 +226,11 @@ def test_linked_sequences_answer_as_documented(target):
             return response
 
         def validate_response(self, response, case, additional_checks=None, **kwargs):
+            """A value a link carries over (schemathesis also infers links, e.g. a body's `id`
+            into `webhook-id`) need not fit the next operation's schema: sequences are not
+            held to "schema-valid means accepted" (each operation is, above)."""
             case.validate_response(response, additional_checks=additional_checks,
-                                   excluded_checks=relational(case),
+                                   excluded_checks=[positive_data_acceptance],
                                    transport_kwargs=kwargs or None, recorder=self.recorder)
 
     Sequences.run(settings=settings(FUZZ_SETTINGS, max_examples=40, stateful_step_count=5))

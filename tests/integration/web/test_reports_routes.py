@@ -185,3 +185,12 @@ def test_the_dashboard_shows_a_range_in_the_project_zone(app, logged_in, project
         assert f'data-buckets="{hours}"' in html, day
         assert "sse-connect" not in html and "America/New_York" in html
     assert logged_in.get("/?from=2026-13-01").status_code == 400
+
+
+def test_conditions_of_a_step_not_given_are_still_read(client, history):
+    answer = client.get("/reports/funnel?step=signup&step=&step=buy&step2.where=metadata.a=1"
+                        "&step7.where=nonsense", headers=READ_HEADERS)
+    messages = [e["message"] for e in answer.get_json()["errors"]]
+    assert answer.status_code == 400
+    assert any('"step7.where" must look like' in m for m in messages)
+    assert '"step2.where" names no step' in messages
