@@ -27,6 +27,7 @@ VARIABLES = {
     "readToken": "",
     "signingSecret": "",
     "project": "default",
+    "organization": "default",
 }
 AUTH = {  # security scheme -> Postman auth
     "ingestKey": {"type": "apikey", "apikey": [
@@ -84,7 +85,8 @@ def request_item(document: dict, path: str, method: str, operation: dict) -> dic
              for p in parameters if p["in"] == "query"]
     url = {"raw": "{{baseUrl}}/" + "/".join(segments), "host": ["{{baseUrl}}"],
            "path": segments, "query": query,
-           "variable": [{"key": p["name"], "value": "{{project}}",
+           "variable": [{"key": p["name"],  # a slug from the collection's variables
+                         "value": "{{" + p["name"] + "}}" if p["name"] in VARIABLES else "",
                          "description": p.get("description", "")}
                         for p in parameters if p["in"] == "path"]}
     headers = [{"key": p["name"], "value": "", "description": p.get("description", "").strip(),

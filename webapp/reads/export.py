@@ -34,7 +34,8 @@ def rows(project_id: int, start: datetime | None, event_type: str | None = None,
     Read in pages of FETCH rows, each a short indexed query after the last (timestamp, id)
     seen, on a connection given back to the pool before the page is sent: however slowly the
     reader takes it, an export holds no database connection and no transaction meanwhile.
-    Pages come from the replica while it keeps up (reads/replica.py)."""
+    Pages come from the replica while it keeps up (reads/replica.py). The retention is read
+    here, while the request's application context is still there (not when streaming)."""
     floor = kept_since(project_id, datetime.now(UTC))
     start = floor if start is None else max(start, floor)
     params: list = [project_id]

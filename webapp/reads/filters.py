@@ -67,8 +67,9 @@ def condition(text: str, name: str, problems: list[str]) -> Condition | None:
 
 
 def conditions(args, name: str, problems: list[str]) -> tuple[Condition, ...]:
-    found = [condition(text, name, problems) for text in args.getlist(name) if text]
-    if len(found) > MAX_CONDITIONS:
+    given = args.getlist(name)
+    found = [condition(text, name, problems) for text in given if text]
+    if len(given) > MAX_CONDITIONS:  # empty ones too: the limit is on the query as written
         problems.append(f'at most {MAX_CONDITIONS} "{name}" conditions')
     return tuple(c for c in found if c is not None)
 

@@ -21,7 +21,8 @@ from webapp.reads.ranges import parse_range
 from webapp.reports import breakdown, cache, funnel, paths, retention
 from webapp.reports.definition import BadReport, Match, Scope
 
-WINDOW = re.compile(r"^(\d{1,6})\s*(m|min|h|d)?$")
+WINDOW = re.compile(r"^([0-9]{1,6})\s*(m|min|h|d)?$")
+WHOLE = re.compile(r"[0-9]{1,9}")
 UNIT_SECONDS = {"m": 60, "min": 60, "h": 3600, "d": 86400}
 
 
@@ -33,7 +34,7 @@ def scope(args, project_id: int, time_zone: str, now: datetime,
 
 def whole(args, name: str, default: int, problems: list[str]) -> int:
     text = args.get(name) or str(default)
-    if not text.isdigit():
+    if not WHOLE.fullmatch(text):  # ASCII digits only: int() refuses "²", which isdigit() takes
         problems.append(f'"{name}" must be a whole number, not "{text}"')
         return default
     return int(text)
@@ -55,8 +56,14 @@ def build(kind: str, args, problems: list[str]):
     """The definition of a report of `kind`; problems are appended, not raised."""
     try:
         if kind == "funnel":
-            steps = tuple(Match(t, filters.conditions(args, f"step{i}.where", problems))
-                          for i, t in enumerate(args.getlist("step"), 1) if t)
+            types = args.getlist("step")
+            # every step's conditions are read, so a bad one is refused even without its step
+            where = [filters.conditions(args, f"step{i}.where", problems)
+                     for i in range(1, funnel.MAX_STEPS + 1)]
+            problems.extend(f'"step{i}.where" names no step' for i, found in enumerate(where, 1)
+                            if found and not (i <= len(types) and types[i - 1]))
+            steps = tuple(Match(t, where[i - 1] if i <= len(where) else ())
+                          for i, t in enumerate(types, 1) if t)
             return funnel.Funnel(steps, window(args.get("window"), problems),
                                  args.get("mode") or "ordered", args.get("breakdown") or None)
         if kind == "retention":

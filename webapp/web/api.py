@@ -6,6 +6,7 @@ from __future__ import annotations
 import hmac
 import time
 from datetime import UTC, datetime
+from urllib.parse import quote, urlencode
 
 from flask import Blueprint, Response, current_app, g, request
 from redis.exceptions import RedisError
@@ -184,7 +185,17 @@ def events():
         where=filters.from_args(request.args),
         span=requested_span(project_id),
     )
-    return ok(page)
+    return ok(with_user_links(page))
+
+
+def with_user_links(page: dict) -> dict:
+    """Each listed event links to its user's timeline (`GET /users/<userId>`), in the same
+    project when the listing named one."""
+    slug = request.args.get("project")
+    suffix = "?" + urlencode({"project": slug}) if slug else ""
+    for event in page["events"]:
+        event["links"] = {"user": "/users/" + quote(event["userId"], safe="") + suffix}
+    return page
 
 
 @bp.get("/events/stats")
@@ -214,6 +225,10 @@ def events_export():
     now = datetime.now(UTC)
     start, end = requested_span(project_id) or (
         None if name == "all" else window_for(name).start(now), None)
+    # everything that may refuse the request comes before the slot: a slot taken by a request
+    # then refused (a bad `where`) was never given back, and two of them stopped all exports
+    source = export.rows(project_id, start, request.args.get("eventType"),
+                         request.args.get("userId"), filters.from_args(request.args), end)
     redis, config = current_app.extensions["redis"], current_app.config
     lapse = config["EXPORT_SLOT_SECONDS"]
     try:
@@ -223,8 +238,6 @@ def events_export():
     except RedisError:
         return fail(503, "Exports are paused while their limit cannot be checked; retry later",
                     headers={"Retry-After": str(config["RETRY_AFTER_SECONDS"])})
-    source = export.rows(project_id, start, request.args.get("eventType"),
-                         request.args.get("userId"), filters.from_args(request.args), end)
     chunks = export_slots.Held(redis, project_id, slot, lapse, export.WRITERS[fmt](source))
     filename = f"pulseboard-events-{name}-{now:%Y%m%dT%H%M%SZ}.{fmt}"
     # no request context while streaming: the request's own connection goes back to the pool

@@ -76,3 +76,14 @@ def test_a_slot_lapses_when_its_reader_vanishes(app, client, project, monkeypatc
     time.sleep(1.2)
     assert export(client).status_code == 200
     held.close()
+
+
+def test_a_refused_export_takes_no_slot(app, client, project, monkeypatch):
+    load_rows(app, project.id, 5)
+    monkeypatch.setitem(client.application.config, "EXPORT_CONCURRENCY", 2)
+    for _ in range(3):
+        refused = client.get("/events/export?where=page=/x", headers=READ_HEADERS)
+        assert refused.status_code == 400
+    answer = client.get("/events/export", headers=READ_HEADERS)
+    assert answer.status_code == 200
+    assert len(answer.get_data().splitlines()) == 6  # the header and every row

@@ -42,6 +42,17 @@ NOT_API = {
     "manage.create_alert",
     "manage.test_alert",
     "manage.change_alert",
+    "manage.set_time_zone",
+    "manage.remove_member",
+    "manage.change_password",
+    "report_pages.report_page",
+    "report_pages.job_stream",
+    "report_pages.user_page",
+    "shares.save_report",
+    "shares.shares",
+    "shares.create_share",
+    "shares.revoke_share",
+    "shares.shared",
 }
 IMPLICIT_METHODS = {"HEAD", "OPTIONS"}  # added by Flask to every route
 METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}

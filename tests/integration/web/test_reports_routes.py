@@ -94,6 +94,24 @@ def test_user_timeline_json_pages_newest_first(client, history):
     assert client.get("/users/ann?cursor=bad", headers=READ_HEADERS).status_code == 400
 
 
+def test_each_listed_event_links_to_its_users_timeline(client, history):
+    events = client.get("/events?filter=day", headers=READ_HEADERS).get_json()["data"]["events"]
+    links = {e["userId"]: e["links"]["user"] for e in events}
+    assert links == {"ann": "/users/ann", "bob": "/users/bob", "cy/1": "/users/cy%2F1"}
+    timeline = client.get(links["cy/1"], headers=READ_HEADERS).get_json()["data"]
+    assert (timeline["userId"], timeline["totalEvents"]) == ("cy/1", 1)
+    named = client.get("/events?filter=day&project=default", headers=READ_HEADERS)
+    assert named.get_json()["data"]["events"][0]["links"]["user"].endswith("?project=default")
+
+
+@pytest.mark.parametrize("query", ["retention?periods=%C2%B2", "paths?event=a&depth=9" + "9" * 20,
+                                   "breakdown?property=p&limit=%D9%A3"])
+def test_a_whole_number_in_other_digits_or_too_long_is_a_400(client, history, query):
+    answer = client.get(f"/reports/{query}", headers=READ_HEADERS)
+    assert answer.status_code == 400 and "whole number" in answer.get_json()["errors"][0][
+        "message"]
+
+
 def test_report_pages_work_as_plain_forms_and_with_htmx(logged_in, history):
     page = logged_in.get("/projects/default/reports/funnel")
     assert page.status_code == 200 and 'hx-get="/projects/default/reports/funnel"' in \
@@ -167,3 +185,12 @@ def test_the_dashboard_shows_a_range_in_the_project_zone(app, logged_in, project
         assert f'data-buckets="{hours}"' in html, day
         assert "sse-connect" not in html and "America/New_York" in html
     assert logged_in.get("/?from=2026-13-01").status_code == 400
+
+
+def test_conditions_of_a_step_not_given_are_still_read(client, history):
+    answer = client.get("/reports/funnel?step=signup&step=&step=buy&step2.where=metadata.a=1"
+                        "&step7.where=nonsense", headers=READ_HEADERS)
+    messages = [e["message"] for e in answer.get_json()["errors"]]
+    assert answer.status_code == 400
+    assert any('"step7.where" must look like' in m for m in messages)
+    assert '"step2.where" names no step' in messages

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import yaml
 
@@ -23,7 +24,7 @@ def test_every_operation_is_one_request_with_its_credentials():
     document = yaml.safe_load(postman.DOCUMENT.read_text(encoding="utf-8"))
     collection = json.loads(postman.render())
     requests = requests_by_name(collection)
-    expected = {(method.upper(), path.replace("{project}", ":project"))
+    expected = {(method.upper(), re.sub(r"\{(\w+)\}", r":\1", path))
                 for path, item in document["paths"].items() for method in item}
     assert set(requests) == expected
     assert requests["POST", "/webhook"]["request"]["auth"]["type"] == "apikey"
@@ -32,6 +33,13 @@ def test_every_operation_is_one_request_with_its_credentials():
     signed = requests["POST", "/webhook/:project"]
     assert signed["request"]["auth"] == {"type": "noauth"}
     assert "HmacSHA256" in "\n".join(signed["event"][0]["script"]["exec"])
+    in_organization = requests["POST", "/webhook/:organization/:project"]
+    assert [v["value"] for v in in_organization["request"]["url"]["variable"]] == [
+        "{{organization}}", "{{project}}"]
+    assert "HmacSHA256" in "\n".join(in_organization["event"][0]["script"]["exec"])
+    timeline = requests["GET", "/users/:userId"]["request"]
+    assert timeline["auth"]["bearer"][0]["value"] == "{{readToken}}"
+    assert timeline["url"]["variable"][0]["value"] == ""
     body = json.loads(requests["POST", "/webhook"]["request"]["body"]["raw"])
     assert body["eventType"] == "page_view"
     segment = requests["POST", "/v1/track"]["request"]
