@@ -137,6 +137,9 @@ def translate(body: Any, received: datetime, key: str | None = None) -> Translat
         translation.refuse(-1, [], "must be an event, an array of events or a batch",
                            "object.base")
         return translation
+    if isinstance(body, dict) and "batch" in body and not isinstance(body["batch"], list):
+        translation.refuse(-1, ["batch"], "must be an array of events", "array.base")
+        return translation
     events, container = _events(body)
     translation.container = container
     sent_at = body.get("sent_at") if isinstance(body, dict) else None

@@ -175,3 +175,10 @@ def test_deflate_is_read_and_unknown_encodings_are_415():
     with pytest.raises(IngestError) as caught:
         posthog.read(b"{}", "zstd", False, None)
     assert caught.value.status == 415 and "zstd" in caught.value.message
+
+
+def test_a_batch_that_is_not_an_array_is_refused_not_taken_for_one_event():
+    translation = posthog.translate({"event": "x", "distinct_id": "d", "batch": {}},
+                                    datetime.now(UTC))
+    assert translation.problems and not translation.events
+    assert translation.problems[0][1]["path"] == ["batch"]
