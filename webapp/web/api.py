@@ -204,6 +204,8 @@ def events_stats():
     where = filters.from_args(request.args)
     bounds = requested_span(project_id)
     if bounds is not None:
+        if request.args.get("filter"):  # replaced by the range, but never a wrong one
+            window_for(request.args["filter"])
         bucket = request.args.get("bucket") or None
         if bucket not in (None, *span.BUCKETS):
             raise BadQuery(f'"bucket" must be one of [{", ".join(span.BUCKETS)}]')
@@ -222,9 +224,10 @@ def events_export():
     if fmt not in export.FORMATS:
         raise BadQuery(f'"format" must be one of [{", ".join(export.FORMATS)}]')
     name = request.args.get("filter") or "all"
+    window = None if name == "all" else window_for(name)  # a wrong one is a 400, range or not
     now = datetime.now(UTC)
     start, end = requested_span(project_id) or (
-        None if name == "all" else window_for(name).start(now), None)
+        None if window is None else window.start(now), None)
     # everything that may refuse the request comes before the slot: a slot taken by a request
     # then refused (a bad `where`) was never given back, and two of them stopped all exports
     source = export.rows(project_id, start, request.args.get("eventType"),

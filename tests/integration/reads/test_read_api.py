@@ -78,7 +78,8 @@ def test_events_newest_first_with_filters(client, spread):
     stamps = [e["timestamp"] for e in data["events"]]
     assert stamps == sorted(stamps, reverse=True)
     assert set(data["events"][0]) == {"id", "eventType", "userId", "timestamp", "metadata",
-                                      "receivedAt"}
+                                      "receivedAt", "links"}
+    assert data["events"][0]["links"]["user"].startswith("/users/")
     by_type = client.get("/events?filter=week&eventType=click", headers=READ_HEADERS)
     assert {e["eventType"] for e in by_type.get_json()["data"]["events"]} == {"click"}
     by_user = client.get("/events?filter=week&userId=user-1", headers=READ_HEADERS)
