@@ -84,17 +84,22 @@ def test_segment_sdk_calls_are_stored_once_with_user_name_time_and_properties(
     assert near(stored["seg-identify"]["timestamp"], moment(stored["seg-identify"]["received_at"]))
 
 
+def assert_stored_once(client, app, count: int) -> None:
+    """The SDK flushed without an error, and its events (retries included) count once."""
+    client.flush()
+    assert client.errors == []
+    wait_stored(app, count)
+    assert settle(app, 1.0) == count
+    assert sql_scalar(app, "SELECT sum(count) FROM event_rollup_minute") == count
+
+
 def test_segment_retried_batch_is_stored_once(segment_client, live_server, app, project):
     batch = [{"type": "track", "event": "Signed Up", "userId": f"u{i}", "messageId": f"m-{i}",
               "timestamp": WHEN.isoformat(), "properties": {"i": i}} for i in range(3)]
     for _ in range(2):  # what the SDK's consumer does when an answer is lost: post it again
         assert segment_request.post(INGEST_KEY, live_server.url, batch=batch).status_code == 200
     segment_client.track("u0", "Signed Up", {"i": 0}, timestamp=WHEN, message_id="m-0")
-    segment_client.flush()
-    assert segment_client.errors == []
-    wait_stored(app, 3)
-    assert settle(app, 1.0) == 3
-    assert sql_scalar(app, "SELECT sum(count) FROM event_rollup_minute") == 3
+    assert_stored_once(segment_client, app, 3)
 
 
 def test_segment_sdk_reads_our_refusals(live_server, project):
@@ -175,11 +180,7 @@ def test_posthog_retried_batch_is_stored_once(posthog_client, live_server, app, 
         posthog_request.batch_post(INGEST_KEY, live_server.url, gzip=True, batch=batch)
     posthog_client.capture("signed up", distinct_id="d0", uuid=batch[0]["uuid"],
                            timestamp=WHEN, properties={"i": 0})
-    posthog_client.flush()
-    assert posthog_client.errors == []
-    wait_stored(app, 3)
-    assert settle(app, 1.0) == 3
-    assert sql_scalar(app, "SELECT sum(count) FROM event_rollup_minute") == 3
+    assert_stored_once(posthog_client, app, 3)
 
 
 def test_posthog_sdk_reads_our_refusals(live_server, project):
