@@ -97,15 +97,17 @@ class Hub:
                 threading.Thread(target=self._report_every, name="sse-report", daemon=True).start()
                 threading.Thread(target=self._beat, name="sse-heartbeat", daemon=True).start()
                 threading.Thread(target=self._police, name="sse-access", daemon=True).start()
-        # the first stream's push is published right after this returns: subscribed first,
+        # the new stream's push is published right after this returns: subscribed first,
         # or the process would miss it and the tab would wait for the next change
         self.subscribed.wait(SUBSCRIBE_WAIT)
         self.changed.set()
-        if first:
-            try:
-                self.watch([name])
-            except Exception as exc:  # Redis away: the renewal loop claims it when it is back
-                log.debug("could not claim a watched channel: %s", exc)
+        # claimed by every new stream, not only the channel's first: a claim lost meanwhile
+        # (Redis restarted, or a stream gone unnoticed kept the channel open) would make the
+        # push asked for next find no watcher, and the tab would wait for the renewal loop
+        try:
+            self.watch([name])
+        except Exception as exc:  # Redis away: the renewal loop claims it when it is back
+            log.debug("could not claim a watched channel: %s", exc)
         return client, first
 
     def _report_every(self, at_most: float = 0.5, at_least: float = 10) -> None:

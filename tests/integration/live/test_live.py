@@ -132,6 +132,25 @@ def test_nothing_is_rendered_unwatched_and_a_new_tab_gets_the_current_state(
         clients.close()
 
 
+
+def test_a_new_tab_gets_the_current_state_after_its_channels_claim_was_lost(
+        live_server, redis, project):
+    """A stream claims its channel even when the process has others on it: with the claim lost
+    (Redis restarted, or cleared as here), the push the new tab asks for must still be made."""
+    first = fleet(live_server, 1)
+    second = fleet(live_server, 1)
+    try:
+        first.open()
+        first.run_until(lambda: any(kind == "update" for _, kind, _ in first.clients[0].events),
+                        10, "the first tab's current state")
+        redis.delete(f"pulseboard:watched:{project.id}")
+        second.open()
+        second.run_until(lambda: saw_total(second.clients[0], 0), 2,
+                         "the second tab's current state")
+    finally:
+        first.close()
+        second.close()
+
 @pytest.mark.slow
 def test_two_web_and_two_worker_processes_share_coalescing(services, redis, project, worker):
     since = time.time()
