@@ -19,9 +19,10 @@ from redis import Redis
 from webapp import create_app
 from webapp.db import make_database
 from webapp.dev.servers import PrivatePostgres, PrivateRedis, free_port
+from webapp.ingest import journal
 from webapp.ingest.queue import HEARTBEAT_KEY
 
-from .helpers import ADMIN_EMAIL, ADMIN_PASSWORD, INGEST_KEY, READ_TOKEN, login, wait_until
+from .helpers import ADMIN_EMAIL, ADMIN_PASSWORD, INGEST_KEY, READ_TOKEN, drain, login, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 TABLES = ("share_link", "saved_report", "alert_notice", "alert_rule", "invalid_rollup_minute",
@@ -230,7 +231,27 @@ class WorkerHandle:
 def _worker_handle(services, redis):
     handle = WorkerHandle(services, redis)
     yield handle
-    handle.stop()
+    try:
+        assert_at_rest(handle, redis)
+    finally:
+        handle.stop()
+
+
+def redeliveries(redis: Redis) -> int:
+    return int(redis.hget("pulseboard:metrics", "redelivered") or 0)
+
+
+def assert_at_rest(handle: WorkerHandle, redis: Redis) -> None:
+    """After the whole suite: every acknowledged batch was committed (or kept as a dead
+    letter), the broker is empty, and no task keeps being delivered again."""
+    handle.ensure_running()
+    drain(redis, timeout=60)
+    before = redeliveries(redis)
+    # an unacknowledged message comes back once the visibility timeout has passed
+    time.sleep(int(handle.services.env()["BROKER_VISIBILITY_TIMEOUT"]) + 1)
+    drain(redis, timeout=10)
+    assert redeliveries(redis) == before, "task messages were still being delivered again"
+    assert journal.pending(redis) == 0, "batches acknowledged with 2xx were never committed"
 
 
 @pytest.fixture

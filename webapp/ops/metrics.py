@@ -39,6 +39,11 @@ def stored(redis: Redis, events: int, lag_seconds: float) -> None:
     redis.hset(KEY, mapping={"lag": f"{lag_seconds:.4f}", "lag_at": f"{time.time():.0f}"})
 
 
+def redelivered(redis: Redis) -> None:
+    """A worker took a task message the broker had delivered before."""
+    _safe(lambda: redis.hincrby(KEY, "redelivered", 1))
+
+
 def _safe(call) -> None:
     try:
         call()
@@ -80,6 +85,10 @@ def render(redis: Redis, dead_letters: int, sse_clients: int,
         "published again by the sweeper.",
         "# TYPE pulseboard_journal_resent_total counter",
         f"pulseboard_journal_resent_total {values.get('journal_resent', 0)}",
+        "# HELP pulseboard_tasks_redelivered_total Task messages taken again after a worker "
+        "died or a visibility timeout passed.",
+        "# TYPE pulseboard_tasks_redelivered_total counter",
+        f"pulseboard_tasks_redelivered_total {values.get('redelivered', 0)}",
         "# HELP pulseboard_ingest_to_commit_lag_seconds Oldest event of the last batch: "
         "received to committed.",
         "# TYPE pulseboard_ingest_to_commit_lag_seconds gauge",
