@@ -244,9 +244,10 @@ def main() -> int:
     parser.add_argument("--dashboards", type=int, default=100)
     parser.add_argument("--alert-rules", type=int, default=100,
                         help="active alert rules in the comparison with and without rules")
-    parser.add_argument("--only", choices=["all", "singles", "alerts"], default="all",
-                        help="singles: single events only (c=1, 4, 16, 64); alerts: only the "
-                             "comparison with and without alert rules")
+    parser.add_argument("--only", choices=["all", "singles", "arrays", "alerts"], default="all",
+                        help="singles: single events only (c=1, 4, 16, 64); arrays: arrays of "
+                             "500 only (two runs); alerts: only the comparison with and "
+                             "without alert rules")
     parser.add_argument("--quick", action="store_true", help="the same as --only singles")
     args = parser.parse_args()
     only = "singles" if args.quick else args.only
@@ -254,7 +255,8 @@ def main() -> int:
         print("make bench needs wrk: `sudo apt-get install wrk` (Debian/Ubuntu)", file=sys.stderr)
         return 2
     raise_open_file_limit()
-    levels = {"all": [*SINGLES, 64, 8], "singles": [*SINGLES, 64], "alerts": [64]}[only]
+    levels = {"all": [*SINGLES, 64, 8], "singles": [*SINGLES, 64], "arrays": [8],
+              "alerts": [64]}[only]
     trivial = trivial_rates(levels, args.seconds)
     print(f"trivial app (bench/trivial.py, same gunicorn settings): {trivial}", flush=True)
     rows, ratios = [], []
@@ -273,6 +275,10 @@ def main() -> int:
         if only == "singles":
             rows.append(run(stack, app, "single events, c=64", 1, 64, args.seconds))
             print(rows[-1], flush=True)
+        if only == "arrays":
+            for _ in range(2):
+                rows.append(run(stack, app, "arrays of 500, c=8", 500, 8, args.seconds))
+                print(rows[-1], flush=True)
         if only == "all":
             dashboards = (f"{args.dashboards} dashboards",
                           lambda: Dashboards(stack, args.dashboards))
