@@ -7,6 +7,7 @@ import secrets
 from datetime import UTC, datetime
 from urllib.parse import parse_qsl
 
+from peewee import IntegrityError
 from werkzeug.datastructures import MultiDict
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -16,6 +17,7 @@ from webapp.reports.definition import BadReport
 
 KINDS = ("funnel", "retention", "paths", "breakdown")
 MAX_QUERY = 4000
+NO_REPORT = "no such saved report in this project"
 
 
 def _name_problems(name: str) -> list[str]:
@@ -70,10 +72,15 @@ def share(project_id: int, saved_report_id: int | None, password: str = "") -> s
     """A new link's token (shown once; only its SHA-256 is kept)."""
     if saved_report_id is not None and not SavedReport.select().where(
             SavedReport.id == saved_report_id, SavedReport.project == project_id).exists():
-        raise BadReport(["no such saved report in this project"])
+        raise BadReport([NO_REPORT])
     token = secrets.token_urlsafe(32)
-    ShareLink.create(project=project_id, saved_report=saved_report_id, token_hash=digest(token),
-                     password_hash=generate_password_hash(password) if password else None)
+    try:
+        with database.atomic():
+            ShareLink.create(project=project_id, saved_report=saved_report_id,
+                             token_hash=digest(token),
+                             password_hash=generate_password_hash(password) if password else None)
+    except IntegrityError:  # the report was deleted since the check above
+        raise BadReport([NO_REPORT]) from None
     return token
 
 

@@ -120,7 +120,9 @@ def shared(token: str):
         context["project_slug"] = None  # no links into pages that need an account
         return render_template("reports/shared_dashboard.html", project=project, token=token,
                                **context)
-    report = SavedReport.get_by_id(link.saved_report_id)
+    report = SavedReport.get_or_none(SavedReport.id == link.saved_report_id)
+    if report is None:  # deleted since the link was read
+        abort(404)
     data = params.run(report.kind, saved.args_of(report), project.id, project.time_zone,
                       datetime.now(UTC))
     drawing = pathsvg.layout(data) if report.kind == "paths" else None
