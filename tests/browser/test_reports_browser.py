@@ -127,3 +127,35 @@ def test_a_report_over_a_range_that_includes_now_updates_live(chromium, live_ser
         "() => document.querySelectorAll('#report-result tbody tr')[1]"
         "?.querySelectorAll('td')[3]?.innerText === '2'", timeout=15_000)
     context.close()
+
+
+@pytest.mark.parametrize("javascript", [True, False])
+def test_a_saved_report_is_renamed_then_deleted_with_its_link(chromium, live_server, app,
+                                                              admin, project, javascript):
+    with app.app_context():
+        from webapp.reports import saved
+
+        report = saved.save(project.id, "Signups", "funnel", "step=signup&step=checkout")
+        token = saved.share(project.id, report.id)
+    context = chromium.new_context(java_script_enabled=javascript)
+    page = context.new_page()
+    log_in(page, live_server)
+    page.goto(live_server.url + "/projects/default/shares")
+    page.fill("#saved-reports input[name=name]", "Signups to checkout")
+    page.click("#saved-reports button:text('Rename')")
+    page.wait_for_selector("#saved-reports input[value='Signups to checkout']")
+    assert "funnel: Signups to checkout" in page.inner_text("#shares")
+    if javascript:  # asked first; declining keeps the report
+        asked = []
+        page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+        page.click("#saved-reports button:text('Delete')")
+        assert asked == ["Delete Signups to checkout? Its share links stop working."]
+        page.wait_for_timeout(300)
+        assert page.locator("#saved-reports tbody tr").count() == 1
+        page.once("dialog", lambda dialog: dialog.accept())
+    page.click("#saved-reports button:text('Delete')")
+    page.wait_for_selector("#saved-reports p.empty")
+    assert page.url.endswith("/projects/default/shares")
+    assert "Signups to checkout" not in page.inner_text("main")
+    assert context.new_page().goto(f"{live_server.url}/share/{token}").status == 404
+    context.close()

@@ -7,20 +7,27 @@ import secrets
 from datetime import UTC, datetime
 from urllib.parse import parse_qsl
 
+from peewee import IntegrityError
 from werkzeug.datastructures import MultiDict
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from webapp.db import database
 from webapp.models import SavedReport, ShareLink, digest
 from webapp.reports.definition import BadReport
 
 KINDS = ("funnel", "retention", "paths", "breakdown")
 MAX_QUERY = 4000
+NO_REPORT = "no such saved report in this project"
+
+
+def _name_problems(name: str) -> list[str]:
+    if not name.strip() or len(name) > 200:
+        return ["give the report a name of at most 200 characters"]
+    return []
 
 
 def save(project_id: int, name: str, kind: str, query: str) -> SavedReport:
-    problems = []
-    if not name.strip() or len(name) > 200:
-        problems.append("give the report a name of at most 200 characters")
+    problems = _name_problems(name)
     if kind not in KINDS:
         problems.append(f"kind is one of {', '.join(KINDS)}")
     if len(query) > MAX_QUERY:
@@ -28,6 +35,28 @@ def save(project_id: int, name: str, kind: str, query: str) -> SavedReport:
     if problems:
         raise BadReport(problems)
     return SavedReport.create(project=project_id, name=name.strip(), kind=kind, query=query)
+
+
+def rename(project_id: int, report_id: int, name: str) -> bool:
+    """False when the project has no such report."""
+    problems = _name_problems(name)
+    if problems:
+        raise BadReport(problems)
+    return bool(SavedReport.update(name=name.strip())
+                .where(SavedReport.id == report_id, SavedReport.project == project_id).execute())
+
+
+def delete(project_id: int, report_id: int) -> bool:
+    """Deletes the report and revokes its share links in one transaction; False when the
+    project has no such report. The links' rows then go with the report (the foreign key
+    cascades); revoking them first keeps them shut should that ever become SET NULL, which
+    would turn each into a link to the whole dashboard."""
+    with database.atomic():
+        ShareLink.update(revoked_at=datetime.now(UTC)).where(
+            ShareLink.saved_report == report_id, ShareLink.project == project_id,
+            ShareLink.revoked_at.is_null()).execute()
+        return bool(SavedReport.delete().where(SavedReport.id == report_id,
+                                               SavedReport.project == project_id).execute())
 
 
 def saved_for(project_id: int) -> list[SavedReport]:
@@ -43,10 +72,15 @@ def share(project_id: int, saved_report_id: int | None, password: str = "") -> s
     """A new link's token (shown once; only its SHA-256 is kept)."""
     if saved_report_id is not None and not SavedReport.select().where(
             SavedReport.id == saved_report_id, SavedReport.project == project_id).exists():
-        raise BadReport(["no such saved report in this project"])
+        raise BadReport([NO_REPORT])
     token = secrets.token_urlsafe(32)
-    ShareLink.create(project=project_id, saved_report=saved_report_id, token_hash=digest(token),
-                     password_hash=generate_password_hash(password) if password else None)
+    try:
+        with database.atomic():
+            ShareLink.create(project=project_id, saved_report=saved_report_id,
+                             token_hash=digest(token),
+                             password_hash=generate_password_hash(password) if password else None)
+    except IntegrityError:  # the report was deleted since the check above
+        raise BadReport([NO_REPORT]) from None
     return token
 
 

@@ -46,6 +46,13 @@ def _shares_page(project: Project, new_link: str | None = None, status: int = 20
                            links=saved.links_for(project.id), new_link=new_link), status
 
 
+def _back_to_shares(slug: str, found: bool):
+    """Back to the shares page after a change; 404 when there was nothing to change."""
+    if not found:
+        abort(404)
+    return redirect(url_for("shares.shares", slug=slug))
+
+
 @bp.get("/projects/<slug>/shares")
 @accounts.login_required
 def shares(slug: str):
@@ -69,9 +76,25 @@ def create_share(slug: str):
 @accounts.login_required
 def revoke_share(slug: str, link_id: int):
     project = managed_project(slug)
-    if not saved.revoke(project.id, link_id):
-        abort(404)
-    return redirect(url_for("shares.shares", slug=slug))
+    return _back_to_shares(slug, saved.revoke(project.id, link_id))
+
+
+@bp.post("/projects/<slug>/saved-reports/<int:report_id>/rename")
+@accounts.login_required
+def rename_saved_report(slug: str, report_id: int):
+    project = managed_project(slug)
+    try:
+        found = saved.rename(project.id, report_id, request.form.get("name", ""))
+    except BadReport as exc:
+        abort(400, "; ".join(exc.problems))
+    return _back_to_shares(slug, found)
+
+
+@bp.post("/projects/<slug>/saved-reports/<int:report_id>/delete")
+@accounts.login_required
+def delete_saved_report(slug: str, report_id: int):
+    project = managed_project(slug)
+    return _back_to_shares(slug, saved.delete(project.id, report_id))
 
 
 @bp.route("/share/<token>", methods=["GET", "POST"])
@@ -97,7 +120,9 @@ def shared(token: str):
         context["project_slug"] = None  # no links into pages that need an account
         return render_template("reports/shared_dashboard.html", project=project, token=token,
                                **context)
-    report = SavedReport.get_by_id(link.saved_report_id)
+    report = SavedReport.get_or_none(SavedReport.id == link.saved_report_id)
+    if report is None:  # deleted since the link was read
+        abort(404)
     data = params.run(report.kind, saved.args_of(report), project.id, project.time_zone,
                       datetime.now(UTC))
     drawing = pathsvg.layout(data) if report.kind == "paths" else None

@@ -90,7 +90,8 @@ def test_nothing_crosses_between_organizations(app, client, logged_in, beta):
                  f"/projects/beta-shop/users/{SECRET_MARK}"):
         assert logged_in.get(path).status_code == 404
 
-    # saved reports and share links of the other project cannot be made, listed or revoked
+    # saved reports and share links of the other project cannot be made, listed, renamed,
+    # deleted or revoked
     token = csrf_token(logged_in.get("/manage/").get_data(as_text=True))
     assert logged_in.post("/projects/beta-shop/reports/funnel/save",
                           data={"csrf_token": token, "name": "x",
@@ -114,6 +115,10 @@ def test_nothing_crosses_between_organizations(app, client, logged_in, beta):
     assert logged_in.post("/projects/default/shares",
                           data={"csrf_token": token,
                                 "saved_report": str(beta_report.id)}).status_code == 400
+    for slug in ("beta-shop", "default"):
+        for action in ("rename", "delete"):
+            assert logged_in.post(f"/projects/{slug}/saved-reports/{beta_report.id}/{action}",
+                                  data={"csrf_token": token, "name": "x"}).status_code == 404
     stranger = app.test_client()
     assert SECRET_MARK in stranger.get(f"/share/{beta_link}").get_data(as_text=True)
     shown = stranger.get(f"/share/{beta_dashboard}?filter=hour").get_data(as_text=True)
@@ -149,9 +154,19 @@ def test_nothing_crosses_between_organizations(app, client, logged_in, beta):
 
 
 def test_roles_viewer_reads_but_cannot_manage(app, client, beta):
+    with app.app_context():
+        from webapp.models import Project
+        from webapp.reports import saved
+
+        report = saved.save(Project.get(Project.slug == "beta-shop").id, "beta report",
+                            "breakdown", "property=m")
     login(client, "viewer@beta.test", "beta viewer password")
     assert client.get("/?project=beta-shop").status_code == 200
     assert client.get("/manage/projects/beta-shop").status_code == 403
+    token = csrf_token(client.get("/?project=beta-shop").get_data(as_text=True))
+    for action in ("rename", "delete"):
+        assert client.post(f"/projects/beta-shop/saved-reports/{report.id}/{action}",
+                           data={"csrf_token": token, "name": "x"}).status_code == 403
 
 
 def test_owner_manages_keys_with_server_side_validation(app, client, beta):

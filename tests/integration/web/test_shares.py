@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from tests.helpers import csrf_token
+from tests.helpers import ADMIN_EMAIL, ADMIN_PASSWORD, csrf_token, login, sql_scalar
 from tests.integration.web.test_reports_routes import history  # noqa: F401 (fixture)
 
 QUERY = "step=signup&step=view&step=buy&window=1h"
@@ -74,6 +74,99 @@ def test_a_dashboard_link_shows_the_panels_without_account_links(app, logged_in,
     html = app.test_client().get(f"/share/{token}?filter=hour").get_data(as_text=True)
     assert 'id="recent"' in html and "cy/1" in html and "/projects/default/users" not in html
     assert "Log out" not in html
+
+
+def saved_report_id(page: str) -> str:
+    return re.search(r"/saved-reports/(\d+)/rename", page).group(1)
+
+
+def test_a_saved_report_is_renamed_on_the_shares_page(app, logged_in, history):  # noqa: F811
+    token = save_and_share(logged_in)
+    page = logged_in.get("/projects/default/shares").get_data(as_text=True)
+    report_id, csrf = saved_report_id(page), csrf_token(page)
+    rename = f"/projects/default/saved-reports/{report_id}/rename"
+    renamed = logged_in.post(rename, data={"csrf_token": csrf, "name": "  Signup to purchase "})
+    assert renamed.status_code == 302 and renamed.location.endswith("/projects/default/shares")
+    page = logged_in.get("/projects/default/shares").get_data(as_text=True)
+    assert 'value="Signup to purchase"' in page and "Signup to buy" not in page
+    assert "Signup to purchase" in app.test_client().get(f"/share/{token}").get_data(
+        as_text=True)  # the link shows the report under its new name
+    for name in ("", "   ", "x" * 201):
+        bad = logged_in.post(rename, data={"csrf_token": csrf, "name": name})
+        assert bad.status_code == 400
+        assert "give the report a name of at most 200 characters" in bad.get_data(as_text=True)
+    assert logged_in.post(rename, data={"csrf_token": csrf, "name": "x" * 200}).status_code == 302
+    assert logged_in.post("/projects/default/saved-reports/999999/rename",
+                          data={"csrf_token": csrf, "name": "fine"}).status_code == 404
+
+
+def test_deleting_a_saved_report_revokes_its_links(app, logged_in, project,
+                                                   history):  # noqa: F811
+    from webapp.reports import saved
+
+    token = save_and_share(logged_in)
+    page = logged_in.get("/projects/default/shares").get_data(as_text=True)
+    report_id, csrf = saved_report_id(page), csrf_token(page)
+    with app.app_context():
+        locked = saved.share(project.id, int(report_id), password="open sesame")
+        other = saved.save(project.id, "Kept report", "breakdown", "property=plan")
+        others = saved.share(project.id, other.id)
+        dashboard = saved.share(project.id, None)
+    deleted = logged_in.post(f"/projects/default/saved-reports/{report_id}/delete",
+                             data={"csrf_token": csrf})
+    assert deleted.status_code == 302 and deleted.location.endswith("/projects/default/shares")
+    stranger = app.test_client()
+    assert stranger.get(f"/share/{token}").status_code == 404
+    assert stranger.get(f"/share/{locked}").status_code == 404
+    assert stranger.get(f"/share/{others}").status_code == 200  # other links stay
+    assert stranger.get(f"/share/{dashboard}?filter=hour").status_code == 200
+    assert sql_scalar(app, "SELECT count(*) FROM saved_report WHERE id = %s", (report_id,)) == 0
+    assert sql_scalar(app, "SELECT count(*) FROM share_link WHERE saved_report_id = %s"
+                      " AND revoked_at IS NULL", (report_id,)) == 0
+    page = logged_in.get("/projects/default/shares").get_data(as_text=True)
+    assert "Signup to buy" not in page and f"/saved-reports/{report_id}/" not in page
+    assert page.count('/revoke"') == 2  # the kept report's link and the dashboard's
+    again = logged_in.post(f"/projects/default/saved-reports/{report_id}/delete",
+                           data={"csrf_token": csrf})
+    assert again.status_code == 404
+
+
+def test_another_projects_saved_report_is_not_found(app, logged_in, project):
+    from webapp.reports import saved
+    from webapp.tenancy.tenants import create_project
+
+    with app.app_context():
+        other = create_project(project.organization, "Other shop", "other-shop")
+        report = saved.save(other.id, "Other report", "breakdown", "property=m")
+        token = saved.share(other.id, report.id)
+    csrf = csrf_token(logged_in.get("/projects/default/shares").get_data(as_text=True))
+    # the admin manages both projects, but a report is reached only through its own
+    for action, form in (("rename", {"name": "mine now"}), ("delete", {})):
+        answer = logged_in.post(f"/projects/default/saved-reports/{report.id}/{action}",
+                                data={"csrf_token": csrf, **form})
+        assert answer.status_code == 404, action
+    assert sql_scalar(app, "SELECT name FROM saved_report WHERE id = %s",
+                      (report.id,)) == "Other report"
+    assert app.test_client().get(f"/share/{token}").status_code == 200
+    assert logged_in.post(f"/projects/other-shop/saved-reports/{report.id}/rename",
+                          data={"csrf_token": csrf, "name": "renamed"}).status_code == 302
+
+
+def test_renaming_and_deleting_need_a_session_and_the_form_token(app, client, admin, project):
+    from webapp.reports import saved
+
+    with app.app_context():
+        report = saved.save(project.id, "Kept", "breakdown", "property=m")
+    csrf = csrf_token(client.get("/login").get_data(as_text=True))
+    for action in ("rename", "delete"):
+        path = f"/projects/default/saved-reports/{report.id}/{action}"
+        refused = client.post(path, data={"csrf_token": csrf, "name": "gone"})
+        assert refused.status_code == 302 and "/login" in refused.location, action
+    login(client, ADMIN_EMAIL, ADMIN_PASSWORD)
+    for action in ("rename", "delete"):
+        path = f"/projects/default/saved-reports/{report.id}/{action}"
+        assert client.post(path, data={"name": "gone"}).status_code == 400, action  # no token
+    assert sql_scalar(app, "SELECT name FROM saved_report WHERE id = %s", (report.id,)) == "Kept"
 
 
 def test_the_project_time_zone_is_set_on_the_manage_page(app, logged_in, project):
