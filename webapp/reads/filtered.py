@@ -1,5 +1,5 @@
 """Statistics of the events that meet property filters: counted from the events themselves
-(the rollups hold no metadata), through the GIN index on metadata and the time index."""
+(the rollups hold no metadata), the window's events found through the time index."""
 
 from __future__ import annotations
 

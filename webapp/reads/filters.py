@@ -22,8 +22,9 @@ class Condition:
         if self.op == "prefix":
             params.extend((self.key, self.value))
             return f"starts_with({alias}.metadata->>%s, %s)"
-        # containment finds candidates through the GIN index (the value as a string, or as
-        # the JSON it spells, such as 7 or true); the text test then decides exactly
+        # containment finds candidates through a GIN index on metadata where an install has
+        # one (migration 0051 dropped ours: the value as a string, or as the JSON it spells,
+        # such as 7 or true); the text test then decides exactly
         shapes = self._shapes()
         params.extend(shapes)
         params.extend((self.key, self.value))

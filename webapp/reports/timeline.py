@@ -13,12 +13,15 @@ def compute(scope: Scope, user_id: str, limit: int = 100, cursor: str | None = N
     params: list = []
     where = scope.sql("e", params) + " AND e.user_id = %s"
     params.append(user_id)
-    first, last, total = database.execute_sql(
-        f'SELECT min(e."timestamp"), max(e."timestamp"), count(*) FROM event e WHERE {where}',
-        params).fetchone()
-    by_type = database.execute_sql(
-        f"SELECT e.event_type, count(*) FROM event e WHERE {where} "
+    # one read of the user's rows (found through the (project, user) index) for the summary
+    summary = database.execute_sql(
+        f'SELECT e.event_type, count(*), min(e."timestamp"), max(e."timestamp") '
+        f"FROM event e WHERE {where} "
         'GROUP BY 1 ORDER BY count(*) DESC, e.event_type COLLATE "C"', params).fetchall()
+    by_type = [(kind, n) for kind, n, _, _ in summary]
+    total = sum(n for _, n in by_type)
+    first = min((row[2] for row in summary), default=None)
+    last = max((row[3] for row in summary), default=None)
     page_params = list(params)
     page_where = where
     if cursor:

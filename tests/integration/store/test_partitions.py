@@ -103,16 +103,20 @@ def convert_and_check(app, database):
                 "INSERT INTO event (project_id, event_id, event_type, user_id, \"timestamp\", "
                 "received_at) VALUES (1, 'new', 't', 'u', now(), now())")
 
-        # then the write path's indexes: the event-id key and the time index stay, and the
-        # hand-made index too; the row-id key and the type index go, and the user index
-        # comes back for user timelines (0032)
+        # then the write path's indexes: the event-id key and the time index (ascending
+        # since 0051) stay, and the hand-made index too; the row-id key, the type index and
+        # our metadata index go, and the user index comes back on (project, user) alone
         Runner(database, str(MIGRATIONS)).up()
         for name in partitions.partitions(database):
-            left = {(i.columns, i.unique) for i in partitions.indexes(database, name)}
+            found = partitions.indexes(database, name)
+            left = {(i.columns, i.unique) for i in found}
             assert left == {(("project_id", "event_id"), True),
                             (("project_id", "timestamp", "id", "user_id"), False),
-                            (("project_id", "user_id", "timestamp", "id"), False),
+                            (("project_id", "user_id"), False),
                             (("metadata",), False)}, name
+            assert sum(i.columns == ("metadata",) for i in found) == 1  # the hand-made one
+            time_index = next(i for i in found if i.columns[:2] == ("project_id", "timestamp"))
+            assert "DESC" not in time_index.definition
 
 
 def run_maintain(keep_default: int, now: datetime = NOW) -> dict:
