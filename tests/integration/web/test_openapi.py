@@ -52,6 +52,8 @@ NOT_API = {
     "shares.shares",
     "shares.create_share",
     "shares.revoke_share",
+    "shares.rename_saved_report",
+    "shares.delete_saved_report",
     "shares.shared",
 }
 IMPLICIT_METHODS = {"HEAD", "OPTIONS"}  # added by Flask to every route
