@@ -51,6 +51,10 @@ def ranges(draw):
 @example(events=[("a", "u1", 15 * 60, {}), ("b", "u2", 45 * 60, {}), ("a", "u3", 7300, {})],
          picked=("Asia/Kolkata", BASES[0], BASES[0], BASES[0] + timedelta(hours=3)),
          bucket="hour", where=[])  # whole UTC hours in a half-hour zone: minute rollups
+@example(events=[], picked=("UTC", datetime(2026, 3, 7, tzinfo=UTC),
+                            datetime(2026, 3, 7, 8, 59, 1, tzinfo=UTC),
+                            datetime(2026, 3, 7, 9, 0, 1, tzinfo=UTC)),
+         bucket="hour", where=[])  # a minute's range across an hour: both hours are buckets
 def test_span_agrees_with_wall_clock_model(app, project, events, picked, bucket, where):
     zone, base, start, end = picked
     rows: list[Row] = store(app, project.id, base, events)
@@ -74,7 +78,9 @@ def test_span_agrees_with_wall_clock_model(app, project, events, picked, bucket,
             key = key_of(minute, "hour", zone)
             if not expected or expected[-1] != key:
                 expected.append(key)
-            minute += timedelta(minutes=1)
+            # on to the next whole minute: a range that starts inside a minute reaches
+            # into the hour of its last instants too
+            minute = minute.replace(second=0, microsecond=0) + timedelta(minutes=1)
         assert keys == [span.label(k, "hour", zone)["timestamp"] for k in expected]
 
 
