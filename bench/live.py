@@ -131,7 +131,7 @@ def main() -> int:
     args = parser.parse_args()
     limit = raise_open_file_limit()
     print(f"open-file limit {limit}; {args.web_workers} web process(es) "
-          f"({os.environ.get('WEB_WORKER_CLASS', 'gevent_pywsgi')}), "
+          f"({os.environ.get('WEB_WORKER_CLASS') or 'pywsgi, one send'}), "
           "one Celery worker (2 processes)")
     rows = []
     connections = {"WORKER_CONNECTIONS": str(limit - 200)}

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import uuid
 
 from dotenv import load_dotenv
 from flask import Flask, abort, g, render_template, request
@@ -119,7 +118,7 @@ def _register(app: Flask) -> None:
 
     @app.before_request
     def _request_id():
-        g.request_id = request.headers.get("X-Request-ID") or uuid.uuid4().hex
+        g.request_id = request.headers.get("X-Request-ID") or logs.new_request_id()
 
     @app.before_request
     def _refuse_nul_bytes():

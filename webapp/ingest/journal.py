@@ -24,8 +24,8 @@ twice: events are unique per project and event id, and rollups count only the ro
 from __future__ import annotations
 
 import logging
+import os
 import time
-import uuid
 
 import orjson
 from redis import Redis
@@ -58,7 +58,7 @@ def claim_key(task_id: str) -> str:
 
 
 def new_batch_id() -> str:
-    return uuid.uuid4().hex
+    return os.urandom(16).hex()
 
 
 def write(redis: Redis, batch_id: str, project_id: int, events: list[dict],

@@ -11,7 +11,6 @@ or `/webhook/<project>`) and every other route go through Flask as usual.
 from __future__ import annotations
 
 import logging
-import uuid
 
 import orjson
 from werkzeug.datastructures import EnvironHeaders
@@ -41,7 +40,7 @@ class KeyedWebhook:
         if (environ.get("PATH_INFO") != "/webhook" or environ.get("REQUEST_METHOD") != "POST"
                 or "HTTP_WEBHOOK_SIGNATURE" in environ):
             return self.downstream(environ, start_response)
-        request_id = environ.get("HTTP_X_REQUEST_ID") or uuid.uuid4().hex
+        request_id = environ.get("HTTP_X_REQUEST_ID") or logs.new_request_id()
         token = logs.web_request_id.set(request_id)
         address = fast_path_address.set(environ.get("REMOTE_ADDR") or "unknown")
         try:
