@@ -80,11 +80,10 @@ class Hub:
         return watched_key(project_id), f"{filter_name}|{self.name}"
 
     def connect(self, name: str, principal: Hashable | None = None,
-                checker: Checker | None = None) -> tuple[Client, bool]:
-        """A new stream on the channel; True when it is the process's first there. While it
-        is open, `checker` is asked every few seconds whether its `principal` still may."""
+                checker: Checker | None = None) -> Client:
+        """A new stream on the channel. While it is open, `checker` is asked every few
+        seconds whether its `principal` still may."""
         with self.lock:
-            first = name not in self.channels
             source = self.channels.setdefault(name, Channel(name))
             if self.closing:
                 source.close()
@@ -108,7 +107,7 @@ class Hub:
             self.watch([name])
         except Exception as exc:  # Redis away: the renewal loop claims it when it is back
             log.debug("could not claim a watched channel: %s", exc)
-        return client, first
+        return client
 
     def _report_every(self, at_most: float = 0.5, at_least: float = 10) -> None:
         """One writer per process: soon after a change, and every few seconds regardless."""
@@ -235,7 +234,7 @@ def stream(project_id: int, filter_name: str, principal: Hashable | None = None,
     """The text/event-stream body of one dashboard tab; it ends within a few seconds of
     `checker` no longer allowing `principal` (a revoked token, an ended session)."""
     the_hub = hub()
-    client, _first = the_hub.connect(channel(project_id, filter_name), principal, checker)
+    client = the_hub.connect(channel(project_id, filter_name), principal, checker)
     # every new stream gets the current panels: events committed while nobody watched were
     # not pushed, and a reconnecting tab may have missed pushes while it was away
     try:

@@ -47,16 +47,10 @@ def rename(project_id: int, report_id: int, name: str) -> bool:
 
 
 def delete(project_id: int, report_id: int) -> bool:
-    """Deletes the report and revokes its share links in one transaction; False when the
-    project has no such report. The links' rows then go with the report (the foreign key
-    cascades); revoking them first keeps them shut should that ever become SET NULL, which
-    would turn each into a link to the whole dashboard."""
-    with database.atomic():
-        ShareLink.update(revoked_at=datetime.now(UTC)).where(
-            ShareLink.saved_report == report_id, ShareLink.project == project_id,
-            ShareLink.revoked_at.is_null()).execute()
-        return bool(SavedReport.delete().where(SavedReport.id == report_id,
-                                               SavedReport.project == project_id).execute())
+    """Deletes the report, and with it its share links (their foreign key cascades); False
+    when the project has no such report."""
+    return bool(SavedReport.delete().where(SavedReport.id == report_id,
+                                           SavedReport.project == project_id).execute())
 
 
 def saved_for(project_id: int) -> list[SavedReport]:
