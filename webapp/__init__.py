@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from dotenv import load_dotenv
 from flask import Flask, abort, g, render_template, request
@@ -71,6 +73,14 @@ def json_text(value, limit: int = 300) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def in_zone(value: str | None, time_zone: str | None, seconds: bool = False) -> str:
+    """An ISO-8601 instant shown as the wall-clock time of an IANA zone ("YYYY-MM-DD HH:MM")."""
+    if not value:
+        return ""
+    moment = datetime.fromisoformat(value).astimezone(ZoneInfo(time_zone or "UTC"))
+    return moment.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
+
+
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
@@ -115,6 +125,7 @@ def _register(app: Flask) -> None:
     cli.init_app(app)
 
     app.jinja_env.filters["tojson_text"] = json_text
+    app.jinja_env.filters["in_zone"] = in_zone
 
     @app.before_request
     def _request_id():

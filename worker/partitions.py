@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 from celery.signals import worker_ready, worker_shutdown
 
+from webapp.reports import cache as report_cache
 from webapp.store import partitions
 
 log = logging.getLogger(__name__)
@@ -21,8 +22,11 @@ def run_once(flask_app) -> dict | None:
     config = flask_app.config
     try:
         with flask_app.app_context(), database.connection_context():
-            return partitions.maintain(database, datetime.now(UTC), config["RETENTION_DAYS"],
+            done = partitions.maintain(database, datetime.now(UTC), config["RETENTION_DAYS"],
                                        config["PARTITION_DAYS_AHEAD"])
+            if done["dropped"]:  # cached reports over those days no longer hold
+                report_cache.forget_all(flask_app.extensions["redis"])
+            return done
     except Exception as exc:  # PostgreSQL away or a lock not granted: try again next time
         log.warning("partition upkeep failed: %s", exc)
         return None

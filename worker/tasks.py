@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import random
+import time
 from datetime import UTC, datetime
 from urllib.parse import parse_qsl
 
@@ -27,6 +28,7 @@ from webapp.logs import task_request_ids
 from webapp.models import Project
 from webapp.ops import metrics
 from webapp.reads import stats
+from webapp.reports import cache as report_cache
 from webapp.reports import jobs, params
 from webapp.store import deadletters, insert, uniques
 from worker import alerting
@@ -107,6 +109,7 @@ def store(task, project_id: int, events: list[dict], batch_ids: list[str] | None
     metrics.stored(pipe, inserted, lag_seconds(events))
     # unconditional: a redelivery after a failure here must still refresh caches and tabs
     stats.invalidate(pipe, project_id)
+    report_cache.touch(pipe, project_id, events)
     push_at = publish.note_dirty(pipe, project_id)
     alerts_at = oncommit.on_commit(pipe, project_id, events, inserted)
     if batch_ids:  # last: whatever precedes it has been done
@@ -167,12 +170,15 @@ def push_live(project_id: int) -> None:
 def run_report(project_id: int, kind: str, query: str, job: str) -> None:
     """Compute a long report (its result lands in the report cache) and say how it went."""
     redis = current_app.extensions["redis"]
-    jobs.set_state(redis, job, "running")
+    jobs.mark_running(redis, job)
+    started = time.monotonic()
     try:
-        params.run(kind, MultiDict(parse_qsl(query)), project_id,
-                   Project.time_zone_of(project_id), datetime.now(UTC))
+        data = params.run(kind, MultiDict(parse_qsl(query)), project_id,
+                          Project.time_zone_of(project_id), datetime.now(UTC))
     except Exception:
         log.exception("report %s of project %s failed", kind, project_id)
         jobs.set_state(redis, job, "failed")
         return
+    if not data["cached"]:  # how long the next run of this kind may take
+        jobs.record_duration(redis, project_id, kind, time.monotonic() - started)
     jobs.set_state(redis, job, "done")

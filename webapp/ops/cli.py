@@ -231,11 +231,14 @@ def maintain_partitions_command():
     (the workers do this every PARTITION_CHECK_SECONDS)."""
     from datetime import UTC, datetime
 
+    from webapp.reports import cache as report_cache
     from webapp.store import partitions
 
     config = current_app.config
     done = partitions.maintain(db.database, datetime.now(UTC), config["RETENTION_DAYS"],
                                config["PARTITION_DAYS_AHEAD"])
+    if done["dropped"]:  # cached reports over those days no longer hold
+        report_cache.forget_all(current_app.extensions["redis"])
     if done["skipped"]:
         click.echo("another process is maintaining the partitions")
     else:

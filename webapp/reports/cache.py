@@ -1,41 +1,103 @@
-"""Report results cached in Redis until a commit to the project: the entry carries the
-project's data version (the one the worker bumps after every commit, as for stats), so any new
-event, whatever its timestamp, makes the next read compute afresh."""
+"""Report results cached in Redis until a commit changes what they cover.
+
+After every commit the worker counts, per project, one more commit for each UTC day its
+events fall in (`touch`). A cached result keeps the counts of the days it covers (its range and
+the period compared with it) as they were read before it was computed; it is served while they
+are unchanged. So a late event of last Tuesday recomputes the reports that cover last
+Tuesday, and nothing else. Reading the counts before computing errs only one way: a commit
+that lands in between makes the next read compute again, never serve a result that misses it.
+
+The counts carry an epoch, set when the project's hash is created: were the hash lost (keys
+flushed, Redis restored from an older snapshot), counts starting again from zero could match
+an old result's; the new epoch never does. Dropping expired partitions forgets every
+project's hash (`forget_all`). A report with an open-ended range depends on every day: it
+keeps the count of all commits (`ALL`) instead.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import time
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
 
 import orjson
 from flask import current_app
 
-from webapp.reads import stats
+from webapp.models import Project
 
 TTL_SECONDS = 3600
+EPOCH, ALL = "epoch", "all"
+MAX_DAYS = 800  # a range covering more days than this is watched through ALL
 
 
 def key_of(project_id: int, identity: str) -> str:
     return f"pulseboard:report:{project_id}:{hashlib.sha256(identity.encode()).hexdigest()}"
 
 
-def cached(project_id: int, identity: str, compute) -> tuple[dict, bool]:
+def days_key(project_id: int) -> str:
+    return f"pulseboard:report-days:{project_id}"  # UTC day -> commits that touched it
+
+
+def touch(pipe, project_id: int, events: Iterable[dict]) -> None:
+    """After a commit of `events` (stored form: "ts" is ISO-8601 in UTC): one more commit for
+    each day they fall in (`pipe` is a pipeline, which the caller executes)."""
+    key = days_key(project_id)
+    pipe.hsetnx(key, EPOCH, time.time_ns())
+    for day in {event["ts"][:10] for event in events}:
+        pipe.hincrby(key, day, 1)
+    pipe.hincrby(key, ALL, 1)
+
+
+def forget_all(redis) -> None:
+    """Events were removed (expired partitions dropped): no cached result of any project
+    stands."""
+    keys = [days_key(project_id) for (project_id,) in Project.select(Project.id).tuples()]
+    if keys:
+        redis.delete(*keys)
+
+
+def covered_days(ranges: Iterable[tuple[datetime | None, datetime | None]]) -> list[str]:
+    """The UTC days (as "YYYY-MM-DD") that [start, end) ranges touch; [ALL] when one is
+    open-ended or too long to list."""
+    days: set[str] = set()
+    for start, end in ranges:
+        if start is None or end is None:
+            return [ALL]
+        first = start.astimezone(UTC).date()
+        last = (end - timedelta(microseconds=1)).astimezone(UTC).date()
+        if (last - first).days >= MAX_DAYS:
+            return [ALL]
+        day = first
+        while day <= last:
+            days.add(day.isoformat())
+            day += timedelta(days=1)
+    return sorted(days)
+
+
+def cached(project_id: int, identity: str, compute,
+           ranges: Iterable[tuple[datetime | None, datetime | None]] = ((None, None),)
+           ) -> tuple[dict, bool]:
     """(the result, whether it came from the cache); `identity` names the report exactly
-    (its definition and its scope, with the range resolved to instants)."""
+    (its definition and its scope, with the range resolved to instants), `ranges` are the
+    [start, end) periods its events come from."""
     redis = current_app.extensions["redis"]
-    key = key_of(project_id, identity)
+    key, days = key_of(project_id, identity), days_key(project_id)
+    fields = [EPOCH, *covered_days(ranges)]
     try:
         pipe = redis.pipeline(transaction=False)
-        stats.start_version(pipe, project_id)
-        _, version, entry = pipe.get(stats.version_key(project_id)).get(key).execute()
+        pipe.hsetnx(days, EPOCH, time.time_ns())
+        _, counts, entry = pipe.hmget(days, fields).get(key).execute()
     except Exception:  # Redis away: answer from PostgreSQL
         return compute(), False
+    stamp = [int(count or 0) for count in counts]
     if entry is not None:
         found = orjson.loads(entry)
-        if found["v"] == int(version):
+        if found["s"] == stamp:
             return found["data"], True
     data = compute()
     try:
-        redis.set(key, orjson.dumps({"v": int(version), "data": data}), ex=TTL_SECONDS)
+        redis.set(key, orjson.dumps({"s": stamp, "data": data}), ex=TTL_SECONDS)
     except Exception:
         pass  # the answer stands; only the cache missed it
     return data, False

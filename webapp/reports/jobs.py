@@ -1,15 +1,23 @@
 """Long reports as Celery tasks: a job per report and project, its state in Redis (queued,
-running, done, failed), which the page follows over server-sent events."""
+running, done, failed), which the page follows over server-sent events.
+
+A single query reports no progress of its own, so the page estimates it: each run records how
+long it took, per project and kind of report, and a running job shows its time so far as a
+share of the last run's (never more than 99% before it is done). With no earlier run it shows
+the seconds so far."""
 
 from __future__ import annotations
 
 import hashlib
+import time
+from html import escape
 
 from redis import Redis
 
 RUN_TASK = "pulseboard.run_report"
 QUEUE = "reports"  # its own queue, so a long report never delays the storing of events
 TTL_SECONDS = 600
+DURATION_TTL_SECONDS = 30 * 24 * 3600  # how long a run's duration informs the next estimate
 
 
 def job_id(project_id: int, kind: str, query: str) -> str:
@@ -37,3 +45,45 @@ def state(redis: Redis, job: str) -> str | None:
 
 def set_state(redis: Redis, job: str, value: str) -> None:
     redis.set(state_key(job), value, ex=TTL_SECONDS)
+
+
+def started_key(job: str) -> str:
+    return f"pulseboard:report-job:{job}:started"
+
+
+def duration_key(project_id: int, kind: str) -> str:
+    return f"pulseboard:report-duration:{project_id}:{kind}"
+
+
+def mark_running(redis: Redis, job: str) -> None:
+    pipe = redis.pipeline(transaction=False)
+    pipe.set(state_key(job), "running", ex=TTL_SECONDS)
+    pipe.set(started_key(job), time.time(), ex=TTL_SECONDS)
+    pipe.execute()
+
+
+def record_duration(redis: Redis, project_id: int, kind: str, seconds: float) -> None:
+    redis.set(duration_key(project_id, kind), round(seconds, 3), ex=DURATION_TTL_SECONDS)
+
+
+def progress(redis: Redis, job: str, project_id: int, kind: str) -> tuple[str | None, str]:
+    """The job's state and the HTML that shows it."""
+    state, started, last = redis.mget(state_key(job), started_key(job),
+                                      duration_key(project_id, kind))
+    state = state.decode() if state is not None else None
+    if state != "running" or started is None:
+        return state, f"<span>{escape(state or 'gone')}…</span>"
+    elapsed = max(0.0, time.time() - float(started))
+    return state, progress_html(elapsed, float(last) if last is not None else None)
+
+
+def progress_html(elapsed: float, expected: float | None) -> str:
+    """A progress bar estimated from the last run's duration (`expected`, seconds), or the
+    seconds so far when there was none; changes in steps of 5% or 1 s, so a stream sends it
+    only when it changed."""
+    if not expected:
+        return (f'<progress aria-label="report progress"></progress> '
+                f"<span>running for {int(elapsed)} s</span>")
+    percent = min(99, int(100 * elapsed / expected) // 5 * 5)
+    return (f'<progress aria-label="report progress" max="100" value="{percent}"></progress> '
+            f"<span>about {percent}% (estimated from the last run, {expected:.0f} s)</span>")

@@ -97,8 +97,11 @@ def run(kind: str, args, project_id: int, time_zone: str, now: datetime) -> dict
     definition = build(kind, args, problems)
     if problems:
         raise BadReport(problems)
+    ranges = [(where.start, where.end)]
+    if kind == "funnel":  # shown beside the period before
+        ranges.append((where.previous().start, where.start))
     data, hit = cache.cached(project_id, repr((kind, definition, where)),
-                             lambda: MODULES[kind].compute(definition, where))
+                             lambda: MODULES[kind].compute(definition, where), ranges)
     data["from"], data["to"], data["timeZone"] = iso(where.start), iso(where.end), time_zone
     data["where"] = [str(c) for c in where.filters]
     data["cached"] = hit

@@ -169,10 +169,10 @@ def job_stream(slug: str, kind: str, job: str):
     def events():
         shown = None
         for _ in range(int(jobs.TTL_SECONDS / 0.25)):
-            state = jobs.state(redis, job)
-            if state != shown:
-                shown = state
-                yield sse("progress", f"<span>{state or 'gone'}…</span>")
+            state, html = jobs.progress(redis, job, project.id, kind)
+            if html != shown:
+                shown = html
+                yield sse("progress", html)
             if state == "done":
                 yield sse("done", result_html(kind, args, project))
                 return

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 
@@ -15,7 +16,7 @@ pytestmark = pytest.mark.usefixtures("worker")
 QUERY = "step=signup&step=view&step=buy&window=1h"
 
 
-def test_a_slow_report_runs_in_the_worker_and_streams_its_result(app, logged_in, redis,
+def test_a_slow_report_runs_in_the_worker_and_streams_its_result(app, logged_in, redis, project,
                                                                  history, monkeypatch):  # noqa: F811
     def too_slow(*args):
         raise TooSlow()
@@ -28,11 +29,25 @@ def test_a_slow_report_runs_in_the_worker_and_streams_its_result(app, logged_in,
     wait_until(lambda: jobs.state(redis, job) in ("done", "failed"), timeout=30,
                what="the report task")
     assert jobs.state(redis, job) == "done"
+    assert float(redis.get(jobs.duration_key(project.id, "funnel"))) > 0
     monkeypatch.undo()  # the stream reads the result the worker cached
     body = logged_in.get(stream).get_data(as_text=True)
     assert "event: progress" in body and "event: done" in body
     assert "<td>signup</td>" in body.split("event: done")[1]
     assert logged_in.get(stream.replace(job, "0" * 32)).status_code == 404
+
+
+def test_a_running_job_shows_its_share_of_the_last_runs_time(redis, project):
+    jobs.mark_running(redis, "j1")
+    redis.set(jobs.started_key("j1"), time.time() - 4.2)
+    assert jobs.progress(redis, "j1", project.id, "funnel") == (
+        "running", jobs.progress_html(4.2, None))
+    jobs.record_duration(redis, project.id, "funnel", 10)
+    state, html = jobs.progress(redis, "j1", project.id, "funnel")
+    assert state == "running" and 'value="40"' in html and "about 40%" in html
+    jobs.set_state(redis, "j1", "done")
+    assert jobs.progress(redis, "j1", project.id, "funnel") == ("done", "<span>done…</span>")
+    assert jobs.progress(redis, "j2", project.id, "funnel") == (None, "<span>gone…</span>")
 
 
 def test_a_time_limit_stops_a_statement_with_too_slow(app):

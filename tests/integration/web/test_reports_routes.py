@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -158,21 +159,41 @@ def test_stats_events_and_export_take_a_range_in_the_project_zone(app, client, h
     assert bad.status_code == 400
 
 
-def test_reports_are_cached_until_a_commit_to_the_project(app, client, redis, history, project):
-    from webapp.reads.stats import invalidate
+def test_reports_are_cached_until_a_commit_changes_what_they_cover(app, client, redis,
+                                                                    history, project):
+    from webapp.reports import cache
     from webapp.store.insert import store_batch
 
-    first = client.get(FUNNEL, headers=READ_HEADERS).get_json()["data"]
-    again = client.get(FUNNEL, headers=READ_HEADERS).get_json()["data"]
+    def commit(event_id: str, moment: datetime) -> None:
+        """What the worker does: insert, then count the commit for the events' days."""
+        event = {"id": event_id, "type": "buy", "user": "bob", "meta": {}, "ts": iso(moment),
+                 "rcv": iso(NOW)}
+        with app.app_context():
+            store_batch(project.id, [event])
+        pipe = redis.pipeline()
+        cache.touch(pipe, project.id, [event])
+        pipe.execute()
+
+    def funnel() -> dict:
+        return client.get(report, headers=READ_HEADERS).get_json()["data"]
+
+    today = NOW.date()  # three days, beside the three before them
+    report = f"{FUNNEL}&from={today - timedelta(days=2)}&to={today}"
+    first, again = funnel(), funnel()
     assert (first["cached"], again["cached"]) == (False, True)
     assert again["steps"] == first["steps"]
-    with app.app_context():  # what the worker does after a commit
-        store_batch(project.id, [{"id": "late", "type": "buy", "user": "bob", "meta": {},
-                                  "ts": iso(NOW - timedelta(minutes=20)), "rcv": iso(NOW)}])
-    invalidate(redis, project.id)
-    fresh = client.get(FUNNEL, headers=READ_HEADERS).get_json()["data"]
+    commit("long-ago", NOW - timedelta(days=30))  # outside both periods: the result stands
+    assert funnel()["cached"] is True
+    commit("previous", NOW - timedelta(days=4))  # inside the period compared with it
+    assert funnel()["cached"] is False
+    assert funnel()["cached"] is True
+    commit("late", NOW - timedelta(minutes=20))
+    fresh = funnel()
     assert fresh["cached"] is False
     assert [s["users"] for s in fresh["steps"]] == [2, 2, 2]
+    with app.app_context():  # expired partitions dropped: nothing cached stands
+        cache.forget_all(redis)
+    assert funnel()["cached"] is False
 
 
 def test_the_dashboard_shows_a_range_in_the_project_zone(app, logged_in, project):
@@ -194,3 +215,19 @@ def test_conditions_of_a_step_not_given_are_still_read(client, history):
     assert answer.status_code == 400
     assert any('"step7.where" must look like' in m for m in messages)
     assert '"step2.where" names no step' in messages
+
+
+def test_report_and_timeline_pages_show_times_in_the_project_zone(app, logged_in, history,
+                                                                  project):
+    from webapp.tenancy.tenants import set_time_zone
+
+    with app.app_context():
+        set_time_zone(project, "Asia/Kathmandu")  # +05:45
+    html = logged_in.get("/projects/default/reports/breakdown?property=page"
+                         "&from=2026-03-01&to=2026-03-01").get_data(as_text=True)
+    assert "2026-03-01 00:00 to 2026-03-02 00:00 (Asia/Kathmandu)" in html
+    html = logged_in.get("/projects/default/users/ann").get_data(as_text=True)
+    signup = (NOW - timedelta(minutes=50)).astimezone(ZoneInfo("Asia/Kathmandu"))
+    assert f'{signup:%Y-%m-%d %H:%M:%S}</time>' in html
+    assert f'{signup:%Y-%m-%d %H:%M}</time> · last seen' in html
+    assert "Time (Asia/Kathmandu)" in html
