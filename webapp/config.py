@@ -85,6 +85,8 @@ class Config:
         self.PARTITION_CHECK_SECONDS = _int("PARTITION_CHECK_SECONDS", 3600)
         # a report page that takes longer than this runs as a Celery task (progress over SSE)
         self.REPORT_INLINE_MS = _int("REPORT_INLINE_MS", 300)
+        # a worker woken for a project lets its batches gather until the wake-up is this old
+        self.INGEST_COLLECT_MS = _int("INGEST_COLLECT_MS", 100)
 
 
 class TestConfig(Config):

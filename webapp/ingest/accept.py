@@ -184,19 +184,26 @@ def publish(celery, project_id: int, payload: list[dict], request_ids: list) -> 
     try:
         journal.write(celery.pulseboard_redis, batch_id, project_id, payload,
                       [r for r in request_ids if r], message=wake_message(celery, project_id,
-                                                                          batch_id))
+                                                                          batch_id, gather=True))
     except QUEUE_ERRORS as exc:
         log.warning("queue unavailable: %s", exc)
         raise IngestError(503, "Queue unavailable, retry later") from None
 
 
-def wake_message(celery, project_id: int, task_id: str) -> tuple[str, bytes]:
-    """(queue, message) of a task that stores the project's pending batches."""
+def wake_message(celery, project_id: int, task_id: str,
+                 gather: bool = False) -> tuple[str, bytes]:
+    """(queue, message) of a task that stores the project's pending batches. With `gather`
+    (a wake-up for newly written batches), it says when it was written, and the worker lets
+    the next batches gather before taking them; without (batches remaining after a take,
+    batches the sweeper found), the worker takes them at once."""
     found = _routes.get(id(celery))
     if found is None:
         found = _routes[id(celery)] = message.Route.of(celery)
+    headers = {"project": project_id}
+    if gather:
+        headers["sent"] = round(time.time(), 3)
     return found.queue, message.task_message(found, STORE_PENDING, [project_id], task_id,
-                                             {"project": project_id})
+                                             headers)
 
 
 _routes: dict[int, message.Route] = {}

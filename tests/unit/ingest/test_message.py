@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 
 import orjson
 from celery import Celery
@@ -50,6 +51,21 @@ def test_the_wake_up_the_web_writes_is_kombus_for_the_same_task():
         message["headers"].pop("origin")
         message["body"] = json.loads(base64.b64decode(message["body"]))
     assert ours == theirs and ours["headers"]["task"] == STORE_PENDING
+
+
+def test_the_webs_wake_up_for_new_batches_says_when_it_was_written():
+    app = Celery("wake", broker="memory://")
+    app.conf.update(task_serializer="json", accept_content=["json"], task_ignore_result=True)
+    before = time.time()
+    _, raw = wake_message(app, 42, "ab" * 16, gather=True)
+    ours = orjson.loads(raw)
+    sent = ours["headers"].pop("sent")  # the worker lets the next batches gather until then
+    assert before - 0.001 <= sent <= time.time() + 0.001  # to the millisecond
+    _, plain = wake_message(app, 42, "ab" * 16)
+    theirs = orjson.loads(plain)
+    for message in (theirs, ours):
+        message["properties"].pop("delivery_tag")
+    assert ours == theirs
 
 
 def test_celery_reads_the_message_back_as_the_task():
