@@ -231,8 +231,24 @@ class WorkerHandle:
         return self
 
     def stop(self, sig: int = signal.SIGTERM) -> None:
-        if self.process is not None:
+        """SIGTERM: a warm shutdown, as an operator stops a worker (its running tasks finish
+        first, so the next test finds no message of this one put back in the queue); any
+        other signal goes to every process of the worker at once."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        if sig != signal.SIGTERM:
             stop_process(self.process, sig)
+            return
+        self.process.send_signal(sig)
+        try:
+            self.process.wait(30)
+        except subprocess.TimeoutExpired:
+            pass
+        stop_process(self.process, signal.SIGKILL)  # whatever is left of it
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)  # pool processes it left behind
+        except ProcessLookupError:
+            pass
 
 
 @pytest.fixture(scope="session")

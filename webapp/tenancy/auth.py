@@ -17,6 +17,7 @@ from webapp.models import (
     Membership,
     Organization,
     Project,
+    ShareLink,
     SigningSecret,
     UserSession,
     digest,
@@ -241,8 +242,9 @@ def read_access() -> tuple[int, tuple]:
 
 
 def still_allowed(principals: set[tuple]) -> set[tuple]:
-    """Those of `principals` (from read_access) that may still read their project: the token
-    is live, or the session is and its user is still a member of the project's organization."""
+    """Those of `principals` (from read_access, or a shared dashboard's link) that may still
+    read their project: the token or the share link is live, or the session is and its user is
+    still a member of the project's organization."""
     from webapp.tenancy.accounts import oldest_session
 
     allowed: set[tuple] = set()
@@ -252,6 +254,11 @@ def still_allowed(principals: set[tuple]) -> set[tuple]:
                 .where(ApiKey.key_hash.in_(list(tokens)), ApiKey.kind == "read",
                        ApiKey.revoked_at.is_null()).tuples())
         allowed |= {("token", hashed, project_id) for hashed, project_id in rows}
+    shares = {link_id for kind, link_id, _ in principals if kind == "share"}
+    if shares:
+        rows = (ShareLink.select(ShareLink.id, ShareLink.project)
+                .where(ShareLink.id.in_(list(shares)), ShareLink.revoked_at.is_null()).tuples())
+        allowed |= {("share", link_id, project_id) for link_id, project_id in rows}
     sessions = {hashed for kind, hashed, _ in principals if kind == "session"}
     if sessions:
         rows = (UserSession.select(UserSession.token_hash, Project.id)

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from flask import (
     Blueprint,
+    Response,
     abort,
     current_app,
     redirect,
@@ -17,11 +18,12 @@ from flask import (
 
 from webapp.ingest.limits import limiter
 from webapp.live.panels import panel_data
+from webapp.live.stream import stream as live_stream
 from webapp.models import Project, SavedReport
 from webapp.reads.windows import WINDOWS
 from webapp.reports import params, pathsvg, saved, tables
 from webapp.reports.definition import BadReport
-from webapp.tenancy import accounts
+from webapp.tenancy import accounts, auth
 from webapp.web.manage import _project as managed_project
 from webapp.web.reports import KINDS, page_project
 
@@ -97,6 +99,28 @@ def delete_saved_report(slug: str, report_id: int):
     return _back_to_shares(slug, saved.delete(project.id, report_id))
 
 
+def _window():
+    return WINDOWS.get(request.args.get("filter") or "day", WINDOWS["day"])
+
+
+@bp.get("/share/<token>/stream")
+def shared_stream(token: str):
+    """Server-sent events of a shared dashboard: the project's live panels, to anyone holding a
+    live link to the dashboard (and, for a protected one, who unlocked it in this browser).
+    The stream ends within a few seconds of the link being revoked."""
+    link = saved.live_link(token)
+    if link is None or link.saved_report_id is not None:
+        abort(404)
+    if link.password_hash is not None and link.id not in session.get("shares", []):
+        abort(403)
+    window = _window()
+    body = live_stream(link.project_id, window.name, ("share", link.id, link.project_id),
+                       auth.still_allowed)
+    return Response(body, mimetype="text/event-stream",
+                    headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no",
+                             "Connection": "close"})
+
+
 @bp.route("/share/<token>", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
 def shared(token: str):
@@ -115,7 +139,7 @@ def shared(token: str):
         return render_template("reports/share_password.html", wrong=wrong), 403 if wrong else 200
     project = Project.get_by_id(link.project_id)
     if link.saved_report_id is None:
-        window = WINDOWS.get(request.args.get("filter") or "day", WINDOWS["day"])
+        window = _window()
         context = panel_data(project.id, window, datetime.now(UTC))
         context["project_slug"] = None  # no links into pages that need an account
         return render_template("reports/shared_dashboard.html", project=project, token=token,

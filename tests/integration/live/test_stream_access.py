@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import time
+import urllib.request
 from urllib.parse import urlsplit
 
 import pytest
@@ -14,7 +15,7 @@ from bench.sse_clients import Fleet
 from tests.helpers import ADMIN_EMAIL, ADMIN_PASSWORD, READ_HEADERS, wait_until
 from webapp.live.publish import watched_filters
 from webapp.live.stream import open_clients
-from webapp.models import Membership, Organization, User
+from webapp.models import Membership, Organization, User, digest
 from webapp.tenancy import accounts, tenants
 
 pytestmark = pytest.mark.usefixtures("worker")
@@ -106,3 +107,33 @@ def test_head_registers_no_client_and_claims_no_channel(live_server, redis, proj
     assert open_clients(redis) == 0
     assert "week" not in watched_filters(redis, project.id)
     wait_until(lambda: open_clients(redis) == 0, timeout=1, what="no open stream")
+
+
+def test_a_shared_dashboard_is_live_until_its_link_is_revoked(live_server, app, project):
+    from tests.integration.live.test_live import http_status, post, saw_total
+    from webapp.models import ShareLink
+    from webapp.reports import saved
+
+    with app.app_context():
+        token = saved.share(project.id, None)
+        protected = saved.share(project.id, None, password="a share password")
+        link_id = ShareLink.get(ShareLink.token_hash == digest(token)).id
+    url = urlsplit(live_server.url)
+    shared = Fleet(url.hostname, url.port, f"/share/{token}/stream?filter=hour", {}, 1)
+    shared.open(timeout=10)
+    (client,) = shared.clients
+    try:
+        assert client.status == 200
+        page = requests.get(f"{live_server.url}/share/{token}", timeout=10).text
+        assert f'sse-connect="/share/{token}/stream?filter=day"' in page
+        post(live_server, [{"eventType": "shared", "userId": f"u{i}"} for i in range(3)])
+        shared.run_until(lambda: saw_total(client, 3), 10, "the shared view to get the events")
+        with app.app_context():
+            assert saved.revoke(project.id, link_id)
+        ended_within(shared, shared.clients)
+    finally:
+        shared.close()
+    for path, status in ((f"/share/{token}/stream", 404),  # revoked
+                         (f"/share/{protected}/stream", 403),  # not unlocked in this browser
+                         ("/share/no-such-token/stream", 404)):
+        assert http_status(urllib.request.Request(live_server.url + path)) == status, path

@@ -55,6 +55,7 @@ NOT_API = {
     "shares.rename_saved_report",
     "shares.delete_saved_report",
     "shares.shared",
+    "shares.shared_stream",
 }
 IMPLICIT_METHODS = {"HEAD", "OPTIONS"}  # added by Flask to every route
 METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
