@@ -33,14 +33,19 @@ def events_this_minute(project_id: int, now: datetime) -> int:
 
 
 def panel_data(project_id: int, window: Window, now: datetime) -> dict:
+    """The live window's panels; their times read in the project's zone (the buckets are the
+    window's, whole minutes, half hours or three hours of UTC)."""
     data = stats.compute(project_id, window, now)
+    slug, zone = (Project.select(Project.slug, Project.time_zone)
+                  .where(Project.id == project_id).tuples().get())
     return {
         "stats": data,
         "this_minute": events_this_minute(project_id, now),
-        "chart": chart.build(data["series"], int(window.bucket.total_seconds())),
+        "chart": chart.build(data["series"], int(window.bucket.total_seconds()), zone),
         "recent": list_events(project_id, window, now, limit=RECENT)["events"],
         "dead_letters": deadletters.pending_count(project_id),
-        "project_slug": Project.select(Project.slug).where(Project.id == project_id).scalar(),
+        "project_slug": slug,
+        "time_zone": zone,
         "window": window,
         "windows": list(WINDOWS),
         "rendered_at": now,

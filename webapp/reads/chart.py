@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 WIDTH, HEIGHT = 600, 180
 LEFT, RIGHT, TOP, BOTTOM = 44, 8, 10, 26  # room for the axis labels
@@ -50,16 +51,25 @@ def time_label(moment: datetime, bucket_seconds: int) -> str:
     return moment.strftime("%H:%M" if bucket_seconds < 3 * 3600 else "%a %H:%M")
 
 
+def moment_of(point: dict, zone: str) -> datetime:
+    """A point's time as labelled: its "local" time (a range in a project's zone), else its
+    instant on the clocks of `zone`."""
+    if "local" in point:
+        return datetime.fromisoformat(point["local"])
+    moment = datetime.fromisoformat(point["timestamp"])
+    return moment if zone == "UTC" else moment.astimezone(ZoneInfo(zone))
+
+
 def build(series: list[dict], bucket_seconds: int, zone: str = "UTC") -> Chart:
-    """Bars for a series of {"timestamp", "count"} points (oldest first); points that carry a
-    "local" time (a range in a project's zone) are labelled with it."""
+    """Bars for a series of {"timestamp", "count"} points (oldest first), labelled with their
+    times in `zone`."""
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     peak = nice_ceiling(max((p["count"] for p in series), default=0))
     slot = plot_w / max(len(series), 1)
     gap = min(2.0, slot * 0.2)
     bars = []
     for i, point in enumerate(series):
-        moment = datetime.fromisoformat(point.get("local", point["timestamp"]))
+        moment = moment_of(point, zone)
         height = plot_h * point["count"] / peak
         noun = "event" if point["count"] == 1 else "events"
         bars.append(Bar(
@@ -70,7 +80,6 @@ def build(series: list[dict], bucket_seconds: int, zone: str = "UTC") -> Chart:
     y_ticks = [(round(TOP + plot_h * (1 - f), 2), round(peak * f)) for f in (0, 0.5, 1)]
     picks = sorted({0, len(series) // 2, len(series) - 1}) if series else []
     x_labels = [(round(LEFT + (i + 0.5) * slot, 2),
-                 time_label(datetime.fromisoformat(series[i].get("local", series[i]["timestamp"])),
-                            bucket_seconds))
+                 time_label(moment_of(series[i], zone), bucket_seconds))
                 for i in picks]
     return Chart(bars, peak, y_ticks, x_labels)

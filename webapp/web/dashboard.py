@@ -117,6 +117,7 @@ def range_data(project) -> dict:
     return {"stats": data, "chart": chart.build(data["series"], seconds, project.time_zone),
             "recent": recent["events"], "window": Window("range", timedelta(0), 0),
             "windows": list(WINDOWS), "project_slug": project.slug, "span": data,
+            "time_zone": project.time_zone,
             "dead_letters": 0, "rendered_at": now}
 
 

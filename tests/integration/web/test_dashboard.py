@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -115,3 +115,20 @@ def test_login_attempts_are_throttled_per_address_and_account(services, admin):
     page = login(client, ADMIN_EMAIL, ADMIN_PASSWORD)  # even the right password waits
     assert page.status_code == 429 and int(page.headers["Retry-After"]) > 0
     assert client.get("/").status_code == 302
+
+
+def test_the_live_windows_read_in_the_projects_zone(logged_in, app, project, worker):
+    from webapp.tenancy.tenants import set_time_zone
+
+    with app.app_context():
+        set_time_zone(project, "Asia/Kathmandu")  # +05:45
+    at = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
+    post(logged_in, {"eventType": "visit", "userId": "u", "timestamp": at.isoformat()})
+    wait_stored(app, 1)
+    pages = [logged_in.get("/?filter=week").get_data(as_text=True)]
+    with app.test_request_context():
+        pages.append("".join(render_fragments(project.id, WINDOWS["week"],
+                                              datetime.now(UTC)).values()))
+    for html in pages:
+        assert "last week, Asia/Kathmandu" in html and "Time (Asia/Kathmandu)" in html
+        assert f">{at + timedelta(hours=5, minutes=45):%H:%M:%S}</time>" in html  # its clocks
