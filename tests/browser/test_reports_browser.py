@@ -3,6 +3,7 @@ share link opened logged out."""
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -62,6 +63,32 @@ def test_a_share_link_opens_logged_out_and_shows_only_that_view(chromium, live_s
     assert page.locator("form.report-form").count() == 0
     page.goto(live_server.url + "/")
     assert "/login" in page.url  # the link opened that view, and nothing else
+    context.close()
+
+
+def test_a_shared_dashboard_opens_logged_out_and_stays_live(chromium, live_server, app,
+                                                            project, artifacts):
+    post(live_server, EVENTS)
+    wait_stored(app, 3)
+    with app.app_context():
+        from webapp.reports import saved
+
+        token = saved.share(project.id, None)
+    context = chromium.new_context()
+    page = context.new_page()
+    page.goto(f"{live_server.url}/share/{token}")
+    total = page.locator("[data-testid=total]")
+    assert total.inner_text() == "3"
+    post(live_server, [{"eventType": "view", "userId": f"u{i}"} for i in range(4)])
+    deadline = time.monotonic() + 10  # pushed over the link's stream, no reload
+    while total.inner_text() != "7" and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert total.inner_text() == "7"
+    assert page.locator("form").count() == 0
+    links = page.locator("a[href^='/projects/']").all()  # the pushed panels' user links
+    assert links and all(link.evaluate("e => getComputedStyle(e).pointerEvents") == "none"
+                         for link in links)  # read as text: their pages need an account
+    page.screenshot(path=str(artifacts / "shared-dashboard.png"), full_page=True)
     context.close()
 
 
