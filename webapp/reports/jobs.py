@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import time
-from html import escape
 
 from redis import Redis
 
@@ -66,24 +65,13 @@ def record_duration(redis: Redis, project_id: int, kind: str, seconds: float) ->
     redis.set(duration_key(project_id, kind), round(seconds, 3), ex=DURATION_TTL_SECONDS)
 
 
-def progress(redis: Redis, job: str, project_id: int, kind: str) -> tuple[str | None, str]:
-    """The job's state and the HTML that shows it."""
+def progress(redis: Redis, job: str, project_id: int,
+             kind: str) -> tuple[str | None, float | None, float | None]:
+    """The job's state; while it runs, its seconds so far and the last run's (None if none)."""
     state, started, last = redis.mget(state_key(job), started_key(job),
                                       duration_key(project_id, kind))
     state = state.decode() if state is not None else None
     if state != "running" or started is None:
-        return state, f"<span>{escape(state or 'gone')}…</span>"
-    elapsed = max(0.0, time.time() - float(started))
-    return state, progress_html(elapsed, float(last) if last is not None else None)
-
-
-def progress_html(elapsed: float, expected: float | None) -> str:
-    """A progress bar estimated from the last run's duration (`expected`, seconds), or the
-    seconds so far when there was none; changes in steps of 5% or 1 s, so a stream sends it
-    only when it changed."""
-    if not expected:
-        return (f'<progress aria-label="report progress"></progress> '
-                f"<span>running for {int(elapsed)} s</span>")
-    percent = min(99, int(100 * elapsed / expected) // 5 * 5)
-    return (f'<progress aria-label="report progress" max="100" value="{percent}"></progress> '
-            f"<span>about {percent}% (estimated from the last run, {expected:.0f} s)</span>")
+        return state, None, None
+    return (state, max(0.0, time.time() - float(started)),
+            float(last) if last is not None else None)

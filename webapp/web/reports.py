@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
+from html import escape
 from urllib.parse import urlencode
 
 from flask import (
@@ -150,6 +151,18 @@ def result_html(kind: str, args, project) -> str:
         save_query=urlencode(list(args.items(multi=True))))
 
 
+def progress_html(elapsed: float, expected: float | None) -> str:
+    """A running report's progress bar, estimated from the last run's duration (`expected`,
+    seconds), or the seconds so far when there was none; changes in steps of 5% or 1 s, so a
+    stream sends it only when it changed."""
+    if not expected:
+        return (f'<progress aria-label="report progress"></progress> '
+                f"<span>running for {int(elapsed)} s</span>")
+    percent = min(99, int(100 * elapsed / expected) // 5 * 5)
+    return (f'<progress aria-label="report progress" max="100" value="{percent}"></progress> '
+            f"<span>about {percent}% (estimated from the last run, {expected:.0f} s)</span>")
+
+
 def sse(event: str, html: str) -> str:
     return f"event: {event}\n" + "".join(f"data: {line}\n" for line in html.splitlines()) + "\n"
 
@@ -169,7 +182,9 @@ def job_stream(slug: str, kind: str, job: str):
     def events():
         shown = None
         for _ in range(int(jobs.TTL_SECONDS / 0.25)):
-            state, html = jobs.progress(redis, job, project.id, kind)
+            state, elapsed, expected = jobs.progress(redis, job, project.id, kind)
+            html = (progress_html(elapsed, expected) if elapsed is not None
+                    else f"<span>{escape(state or 'gone')}…</span>")
             if html != shown:
                 shown = html
                 yield sse("progress", html)

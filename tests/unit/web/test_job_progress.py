@@ -1,6 +1,6 @@
 """A long report's estimated progress."""
 
-from webapp.reports.jobs import progress_html
+from webapp.web.reports import progress_html
 
 
 def test_progress_is_the_time_so_far_as_a_share_of_the_last_run_in_steps_of_five():
