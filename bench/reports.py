@@ -44,17 +44,21 @@ REPORTS = {
 }
 
 
-def touch_every_day(redis, cache, project_id: int, today) -> None:
-    """What the worker does after a commit with an event on each day of the range and of the
-    period before it (funnels cover both)."""
+def touch_days(redis, cache, project_id: int, today, days: int) -> None:
+    """What the worker does after a commit with an event on each of the last `days` days."""
     pipe = redis.pipeline()
     cache.touch(pipe, project_id, [{"ts": f"{today - timedelta(days=n)}T12:00:00.000Z"}
-                                   for n in range(2 * DAYS)])
+                                   for n in range(days)])
     pipe.execute()
 
 
-def measure(stack, app, project_id: int, runs: int) -> list[dict]:
-    """Cold: a commit just touched every day the reports cover; cached: the same query again."""
+def measure(stack, app, project_id: int, runs: int, rebuilds: int) -> list[dict]:
+    """Per report, timed over HTTP with the read token:
+    - rebuilt: a commit just touched every day the report covers (funnels: the previous period
+      too), so every packed day is built again from `event` before the report runs;
+    - cold: a commit just touched today (what live traffic does), so the result is computed
+      again, with today's packed day rebuilt;
+    - cached: the same query again."""
     from webapp.reports import cache
 
     plain = urllib.request.build_opener()
@@ -65,19 +69,33 @@ def measure(stack, app, project_id: int, runs: int) -> list[dict]:
     rows = []
     for name, path in REPORTS.items():
         url = stack.url + path + (span if path.startswith("/reports") else "")
-        cold = []
+        rebuilt, cold = [], []
+        for _ in range(rebuilds):
+            touch_days(redis, cache, project_id, today, 2 * DAYS)
+            rebuilt += timed_get(plain, url, token, 1, timeout=1800)
         for _ in range(runs):
-            touch_every_day(redis, cache, project_id, today)
+            touch_days(redis, cache, project_id, today, 1)
             cold += timed_get(plain, url, token, 1)
-        cached = timed_get(plain, url, token, runs * 10) if path.startswith("/reports") \
-            else None
-        rows.append({"report": name, "cold": percentiles(cold),
+        reported = path.startswith("/reports")
+        cached = timed_get(plain, url, token, runs * 10) if reported else None
+        rows.append({"report": name, "rebuilt": percentiles(rebuilt) if reported else None,
+                     "cold": percentiles(cold),
                      "cached": percentiles(cached) if cached else None})
+        print(json.dumps(rows[-1]), flush=True)
     return rows
 
 
+def peak_rss_mb(process) -> float:
+    """The process's high-water mark of resident memory (VmHWM)."""
+    with open(f"/proc/{process.pid}/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
 def main() -> int:
-    args = size_args(__doc__, runs=10)
+    args = size_args(__doc__, runs=10, rebuilds=2)
     raise_open_file_limit()
     with running(web_workers=1) as stack:
         from webapp import create_app
@@ -98,18 +116,20 @@ def main() -> int:
                 from webapp.db import database
 
                 database.execute_sql("VACUUM ANALYZE event")
-            rows = measure(stack, app, project_id, args.runs)
-            rss = web.memory_info().rss / 2**20
-            report.append((size, rows, rss))
-            print(json.dumps({"events": size, "web_rss_mb": round(rss), "rows": rows}),
-                  flush=True)
-    print("\n| events | report | cold p50 / p95 | cached p50 / p95 | web RSS |")
-    print("|---|---|---|---|---|")
-    for size, rows, rss in report:
+            rows = measure(stack, app, project_id, args.runs, args.rebuilds)
+            rss, peak = web.memory_info().rss / 2**20, peak_rss_mb(web)
+            report.append((size, rows, rss, peak))
+            print(json.dumps({"events": size, "web_rss_mb": round(rss),
+                              "web_peak_rss_mb": round(peak), "rows": rows}), flush=True)
+    print("\n| events | report | rebuilt p50 / p95 | cold p50 / p95 | cached p50 / p95 "
+          "| web RSS after (peak) |")
+    print("|---|---|---|---|---|---|")
+    for size, rows, rss, peak in report:
         for r in rows:
+            rebuilt = f"{r['rebuilt'][0]} / {r['rebuilt'][1]} ms" if r["rebuilt"] else "-"
             cached = f"{r['cached'][0]} / {r['cached'][1]} ms" if r["cached"] else "(not cached)"
-            print(f"| {size:,} | {r['report']} | {r['cold'][0]} / {r['cold'][1]} ms "
-                  f"| {cached} | {rss:.0f} MB |")
+            print(f"| {size:,} | {r['report']} | {rebuilt} | {r['cold'][0]} / {r['cold'][1]} ms "
+                  f"| {cached} | {rss:.0f} ({peak:.0f}) MB |")
     return 0
 
 

@@ -21,11 +21,14 @@ from webapp.dev.servers import PrivatePostgres, PrivateRedis, free_port
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def size_args(description: str, runs: int) -> argparse.Namespace:
-    """`--sizes 1000000,10000000 --runs N`, the options of the size-stepped benchmarks."""
+def size_args(description: str, runs: int, **extra: int) -> argparse.Namespace:
+    """`--sizes 1000000,10000000 --runs N`, the options of the size-stepped benchmarks, and
+    any `extra` integer options with their defaults."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--sizes", default="1000000,10000000")
     parser.add_argument("--runs", type=int, default=runs)
+    for name, default in extra.items():
+        parser.add_argument(f"--{name}", type=int, default=default)
     return parser.parse_args()
 
 

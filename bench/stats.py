@@ -77,12 +77,12 @@ def load(app, project_id: int, start_index: int, count: int) -> float:
     return seconds
 
 
-def timed_get(opener, url: str, headers: dict, runs: int) -> list[float]:
+def timed_get(opener, url: str, headers: dict, runs: int, timeout: float = 60) -> list[float]:
     samples = []
     for _ in range(runs):
         request = urllib.request.Request(url, headers=headers)
         started = time.perf_counter()
-        with opener.open(request, timeout=60) as response:
+        with opener.open(request, timeout=timeout) as response:
             response.read()
             assert response.status == 200, url
         samples.append(time.perf_counter() - started)

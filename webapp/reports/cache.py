@@ -24,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 import orjson
 from flask import current_app
 
+from webapp.db import database
 from webapp.models import Project
 
 TTL_SECONDS = 3600
@@ -51,10 +52,12 @@ def touch(pipe, project_id: int, events: Iterable[dict]) -> None:
 
 def forget_all(redis) -> None:
     """Events were removed (expired partitions dropped): no cached result of any project
-    stands."""
+    stands, nor any packed day (`webapp.reports.columns`)."""
     keys = [days_key(project_id) for (project_id,) in Project.select(Project.id).tuples()]
     if keys:
         redis.delete(*keys)
+    database.execute_sql("DELETE FROM report_day")
+    database.execute_sql("DELETE FROM report_prop")
 
 
 def covered_days(ranges: Iterable[tuple[datetime | None, datetime | None]]) -> list[str]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from webapp.reports import columns, engine
 from webapp.reports.definition import BadReport, Match, Scope, percent, query
 
 MIN_STEPS, MAX_STEPS = 2, 8
@@ -123,16 +124,9 @@ def compute(funnel: Funnel, scope: Scope, compare: bool = True) -> dict:
 
 def _compute(funnel: Funnel, scope: Scope) -> dict:
     k = len(funnel.steps)
-    params: list = []
-    sql = _chain_sql(funnel, scope, params)
-    counts = ", ".join(f"count(*) FILTER (WHERE level >= {i})" for i in range(1, k + 1))
-    times = ", ".join(f"percentile_disc(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY d{i})"
-                      for i in range(2, k + 1))
-    (row,) = query(f"{sql} SELECT {counts}, {times} FROM users", params)
-    users = [int(n) for n in row[:k]]
+    users, quantiles = _fast(funnel, scope) or _numbers(funnel, scope)
     steps = []
     for i, step in enumerate(funnel.steps):
-        quantiles = row[k + i - 1] if i else None
         steps.append({
             "step": i + 1,
             "eventType": step.event_type,
@@ -142,8 +136,8 @@ def _compute(funnel: Funnel, scope: Scope) -> dict:
             "conversionFromPrevious": percent(users[i], users[i - 1]) if i else 100.0
             if users[0] else 0.0,
             "dropOff": users[i - 1] - users[i] if i else 0,
-            "medianSeconds": float(quantiles[0]) if quantiles else None,
-            "p90Seconds": float(quantiles[1]) if quantiles else None,
+            "medianSeconds": float(quantiles[i][0]) if quantiles[i] else None,
+            "p90Seconds": float(quantiles[i][1]) if quantiles[i] else None,
         })
     data = {"steps": steps, "mode": funnel.mode,
             "windowSeconds": int(funnel.window.total_seconds())}
@@ -151,6 +145,29 @@ def _compute(funnel: Funnel, scope: Scope) -> dict:
         data["breakdownProperty"] = funnel.breakdown
         data["breakdown"] = _breakdown(funnel, scope, k)
     return data
+
+
+def _numbers(funnel: Funnel, scope: Scope) -> tuple[list[int], list]:
+    """Users at each step and [median, p90] seconds to each later step, from SQL."""
+    k = len(funnel.steps)
+    params: list = []
+    sql = _chain_sql(funnel, scope, params)
+    counts = ", ".join(f"count(*) FILTER (WHERE level >= {i})" for i in range(1, k + 1))
+    times = ", ".join(f"percentile_disc(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY d{i})"
+                      for i in range(2, k + 1))
+    (row,) = query(f"{sql} SELECT {counts}, {times} FROM users", params)
+    return [int(n) for n in row[:k]], [None, *row[k:]]
+
+
+def _fast(funnel: Funnel, scope: Scope) -> tuple[list[int], list] | None:
+    """The same numbers from the packed days (None when the engine cannot serve it)."""
+    if funnel.breakdown is not None or any(step.conditions for step in funnel.steps):
+        return None
+    events = columns.of_scope(scope)
+    if events is None:
+        return None
+    return columns.run(engine.funnel, events, tuple(step.event_type for step in funnel.steps),
+                       funnel.window, funnel.mode == "strict")
 
 
 def _breakdown(funnel: Funnel, scope: Scope, k: int) -> list[dict]:

@@ -16,7 +16,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from webapp.reads.ranges import local_date
+from webapp.reports import columns, engine
 from webapp.reports.definition import BadReport, Match, Scope, percent, query
+from webapp.reports.engine import instant_us
 
 UNITS = {"day": 1, "week": 7}
 MODES = ("on", "on_or_after")
@@ -49,6 +51,45 @@ def _bucket(unit: str, column: str) -> str:
 
 
 def compute(retention: Retention, scope: Scope) -> dict:
+    rows = _fast(retention, scope)
+    if rows is None:
+        rows = _rows(retention, scope)
+    last_day = local_date(scope.end - timedelta(microseconds=1), scope.time_zone)
+    step = UNITS[retention.unit]
+    cohorts = []
+    for cohort_day, users, *cells in rows:
+        counts = [int(n) if cohort_day + timedelta(days=step * i) <= last_day else None
+                  for i, n in enumerate(cells)]
+        cohorts.append({
+            "cohort": cohort_day.isoformat(),
+            "users": int(users),
+            "counts": counts,
+            "percentages": [None if n is None else percent(n, int(users)) for n in counts],
+        })
+    return {"unit": retention.unit, "mode": retention.mode, "periods": retention.periods,
+            "cohorts": cohorts}
+
+
+def _fast(retention: Retention, scope: Scope) -> list[tuple] | None:
+    """(cohort, users, *counts) rows from the packed days (None when the engine cannot serve
+    it); births need every earlier event of the project too."""
+    if retention.start.conditions or retention.back.conditions:
+        return None
+    events = columns.of_scope(scope, history=True)
+    if events is None:
+        return None
+    first = local_date(scope.start, scope.time_zone)
+    last = local_date(scope.end - timedelta(microseconds=1), scope.time_zone)
+    found = columns.run(
+        engine.retention, events, instant_us(scope.start), instant_us(scope.end),
+        retention.start.event_type, retention.back.event_type, retention.unit == "week",
+        retention.periods, retention.mode == "on_or_after", scope.time_zone, first, last,
+        MAX_PERIODS)
+    return [(cohort, users, *counts) for cohort, users, counts in found]
+
+
+def _rows(retention: Retention, scope: Scope) -> list[tuple]:
+    """(cohort, users, *counts) rows, from SQL."""
     params: list = []  # in the order the placeholders appear in the text
     born_where = scope.sql("e", params) + " AND " + retention.start.sql("e", params)
     cohort = _bucket(retention.unit, "b.born")
@@ -78,21 +119,7 @@ SELECT c.cohort, count(*),
        {', '.join(_cell(retention, n) for n in range(retention.periods))}
 FROM cohort c LEFT JOIN back b USING (user_id) GROUP BY c.cohort ORDER BY c.cohort
 """
-    rows = query(sql, params)
-    last_day = local_date(scope.end - timedelta(microseconds=1), scope.time_zone)
-    step = UNITS[retention.unit]
-    cohorts = []
-    for cohort_day, users, *cells in rows:
-        counts = [int(n) if cohort_day + timedelta(days=step * i) <= last_day else None
-                  for i, n in enumerate(cells)]
-        cohorts.append({
-            "cohort": cohort_day.isoformat(),
-            "users": int(users),
-            "counts": counts,
-            "percentages": [None if n is None else percent(n, int(users)) for n in counts],
-        })
-    return {"unit": retention.unit, "mode": retention.mode, "periods": retention.periods,
-            "cohorts": cohorts}
+    return query(sql, params)
 
 
 def _cell(retention: Retention, n: int) -> str:

@@ -12,7 +12,8 @@ from tests.integration.reports import model
 from webapp.models import iso
 from webapp.reads.filters import Condition
 from webapp.reads.ranges import day_start
-from webapp.reports import breakdown, funnel, paths, retention, timeline
+from webapp.reports import breakdown, columns, funnel, paths, retention, timeline
+from webapp.reports import cache as report_cache
 from webapp.reports.definition import Match, Scope
 
 TYPES = ["signup", "view", "buy", "share"]
@@ -41,14 +42,15 @@ CONDITION = st.one_of(
 )
 MATCH = st.builds(Match, st.sampled_from(TYPES),
                   st.lists(CONDITION, max_size=1).map(tuple))
+PLAIN = st.builds(Match, st.sampled_from(TYPES))  # no conditions: the packed days serve it
 ANY_OR_TYPE = st.one_of(st.just(Match(None)), st.builds(Match, st.sampled_from(TYPES)))
 
 
 @st.composite
-def scopes(draw, project_id: int):
+def scopes(draw, project_id: int, filtered: bool = True):
     zone = draw(st.sampled_from(ZONES))
     base = draw(st.sampled_from(BASES))
-    filters = tuple(draw(st.lists(CONDITION, max_size=1)))
+    filters = tuple(draw(st.lists(CONDITION, max_size=1 if filtered else 0)))
     if draw(st.booleans()):  # whole local days
         first = (base + timedelta(days=draw(st.integers(-1, 10)))).date()
         start = day_start(first, zone)
@@ -71,18 +73,29 @@ def store(app, project_id: int, base: datetime, events: list[tuple]) -> list[mod
             database.execute_sql(f"DELETE FROM {table} WHERE project_id = %s", (project_id,))
         if payload:
             store_batch(project_id, payload)
+        report_cache.forget_all(app.extensions["redis"])  # events were removed
         stored = database.execute_sql(
             'SELECT id, event_type, user_id, "timestamp", metadata FROM event '
             "WHERE project_id = %s", (project_id,)).fetchall()
     return [model.Row(*row) for row in stored]
 
 
-def run(app, data, project_id: int, events: list[tuple], report, definition):
+def run(app, data, project_id: int, events: list[tuple], report, definition,
+        filtered: bool = True):
     """Draw a scope, store the history, run the report: (its answer, the scope, the rows)."""
-    scope, base = data.draw(scopes(project_id))
+    scope, base = data.draw(scopes(project_id, filtered))
     rows = store(app, project_id, base, events)
+    return both_ways(app, report, definition, scope), scope, rows
+
+
+def both_ways(app, report, definition, scope) -> dict:
+    """The report from SQL, and from the packed days where it can be: the same answer."""
     with app.app_context():
-        return report.compute(definition, scope), scope, rows
+        with columns.off():
+            from_sql = report.compute(definition, scope)
+        got = report.compute(definition, scope)
+    assert got == from_sql
+    return got
 
 
 SETTINGS = settings(max_examples=60, deadline=None,
@@ -107,6 +120,20 @@ def test_funnel_agrees_with_model(app, project_id, data, events, steps, window, 
     check_funnel(app, scope, base, events, funnel.Funnel(steps, window, mode, split))
 
 
+@SETTINGS
+@given(data=st.data(), events=HISTORY, steps=st.lists(PLAIN, min_size=2, max_size=4).map(tuple),
+       window=st.sampled_from([timedelta(minutes=1), timedelta(minutes=30), timedelta(hours=6),
+                               timedelta(days=2), timedelta(days=90)]),
+       mode=st.sampled_from(funnel.MODES))
+def test_funnel_from_packed_days_agrees_with_model(app, project_id, data, events, steps,
+                                                   window, mode):
+    scope, base = data.draw(scopes(project_id, filtered=False))
+    definition = funnel.Funnel(steps, window, mode)
+    check_funnel(app, scope, base, events, definition)
+    with app.app_context():
+        assert funnel._fast(definition, scope) is not None  # the engine served it
+
+
 def test_funnel_boundaries_agree_with_model(app, project_id):
     """Steps exactly one window apart convert; ties in time are ordered by storage."""
     base = BASES[0]
@@ -123,8 +150,7 @@ def test_funnel_boundaries_agree_with_model(app, project_id):
 
 def check_funnel(app, scope, base, events, definition) -> dict:
     rows = store(app, scope.project_id, base, events)
-    with app.app_context():
-        got = funnel.compute(definition, scope)
+    got = both_ways(app, funnel, definition, scope)
     for period, got_period in ((scope, got), (scope.previous(), got["previous"])):
         expected = model.funnel(definition, period, rows)
         keys = expected["steps"][0].keys()
@@ -146,12 +172,38 @@ def test_retention_agrees_with_model(app, project_id, data, events, start, back,
 
 
 @SETTINGS
+@given(data=st.data(), events=HISTORY, start=ANY_OR_TYPE, back=ANY_OR_TYPE,
+       unit=st.sampled_from(list(retention.UNITS)), periods=st.integers(1, 12),
+       mode=st.sampled_from(retention.MODES))
+def test_retention_from_packed_days_agrees_with_model(app, project_id, data, events, start,
+                                                      back, unit, periods, mode):
+    definition = retention.Retention(start, back, unit, periods, mode)
+    got, scope, rows = run(app, data, project_id, events, retention, definition, filtered=False)
+    cohorts = [{k: c[k] for k in ("cohort", "users", "counts")} for c in got["cohorts"]]
+    assert cohorts == model.retention(definition, scope, rows)
+    with app.app_context():
+        assert retention._fast(definition, scope) is not None
+
+
+@SETTINGS
 @given(data=st.data(), events=HISTORY, anchor=MATCH,
        direction=st.sampled_from(paths.DIRECTIONS), depth=st.integers(1, 5))
 def test_paths_agree_with_model(app, project_id, data, events, anchor, direction, depth):
     definition = paths.Paths(anchor, direction, depth)
     got, scope, rows = run(app, data, project_id, events, paths, definition)
     assert {"users": got["users"], "paths": got["paths"]} == model.paths(definition, scope, rows)
+
+
+@SETTINGS
+@given(data=st.data(), events=HISTORY, anchor=PLAIN,
+       direction=st.sampled_from(paths.DIRECTIONS), depth=st.integers(1, 5))
+def test_paths_from_packed_days_agree_with_model(app, project_id, data, events, anchor,
+                                                  direction, depth):
+    definition = paths.Paths(anchor, direction, depth)
+    got, scope, rows = run(app, data, project_id, events, paths, definition, filtered=False)
+    assert {"users": got["users"], "paths": got["paths"]} == model.paths(definition, scope, rows)
+    with app.app_context():
+        assert paths._fast(definition, scope) is not None
 
 
 @SETTINGS
@@ -162,6 +214,19 @@ def test_breakdown_agrees_with_model(app, project_id, data, events, prop, events
     got, scope, rows = run(app, data, project_id, events, breakdown, definition)
     expected = model.breakdown(definition, scope, rows)
     assert {k: got[k] for k in expected} == expected
+
+
+@SETTINGS
+@given(data=st.data(), events=HISTORY, prop=st.sampled_from(["plan", "page", "absent"]),
+       events_of=ANY_OR_TYPE, limit=st.integers(1, 5))
+def test_breakdown_from_packed_days_agrees_with_model(app, project_id, data, events, prop,
+                                                      events_of, limit):
+    definition = breakdown.Breakdown(prop, events_of, limit)
+    got, scope, rows = run(app, data, project_id, events, breakdown, definition, filtered=False)
+    expected = model.breakdown(definition, scope, rows)
+    assert {k: got[k] for k in expected} == expected
+    with app.app_context():
+        assert breakdown._fast(definition, scope) is not None
 
 
 @SETTINGS

@@ -1,0 +1,335 @@
+"""Each UTC day's events as three packed columns, kept in PostgreSQL for the report engine.
+
+A row of `report_day` holds one project's events of one UTC day, sorted by (user, timestamp,
+storage id): user numbers (int64, from `report_user`, one per user of the project), times
+(int64 microseconds) and type codes (int16 into the row's own list of types). Loading a month
+is then one read of about 18 bytes an event, and the month's days, concatenated in order, are
+sorted by user with one stable merge of already sorted runs.
+
+A day's row is built on first use, from `event`, and keeps the day's commit count (with the
+counts' epoch) from the report cache's hash (`webapp.reports.cache`) as read before building:
+it is used while that count is unchanged, and rebuilt after any commit that touched the day.
+A day that no commit touched since the hash began is built once and then kept, like one
+whose count stands. Dropping expired partitions forgets the hash, so every day is rebuilt.
+"""
+
+from __future__ import annotations
+
+import sys
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from time import monotonic, time_ns
+
+import numpy as np
+from flask import current_app
+
+from webapp.db import database
+from webapp.reports import cache
+from webapp.reports.definition import TIME_LIMIT, TooSlow
+from webapp.reports.engine import Events, instant_us
+
+ENABLED: ContextVar[bool] = ContextVar("report_columns", default=True)
+
+
+def day_bounds(day: date) -> tuple[datetime, datetime]:
+    start = datetime.combine(day, time(), UTC)
+    return start, start + timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Prop:
+    """Events with their value of one metadata property: `codes` index `values` (sorted;
+    -1 for events without it), `kinds` index `names`."""
+
+    users: np.ndarray
+    times: np.ndarray
+    kinds: np.ndarray
+    codes: np.ndarray
+    names: tuple[str, ...]
+    values: tuple[str, ...]
+
+    def where(self, keep: np.ndarray) -> Prop:
+        return Prop(self.users[keep], self.times[keep], self.kinds[keep], self.codes[keep],
+                    self.names, self.values)
+
+
+def _stamps(project_id: int, days: list[date]) -> tuple[int, list[int]] | None:
+    """The hash's epoch and each day's commit count (None when Redis is away)."""
+    redis = current_app.extensions["redis"]
+    key = cache.days_key(project_id)
+    try:
+        pipe = redis.pipeline(transaction=False)
+        pipe.hsetnx(key, cache.EPOCH, time_ns())
+        epoch, *counts = pipe.hmget(key, [cache.EPOCH, *(d.isoformat() for d in days)]
+                                    ).execute()[1]
+    except Exception:
+        return None
+    return int(epoch), [int(count or 0) for count in counts]
+
+
+def _number_users(where: tuple) -> None:
+    database.execute_sql(
+        "INSERT INTO report_user (project_id, user_id) "
+        "SELECT DISTINCT project_id, user_id FROM event "
+        'WHERE project_id = %s AND "timestamp" >= %s AND "timestamp" < %s '
+        "ON CONFLICT DO NOTHING", where)
+
+
+def _names(where: tuple) -> list[str]:
+    """The day's event types, from the hourly rollups (written in each insert's statement)."""
+    return [name for (name,) in database.execute_sql(
+        "SELECT DISTINCT event_type FROM event_rollup_hour "
+        "WHERE project_id = %s AND hour >= %s AND hour < %s ORDER BY 1", where)]
+
+
+def _types(where: tuple) -> list[str]:
+    """The day's event types, from the events themselves."""
+    return [name for (name,) in database.execute_sql(
+        'SELECT DISTINCT event_type FROM event WHERE project_id = %s AND "timestamp" >= %s '
+        'AND "timestamp" < %s ORDER BY 1', where)]
+
+
+def _packed(select: str, params: tuple, types: dict[str, str]) -> dict[str, np.ndarray]:
+    """The columns of `select` (each value in its binary send form, `types` naming NumPy's
+    big-endian type of each) concatenated in its order by PostgreSQL: one row of byte strings,
+    read without a per-row cost in Python."""
+    aggregates = ", ".join(f"coalesce(string_agg(\"{name}\", ''), '')" for name in types)
+    (row,) = database.execute_sql(f"SELECT {aggregates} FROM ({select}) packed", params
+                                  ).fetchall()
+    return {name: np.frombuffer(value, kind).astype(kind.replace(">", "<"))
+            for (name, kind), value in zip(types.items(), row, strict=True)}
+
+
+@contextmanager
+def _snapshot():
+    """A read-only transaction whose statements all see the same committed events."""
+    with database.atomic():
+        database.execute_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        yield
+
+
+DAY_TYPES = {"user": ">i8", "us": ">i8", "kind": ">i2"}
+DAY_SELECT = (
+    "SELECT int8send(coalesce(u.no, -1)) AS \"user\", "
+    "int8send((extract(epoch FROM e.\"timestamp\") * 1000000)::int8) AS us, "
+    "int2send((coalesce(array_position(%s::text[], e.event_type::text), 0) - 1)::int2) AS kind "
+    "FROM event e LEFT JOIN report_user u ON u.project_id = e.project_id "
+    "AND u.user_id = e.user_id "
+    'WHERE e.project_id = %s AND e."timestamp" >= %s AND e."timestamp" < %s '
+    'ORDER BY u.no, e."timestamp", e.id')
+
+
+def build_day(project_id: int, day: date, epoch: int, commits: int) -> None:
+    """Pack one day of one project's events into its `report_day` row."""
+    where = (project_id, *day_bounds(day))
+    while True:
+        _number_users(where)
+        with _snapshot():
+            names = _names(where)
+            rows = _packed(DAY_SELECT, (names, *where), DAY_TYPES)
+            if (rows["kind"] < 0).any():  # a type the rollups lack (an older install's day)
+                names = _types(where)
+                rows = _packed(DAY_SELECT, (names, *where), DAY_TYPES)
+        if (rows["user"] >= 0).all():
+            break  # else an event of a new user committed since the users were numbered
+    database.execute_sql(
+        "INSERT INTO report_day (project_id, day, epoch, commits, events, names, users, "
+        "times, kinds) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) "
+        "ON CONFLICT (project_id, day) DO UPDATE SET epoch = EXCLUDED.epoch, "
+        "commits = EXCLUDED.commits, events = EXCLUDED.events, names = EXCLUDED.names, "
+        "users = EXCLUDED.users, times = EXCLUDED.times, kinds = EXCLUDED.kinds",
+        (project_id, day, epoch, commits, len(rows["us"]), names,
+         rows["user"].tobytes(), rows["us"].tobytes(),
+         rows["kind"].tobytes()))
+
+
+PROP_TYPES = {"user": ">i8", "us": ">i8", "kind": ">i2", "code": ">i4"}
+PROP_SELECT = (
+    "SELECT int8send(coalesce(u.no, -1)) AS \"user\", "
+    "int8send((extract(epoch FROM e.\"timestamp\") * 1000000)::int8) AS us, "
+    "int2send((coalesce(array_position(%s::text[], e.event_type::text), 0) - 1)::int2) AS kind, "
+    "int4send(coalesce(v.i::int4 - 1, -1)) AS code "
+    "FROM event e LEFT JOIN report_user u ON u.project_id = e.project_id "
+    "AND u.user_id = e.user_id "
+    "LEFT JOIN unnest(%s::text[]) WITH ORDINALITY AS v (value, i) "
+    "ON v.value = e.metadata->>%s "
+    'WHERE e.project_id = %s AND e."timestamp" >= %s AND e."timestamp" < %s')
+
+
+def build_prop(project_id: int, day: date, prop: str, epoch: int, commits: int) -> None:
+    """Pack one day's events with their value of one metadata property (-1: none) into its
+    `report_prop` row."""
+    where = (project_id, *day_bounds(day))
+    while True:
+        _number_users(where)
+        with _snapshot():
+            names = _names(where)
+            values = [value for (value,) in database.execute_sql(
+                "SELECT DISTINCT metadata->>%s FROM event WHERE project_id = %s AND "
+                '"timestamp" >= %s AND "timestamp" < %s AND metadata ? %s', (prop, *where, prop))
+                if value is not None]
+            rows = _packed(PROP_SELECT, (names, values, prop, *where), PROP_TYPES)
+            if (rows["kind"] < 0).any():
+                names = _types(where)
+                rows = _packed(PROP_SELECT, (names, values, prop, *where), PROP_TYPES)
+        if (rows["user"] >= 0).all():
+            break
+    database.execute_sql(
+        'INSERT INTO report_prop (project_id, day, prop, epoch, commits, events, names, "values", '
+        "users, times, kinds, codes) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+        "ON CONFLICT (project_id, day, prop) DO UPDATE SET epoch = EXCLUDED.epoch, "
+        "commits = EXCLUDED.commits, events = EXCLUDED.events, names = EXCLUDED.names, "
+        '"values" = EXCLUDED."values", users = EXCLUDED.users, times = EXCLUDED.times, '
+        "kinds = EXCLUDED.kinds, codes = EXCLUDED.codes",
+        (project_id, day, prop, epoch, commits, len(rows["us"]), names, values,
+         rows["user"].tobytes(), rows["us"].tobytes(),
+         rows["kind"].tobytes(),
+         rows["code"].tobytes()))
+
+
+def _refresh(table: str, project_id: int, first: date, last: date, build,
+             prop: str | None = None) -> bool:
+    """Build the days from `first` to `last` whose row in `table` is missing or out of date;
+    False when the commit counts cannot be read (Redis away). Within a time limit
+    (`definition.time_limit`), TooSlow once building outlasts it (the days built so far are
+    kept for the next try)."""
+    limit = TIME_LIMIT.get()
+    deadline = monotonic() + limit / 1000 if limit else None
+    days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+    stamps = _stamps(project_id, days)
+    if stamps is None:
+        return False
+    epoch, counts = stamps
+    extra = ("", ()) if prop is None else (" AND prop = %s", (prop,))
+    built = dict(database.execute_sql(
+        f"SELECT day, ARRAY[epoch, commits] FROM {table} "
+        f"WHERE project_id = %s AND day >= %s AND day <= %s{extra[0]}",
+        (project_id, first, last, *extra[1])).fetchall())
+    for day, count in zip(days, counts, strict=True):
+        if built.get(day) != [epoch, count]:
+            build(project_id, day, *((prop,) if prop is not None else ()), epoch, count)
+            if deadline is not None and monotonic() > deadline:
+                raise TooSlow()
+    return True
+
+
+def load(project_id: int, first: date, last: date) -> Events | None:
+    """The project's events of the UTC days `first` to `last`, sorted by user, time and
+    storage id (days out of date are built first); None when Redis is away (the caller asks
+    PostgreSQL instead)."""
+    if not _refresh("report_day", project_id, first, last, build_day):
+        return None
+    rows = database.execute_sql(
+        "SELECT names, users, times, kinds FROM report_day "
+        "WHERE project_id = %s AND day >= %s AND day <= %s AND events > 0 ORDER BY day",
+        (project_id, first, last)).fetchall()
+    return _merge(rows)
+
+
+def load_prop(project_id: int, first: date, last: date, prop: str) -> Prop | None:
+    """The events of the UTC days `first` to `last` with their value of `prop`, in no
+    particular order (days out of date are built first); None when Redis is away."""
+    if not _refresh("report_prop", project_id, first, last, build_prop, prop):
+        return None
+    rows = database.execute_sql(
+        'SELECT names, "values", users, times, kinds, codes FROM report_prop '
+        "WHERE project_id = %s AND day >= %s AND day <= %s AND prop = %s AND events > 0",
+        (project_id, first, last, prop)).fetchall()
+    names = tuple(sorted({name for row in rows for name in row[0]}))
+    values = tuple(sorted({value for row in rows for value in row[1]}))
+    name_code = {name: i for i, name in enumerate(names)}
+    value_code = {value: i for i, value in enumerate(values)}
+    users, times, kinds, codes = ([np.empty(0, t)] for t in (np.int64, np.int64, np.int16,
+                                                              np.int32))
+    for day_names, day_values, day_users, day_times, day_kinds, day_codes in rows:
+        users.append(np.frombuffer(day_users, "<i8"))
+        times.append(np.frombuffer(day_times, "<i8"))
+        kinds.append(np.array([name_code[n] for n in day_names], np.int16)[
+            np.frombuffer(day_kinds, "<i2")])
+        remap = np.array([value_code[v] for v in day_values] + [-1], np.int32)
+        codes.append(remap[np.frombuffer(day_codes, "<i4")])  # code -1 takes the last: -1
+    return Prop(np.concatenate(users), np.concatenate(times), np.concatenate(kinds),
+                np.concatenate(codes), names, values)
+
+
+def _merge(rows: list[tuple]) -> Events:
+    """Days in order, each sorted by user: one stable sort by user (a merge of sorted runs)
+    leaves every user's events in time order."""
+    if not rows:
+        return Events.empty()
+    names = tuple(sorted({name for row in rows for name in row[0]}))
+    code = {name: i for i, name in enumerate(names)}
+    users, times, kinds = [], [], []
+    for day_names, day_users, day_times, day_kinds in rows:
+        users.append(np.frombuffer(day_users, "<i8"))
+        times.append(np.frombuffer(day_times, "<i8"))
+        remap = np.array([code[name] for name in day_names], np.int16)
+        kinds.append(remap[np.frombuffer(day_kinds, "<i2")])
+    users_all = np.concatenate(users)
+    order = np.argsort(users_all, kind="stable")
+    return Events(users_all[order], np.concatenate(times)[order], np.concatenate(kinds)[order],
+                  names)
+
+
+def utc_days(start: datetime, end: datetime) -> tuple[date, date]:
+    """The first and last UTC days of [start, end)."""
+    return (start.astimezone(UTC).date(),
+            (end - timedelta(microseconds=1)).astimezone(UTC).date())
+
+
+def first_day(project_id: int) -> date | None:
+    """The UTC day of the project's earliest stored event."""
+    (moment,) = database.execute_sql(
+        'SELECT min("timestamp") FROM event WHERE project_id = %s', (project_id,)).fetchone()
+    return moment.astimezone(UTC).date() if moment is not None else None
+
+
+def run(function, *args):
+    """Run an engine function. In a gevent web process it runs on a native thread of gevent's
+    pool, so the process's other requests and streams go on meanwhile (NumPy releases the GIL
+    during its passes over whole arrays)."""
+    if "gevent.monkey" in sys.modules and sys.modules["gevent.monkey"].is_module_patched(
+            "threading"):
+        import gevent
+
+        return gevent.get_hub().threadpool.apply(function, args)
+    return function(*args)
+
+
+@contextmanager
+def off():
+    """Reports computed in this block ask PostgreSQL (the tests compare both ways)."""
+    token = ENABLED.set(False)
+    try:
+        yield
+    finally:
+        ENABLED.reset(token)
+
+
+def of_scope(scope, history: bool = False) -> Events | None:
+    """The events of a report's scope from the packed days (with `history`, every event of the
+    project before the scope's end too). None when the engine cannot serve it: property
+    filters, an open range, or Redis away."""
+    if not ENABLED.get() or scope.filters or scope.start is None or scope.end is None:
+        return None
+    first, last = utc_days(scope.start, scope.end)
+    if history:
+        first = min(first, first_day(scope.project_id) or first)
+    events = load(scope.project_id, first, last)
+    if events is None:
+        return None
+    return events.between(None if history else instant_us(scope.start), instant_us(scope.end))
+
+
+def of_scope_prop(scope, prop: str) -> Prop | None:
+    """The events of a report's scope with their value of `prop` (None when the engine cannot
+    serve it, as for `of_scope`)."""
+    if not ENABLED.get() or scope.filters or scope.start is None or scope.end is None:
+        return None
+    found = load_prop(scope.project_id, *utc_days(scope.start, scope.end), prop)
+    if found is None:
+        return None
+    return found.where((found.times >= instant_us(scope.start)) &
+                       (found.times < instant_us(scope.end)))
