@@ -24,8 +24,7 @@ def run_once(flask_app) -> dict | None:
         with flask_app.app_context(), database.connection_context():
             done = partitions.maintain(database, datetime.now(UTC), config["RETENTION_DAYS"],
                                        config["PARTITION_DAYS_AHEAD"])
-            if done["dropped"]:  # cached reports over those days no longer hold
-                report_cache.forget_all(flask_app.extensions["redis"])
+            report_cache.forget(flask_app.extensions["redis"], done)  # reports over those days
             return done
     except Exception as exc:  # PostgreSQL away or a lock not granted: try again next time
         log.warning("partition upkeep failed: %s", exc)

@@ -198,4 +198,4 @@ def run_report(project_id: int, kind: str, query: str, job: str) -> None:
         return
     if not data["cached"]:  # how long the next run of this kind may take
         jobs.record_duration(redis, project_id, kind, time.monotonic() - started)
-    jobs.set_state(redis, job, "done")
+    jobs.finish(redis, job, data)

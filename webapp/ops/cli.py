@@ -237,8 +237,7 @@ def maintain_partitions_command():
     config = current_app.config
     done = partitions.maintain(db.database, datetime.now(UTC), config["RETENTION_DAYS"],
                                config["PARTITION_DAYS_AHEAD"])
-    if done["dropped"]:  # cached reports over those days no longer hold
-        report_cache.forget_all(current_app.extensions["redis"])
+    report_cache.forget(current_app.extensions["redis"], done)  # reports over those days
     if done["skipped"]:
         click.echo("another process is maintaining the partitions")
     else:

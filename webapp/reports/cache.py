@@ -9,8 +9,8 @@ that lands in between makes the next read compute again, never serve a result th
 
 The counts carry an epoch, set when the project's hash is created: were the hash lost (keys
 flushed, Redis restored from an older snapshot), counts starting again from zero could match
-an old result's; the new epoch never does. Dropping expired partitions forgets every
-project's hash (`forget_all`). A report with an open-ended range depends on every day: it
+an old result's; the new epoch never does. Dropping expired partitions counts their days as
+touched in every project (`forget`). A report with an open-ended range depends on every day: it
 keeps the count of all commits (`ALL`) instead.
 """
 
@@ -26,6 +26,7 @@ from flask import current_app
 
 from webapp.db import database
 from webapp.models import Project
+from webapp.store import partitions
 
 TTL_SECONDS = 3600
 EPOCH, ALL = "epoch", "all"
@@ -51,13 +52,33 @@ def touch(pipe, project_id: int, events: Iterable[dict]) -> None:
 
 
 def forget_all(redis) -> None:
-    """Events were removed (expired partitions dropped): no cached result of any project
-    stands, nor any packed day (`webapp.reports.columns`)."""
+    """Events of unknown days were removed: no cached result of any project stands, nor any
+    packed day (`webapp.reports.columns`)."""
     keys = [days_key(project_id) for (project_id,) in Project.select(Project.id).tuples()]
     if keys:
         redis.delete(*keys)
     database.execute_sql("DELETE FROM report_day")
     database.execute_sql("DELETE FROM report_prop")
+
+
+def forget(redis, done: dict) -> None:
+    """After partition upkeep (`partitions.maintain`): the UTC days of dropped partitions
+    count, in every project, as touched by a commit, so the results and packed days that cover
+    them are computed again (and nothing else); emptying the default partition, which held rows
+    of any older day, forgets everything."""
+    if done["emptied"]:
+        forget_all(redis)
+        return
+    days = [day for name in done["dropped"] if (day := partitions.day_of(name)) is not None]
+    if not days:
+        return
+    gone = [{"ts": f"{day.isoformat()}T00:00:00Z"} for day in days]
+    pipe = redis.pipeline(transaction=False)
+    for (project_id,) in Project.select(Project.id).tuples():
+        touch(pipe, project_id, gone)
+    pipe.execute()
+    database.execute_sql("DELETE FROM report_day WHERE day = ANY(%s)", (days,))
+    database.execute_sql("DELETE FROM report_prop WHERE day = ANY(%s)", (days,))
 
 
 def covered_days(ranges: Iterable[tuple[datetime | None, datetime | None]]) -> list[str]:

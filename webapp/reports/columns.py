@@ -16,6 +16,7 @@ whose count stands. Dropping expired partitions forgets the hash, so every day i
 from __future__ import annotations
 
 import sys
+from collections import OrderedDict
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -31,6 +32,10 @@ from webapp.reports.definition import TIME_LIMIT, TooSlow
 from webapp.reports.engine import Events, instant_us
 
 ENABLED: ContextVar[bool] = ContextVar("report_columns", default=True)
+# Within a time limit, a report over more packed events than this many per millisecond of it
+# goes to the workers at once (reading, merging and one pass of a report run at about 3-4M
+# events a second on one core of the reference machine).
+INLINE_EVENTS_PER_MS = 3000
 
 
 def day_bounds(day: date) -> tuple[datetime, datetime]:
@@ -139,7 +144,8 @@ def build_day(project_id: int, day: date, epoch: int, commits: int) -> None:
         "times, kinds) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) "
         "ON CONFLICT (project_id, day) DO UPDATE SET epoch = EXCLUDED.epoch, "
         "commits = EXCLUDED.commits, events = EXCLUDED.events, names = EXCLUDED.names, "
-        "users = EXCLUDED.users, times = EXCLUDED.times, kinds = EXCLUDED.kinds",
+        "users = EXCLUDED.users, times = EXCLUDED.times, kinds = EXCLUDED.kinds "
+        "WHERE (report_day.epoch, report_day.commits) <= (EXCLUDED.epoch, EXCLUDED.commits)",
         (project_id, day, epoch, commits, len(rows["us"]), names,
          rows["user"].tobytes(), rows["us"].tobytes(),
          rows["kind"].tobytes()))
@@ -182,7 +188,8 @@ def build_prop(project_id: int, day: date, prop: str, epoch: int, commits: int) 
         "ON CONFLICT (project_id, day, prop) DO UPDATE SET epoch = EXCLUDED.epoch, "
         "commits = EXCLUDED.commits, events = EXCLUDED.events, names = EXCLUDED.names, "
         '"values" = EXCLUDED."values", users = EXCLUDED.users, times = EXCLUDED.times, '
-        "kinds = EXCLUDED.kinds, codes = EXCLUDED.codes",
+        "kinds = EXCLUDED.kinds, codes = EXCLUDED.codes "
+        "WHERE (report_prop.epoch, report_prop.commits) <= (EXCLUDED.epoch, EXCLUDED.commits)",
         (project_id, day, prop, epoch, commits, len(rows["us"]), names, values,
          rows["user"].tobytes(), rows["us"].tobytes(),
          rows["kind"].tobytes(),
@@ -203,10 +210,13 @@ def _refresh(table: str, project_id: int, first: date, last: date, build,
         return False
     epoch, counts = stamps
     extra = ("", ()) if prop is None else (" AND prop = %s", (prop,))
-    built = dict(database.execute_sql(
-        f"SELECT day, ARRAY[epoch, commits] FROM {table} "
+    found = database.execute_sql(
+        f"SELECT day, ARRAY[epoch, commits], events FROM {table} "
         f"WHERE project_id = %s AND day >= %s AND day <= %s{extra[0]}",
-        (project_id, first, last, *extra[1])).fetchall())
+        (project_id, first, last, *extra[1])).fetchall()
+    if limit and sum(events for _, _, events in found) > limit * INLINE_EVENTS_PER_MS:
+        raise TooSlow()  # more events than a report reads within the limit
+    built = {day: stamp for day, stamp, _ in found}
     for day, count in zip(days, counts, strict=True):
         if built.get(day) != [epoch, count]:
             build(project_id, day, *((prop,) if prop is not None else ()), epoch, count)
@@ -215,17 +225,85 @@ def _refresh(table: str, project_id: int, first: date, last: date, build,
     return True
 
 
+class Memory:
+    """Decoded packed days kept in this process (the workers, which compute the long
+    reports), least recently used out first, within a budget of bytes (0: none kept)."""
+
+    def __init__(self):
+        self.budget, self.size = 0, 0
+        self.items: OrderedDict[tuple, tuple] = OrderedDict()
+
+    def get(self, key: tuple) -> tuple | None:
+        found = self.items.get(key)
+        if found is not None:
+            self.items.move_to_end(key)
+        return found
+
+    def put(self, key: tuple, value: tuple) -> None:
+        size = sum(part.nbytes for part in value if isinstance(part, np.ndarray))
+        if size > self.budget:
+            return
+        stale = [k for k in self.items if k[:4] == key[:4]]  # older builds of the same day
+        for k in stale:
+            self.size -= self._size(self.items.pop(k))
+        self.items[key] = value
+        self.size += size
+        while self.size > self.budget:
+            self.size -= self._size(self.items.popitem(last=False)[1])
+
+    @staticmethod
+    def _size(value: tuple) -> int:
+        return sum(part.nbytes for part in value if isinstance(part, np.ndarray))
+
+
+MEMORY = Memory()
+
+
+def keep_in_memory(megabytes: int) -> None:
+    """Let this process keep up to `megabytes` of decoded packed days between reports."""
+    MEMORY.budget = megabytes * 2**20
+    while MEMORY.size > MEMORY.budget:
+        MEMORY.size -= MEMORY._size(MEMORY.items.popitem(last=False)[1])
+
+
+DAY_FIELDS = ("names", "users", "times", "kinds")
+PROP_FIELDS = ("names", '"values"', "users", "times", "kinds", "codes")
+LAYOUT = {"names": None, '"values"': None, "users": "<i8", "times": "<i8", "kinds": "<i2",
+          "codes": "<i4"}
+
+
+def _fetch(table: str, fields: tuple[str, ...], project_id: int, first: date, last: date,
+           prop: str | None = None) -> list[tuple]:
+    """The packed days from `first` to `last` that hold events, in order, each as its `fields`
+    (lists of names as tuples, byte strings as arrays): from this process's memory when it
+    holds the same build of the day, else from PostgreSQL."""
+    extra = ("", ()) if prop is None else (" AND prop = %s", (prop,))
+    where = f"project_id = %s AND day >= %s AND day <= %s AND events > 0{extra[0]}"
+    params = (project_id, first, last, *extra[1])
+    stamps = database.execute_sql(f"SELECT day, epoch, commits FROM {table} WHERE {where}",
+                                  params).fetchall()
+    found = {day: MEMORY.get((table, project_id, prop, day, epoch, commits))
+             for day, epoch, commits in stamps}
+    missing = [day for day, value in found.items() if value is None]
+    if missing:
+        rows = database.execute_sql(
+            f"SELECT day, epoch, commits, {', '.join(fields)} FROM {table} "
+            f"WHERE {where} AND day = ANY(%s)", (*params, missing)).fetchall()
+        for day, epoch, commits, *values in rows:
+            value = tuple(tuple(v) if LAYOUT[f] is None else np.frombuffer(v, LAYOUT[f])
+                          for f, v in zip(fields, values, strict=True))
+            MEMORY.put((table, project_id, prop, day, epoch, commits), value)
+            found[day] = value
+    return [found[day] for day in sorted(found) if found[day] is not None]
+
+
 def load(project_id: int, first: date, last: date) -> Events | None:
     """The project's events of the UTC days `first` to `last`, sorted by user, time and
     storage id (days out of date are built first); None when Redis is away (the caller asks
     PostgreSQL instead)."""
     if not _refresh("report_day", project_id, first, last, build_day):
         return None
-    rows = database.execute_sql(
-        "SELECT names, users, times, kinds FROM report_day "
-        "WHERE project_id = %s AND day >= %s AND day <= %s AND events > 0 ORDER BY day",
-        (project_id, first, last)).fetchall()
-    return _merge(rows)
+    return _merge(_fetch("report_day", DAY_FIELDS, project_id, first, last))
 
 
 def load_prop(project_id: int, first: date, last: date, prop: str) -> Prop | None:
@@ -233,10 +311,7 @@ def load_prop(project_id: int, first: date, last: date, prop: str) -> Prop | Non
     particular order (days out of date are built first); None when Redis is away."""
     if not _refresh("report_prop", project_id, first, last, build_prop, prop):
         return None
-    rows = database.execute_sql(
-        'SELECT names, "values", users, times, kinds, codes FROM report_prop '
-        "WHERE project_id = %s AND day >= %s AND day <= %s AND prop = %s AND events > 0",
-        (project_id, first, last, prop)).fetchall()
+    rows = _fetch("report_prop", PROP_FIELDS, project_id, first, last, prop)
     names = tuple(sorted({name for row in rows for name in row[0]}))
     values = tuple(sorted({value for row in rows for value in row[1]}))
     name_code = {name: i for i, name in enumerate(names)}
@@ -244,12 +319,11 @@ def load_prop(project_id: int, first: date, last: date, prop: str) -> Prop | Non
     users, times, kinds, codes = ([np.empty(0, t)] for t in (np.int64, np.int64, np.int16,
                                                               np.int32))
     for day_names, day_values, day_users, day_times, day_kinds, day_codes in rows:
-        users.append(np.frombuffer(day_users, "<i8"))
-        times.append(np.frombuffer(day_times, "<i8"))
-        kinds.append(np.array([name_code[n] for n in day_names], np.int16)[
-            np.frombuffer(day_kinds, "<i2")])
+        users.append(day_users)
+        times.append(day_times)
+        kinds.append(np.array([name_code[n] for n in day_names], np.int16)[day_kinds])
         remap = np.array([value_code[v] for v in day_values] + [-1], np.int32)
-        codes.append(remap[np.frombuffer(day_codes, "<i4")])  # code -1 takes the last: -1
+        codes.append(remap[day_codes])  # code -1 takes the last: -1
     return Prop(np.concatenate(users), np.concatenate(times), np.concatenate(kinds),
                 np.concatenate(codes), names, values)
 
@@ -261,16 +335,12 @@ def _merge(rows: list[tuple]) -> Events:
         return Events.empty()
     names = tuple(sorted({name for row in rows for name in row[0]}))
     code = {name: i for i, name in enumerate(names)}
-    users, times, kinds = [], [], []
-    for day_names, day_users, day_times, day_kinds in rows:
-        users.append(np.frombuffer(day_users, "<i8"))
-        times.append(np.frombuffer(day_times, "<i8"))
-        remap = np.array([code[name] for name in day_names], np.int16)
-        kinds.append(remap[np.frombuffer(day_kinds, "<i2")])
-    users_all = np.concatenate(users)
-    order = np.argsort(users_all, kind="stable")
-    return Events(users_all[order], np.concatenate(times)[order], np.concatenate(kinds)[order],
-                  names)
+    kinds = [np.array([code[name] for name in day_names], np.int16)[day_kinds]
+             for day_names, _, _, day_kinds in rows]
+    users = np.concatenate([row[1] for row in rows])
+    order = np.argsort(users, kind="stable")
+    return Events(users[order], np.concatenate([row[2] for row in rows])[order],
+                  np.concatenate(kinds)[order], names)
 
 
 def utc_days(start: datetime, end: datetime) -> tuple[date, date]:

@@ -123,12 +123,11 @@ def funnel(events: Events, steps: tuple[str, ...], window: timedelta, strict: bo
         position = np.where(ok, candidate, position)
         alive = ok
     # per user, the earliest attempt among those reaching the furthest step
-    owner = users[starts]
-    group_start = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
+    group_start = _starts(users[starts])
     best = np.maximum.reduceat(level, group_start)
     group = np.repeat(np.arange(len(group_start)), np.diff(np.r_[group_start, len(starts)]))
     candidates = np.flatnonzero(level == best[group])  # attempts in order of position
-    chosen = candidates[np.unique(group[candidates], return_index=True)[1]]
+    chosen = candidates[_starts(group[candidates])]  # each user's first
     levels = level[chosen]
     counts = [int(np.count_nonzero(levels >= i + 1)) for i in range(k)]
     quantiles: list[list[float] | None] = [None]
@@ -137,6 +136,11 @@ def funnel(events: Events, steps: tuple[str, ...], window: timedelta, strict: bo
         quantiles.append([float(seconds[_disc(len(seconds), f)]) for f in (0.5, 0.9)]
                          if len(seconds) else None)
     return counts, quantiles
+
+
+def _starts(sorted_keys: np.ndarray) -> np.ndarray:
+    """Where each run of equal keys begins, in an array sorted by key."""
+    return np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
 
 
 def _disc(count: int, fraction: float) -> int:
@@ -188,7 +192,7 @@ def paths(events: Events, anchor: str, after: bool, depth: int, top: int
     width = depth + 1
     table = np.full((len(walkers), width), -1, np.int64)
     table[row, column] = kinds[kept]
-    walks, counts = np.unique(table, axis=0, return_counts=True)
+    walks, counts = _unique_rows(table, len(events.names))
     if len(counts) > top:  # only walks that can be among the top need their names sorted
         floor = np.partition(counts, len(counts) - top)[len(counts) - top]
         walks, counts = walks[counts >= floor], counts[counts >= floor]
@@ -196,6 +200,22 @@ def paths(events: Events, anchor: str, after: bool, depth: int, top: int
              for walk, count in zip(walks, counts, strict=True)]
     named.sort(key=lambda item: (-item[1], item[0]))
     return len(walkers), named[:top]
+
+
+def _unique_rows(table: np.ndarray, codes: int) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct rows of a table of codes (-1 to codes - 1) and how often each occurs; rows
+    that fit in 63 bits are compared as one number each."""
+    bits = max(1, int(codes).bit_length())
+    if bits * table.shape[1] > 63:
+        return np.unique(table, axis=0, return_counts=True)
+    keys = np.zeros(len(table), np.int64)
+    for column in table.T:
+        keys = (keys << bits) | (column + 1)
+    found, counts = np.unique(keys, return_counts=True)
+    mask = (1 << bits) - 1
+    rows = np.stack([(found >> (bits * (table.shape[1] - 1 - i))) & mask
+                     for i in range(table.shape[1])], axis=1) - 1
+    return rows, counts
 
 
 def _rank_in_run(kept: np.ndarray, group: np.ndarray, forwards: bool) -> np.ndarray:
@@ -259,11 +279,14 @@ def retention(events: Events, start_us: int, end_us: int, born_type: str | None,
     who = member[back]
     day, _ = local_days(events.times[back], first, last, zone)
     period = (_bucket(day, first, week) - cohort[who]) // step
+    # events are in user order, and births too: `who` never decreases
     bits = np.zeros(len(births), np.int64)
-    np.bitwise_or.at(bits, who, np.left_shift(1, np.minimum(period, shown)) *
-                     (period < shown))
     latest = np.full(len(births), -1, np.int64)
-    np.maximum.at(latest, who, period)
+    if len(who):
+        runs = _starts(who)
+        shown_bit = np.where(period < shown, np.left_shift(1, np.minimum(period, shown - 1)), 0)
+        bits[who[runs]] = np.bitwise_or.reduceat(shown_bit, runs)
+        latest[who[runs]] = np.maximum.reduceat(period, runs)
     cohorts, slot = np.unique(cohort, return_inverse=True)
     rows = []
     for index, value in enumerate(cohorts):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import time
 
+import orjson
 from redis import Redis
 
 RUN_TASK = "pulseboard.run_report"
@@ -44,6 +45,24 @@ def state(redis: Redis, job: str) -> str | None:
 
 def set_state(redis: Redis, job: str, value: str) -> None:
     redis.set(state_key(job), value, ex=TTL_SECONDS)
+
+
+def result_key(job: str) -> str:
+    return f"pulseboard:report-job:{job}:result"
+
+
+def finish(redis: Redis, job: str, data: dict) -> None:
+    """Keep the job's result beside its state, which becomes "done"."""
+    pipe = redis.pipeline(transaction=True)
+    pipe.set(result_key(job), orjson.dumps(data), ex=TTL_SECONDS)
+    pipe.set(state_key(job), "done", ex=TTL_SECONDS)
+    pipe.execute()
+
+
+def result(redis: Redis, job: str) -> dict | None:
+    """The result of a job that is done (None once it expired)."""
+    value = redis.get(result_key(job))
+    return orjson.loads(value) if value is not None else None
 
 
 def started_key(job: str) -> str:

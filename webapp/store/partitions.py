@@ -179,9 +179,10 @@ def longest_retention(db, default_days: int) -> int:
     return max(row[0] or default_days, MIN_RETENTION_DAYS)
 
 
-def drop_expired(db, now: datetime, keep_days: int) -> list[str]:
+def drop_expired(db, now: datetime, keep_days: int) -> tuple[list[str], bool]:
     """Drop every daily partition older than the longest retention, then empty the default
-    partition of what is left in it (all older than that too): whole tables, never rows."""
+    partition of what is left in it (all older than that too): whole tables, never rows.
+    Returns the partitions dropped and whether the default partition was emptied."""
     dropped = []
     for day in expired_days(daily(db), now, keep_days):
         with db.atomic():
@@ -190,13 +191,14 @@ def drop_expired(db, now: datetime, keep_days: int) -> list[str]:
         dropped.append(name_of(day))
     horizon = utc_day(now - timedelta(days=keep_days))
     if not db.execute_sql(f"SELECT EXISTS (SELECT 1 FROM {DEFAULT})").fetchone()[0]:
-        return dropped  # nothing to empty: no lock that readers would queue behind
+        return dropped, False  # nothing to empty: no lock that readers would queue behind
     with db.atomic():
         db.execute_sql(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
         db.execute_sql(f"LOCK TABLE {DEFAULT} IN ACCESS EXCLUSIVE MODE")
-        if not stray_days(db, horizon):  # anything newer was split out just before
-            db.execute_sql(f"TRUNCATE {DEFAULT}")
-    return dropped
+        if stray_days(db, horizon):  # anything newer was split out just before
+            return dropped, False
+        db.execute_sql(f"TRUNCATE {DEFAULT}")
+    return dropped, True
 
 
 def maintain(db, now: datetime, default_retention: int, ahead: int) -> dict:
@@ -204,15 +206,15 @@ def maintain(db, now: datetime, default_retention: int, ahead: int) -> dict:
     expired partitions. Safe to run from every worker: one runs it at a time."""
     got = db.execute_sql("SELECT pg_try_advisory_lock(%s)", (MAINTENANCE_LOCK,)).fetchone()[0]
     if not got:
-        return {"created": [], "dropped": [], "skipped": True}
+        return {"created": [], "dropped": [], "emptied": False, "skipped": True}
     try:
         keep = longest_retention(db, default_retention)
         horizon = utc_day(now - timedelta(days=keep))
         wanted = sorted(set(days_ahead(now, ahead)) | set(stray_days(db, horizon)))
         created = [name_of(day) for day in wanted if day >= horizon and create(db, day)]
-        dropped = drop_expired(db, now, keep)
+        dropped, emptied = drop_expired(db, now, keep)
     finally:
         db.execute_sql("SELECT pg_advisory_unlock(%s)", (MAINTENANCE_LOCK,))
     if created or dropped:
         log.info("partitions: created %s, dropped %s", created, dropped)
-    return {"created": created, "dropped": dropped, "skipped": False}
+    return {"created": created, "dropped": dropped, "emptied": emptied, "skipped": False}

@@ -52,18 +52,66 @@ def _bad_query(exc: BadQuery):
     return fail(400, "Invalid query", errors=[{"message": str(exc)}])
 
 
+class StillRunning(Exception):
+    """A report the workers are computing did not finish while its request waited."""
+
+
+class ReportFailed(Exception):
+    """The worker computing a report failed (or its job expired)."""
+
+
+@bp.errorhandler(StillRunning)
+def _still_running(exc):
+    response = fail(503, "Report still running",
+                    errors=[{"message": "the workers are still computing this report; ask "
+                                        "again in a few seconds for its result"}])
+    response.headers["Retry-After"] = "5"
+    return response
+
+
+@bp.errorhandler(ReportFailed)
+def _report_failed(exc):
+    response = fail(503, "Report failed",
+                    errors=[{"message": "the worker computing this report failed; ask again"}])
+    response.headers["Retry-After"] = "5"
+    return response
+
+
+def api_report(kind: str, project_id: int) -> dict:
+    """A report for the API. One that answers within REPORT_INLINE_MS is computed here; a
+    longer one by the workers (as the pages' long reports are), while this request waits up to
+    REPORT_WAIT_SECONDS for it. So the web processes never hold a large report's columns."""
+    zone = Project.time_zone_of(project_id)
+    try:
+        with time_limit(current_app.config["REPORT_INLINE_MS"]):
+            return params.run(kind, request.args, project_id, zone, datetime.now(UTC))
+    except TooSlow:
+        pass
+    redis = current_app.extensions["redis"]
+    job = jobs.start(redis, current_app.extensions["celery"], project_id, kind,
+                     urlencode(list(request.args.items(multi=True))))
+    deadline = time.monotonic() + current_app.config["REPORT_WAIT_SECONDS"]
+    while time.monotonic() < deadline:
+        state = jobs.state(redis, job)
+        if state == "done":
+            data = jobs.result(redis, job)
+            if data is None:
+                raise ReportFailed()
+            return data
+        if state in (None, "failed"):
+            raise ReportFailed()
+        time.sleep(0.05)
+    raise StillRunning()
+
+
 @bp.get(f"/reports/<{KIND}>")
 def report_json(kind: str):
-    project_id = auth.read_project_id()
-    return ok(params.run(kind, request.args, project_id, Project.time_zone_of(project_id),
-                         datetime.now(UTC)))
+    return ok(api_report(kind, auth.read_project_id()))
 
 
 @bp.get(f"/reports/<{KIND}>.csv")
 def report_csv(kind: str):
-    project_id = auth.read_project_id()
-    data = params.run(kind, request.args, project_id, Project.time_zone_of(project_id),
-                      datetime.now(UTC))
+    data = api_report(kind, auth.read_project_id())
     return Response(tables.as_csv(kind, data), content_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{kind}.csv"'})
 
@@ -142,8 +190,9 @@ def report_page(slug: str, kind: str):
                            types=event_types(project.id)), 400 if problems else 200
 
 
-def result_html(kind: str, args, project) -> str:
-    data = params.run(kind, args, project.id, project.time_zone, datetime.now(UTC))
+def result_html(kind: str, args, project, job: str | None = None) -> str:
+    data = (jobs.result(current_app.extensions["redis"], job) if job else None) or \
+        params.run(kind, args, project.id, project.time_zone, datetime.now(UTC))
     return render_template(
         "reports/_result.html", kind=kind, project=project, data=data, problems=[],
         table=tables.TABLES[kind](data), drawing=pathsvg.layout(data) if kind == "paths" else None,
@@ -189,7 +238,7 @@ def job_stream(slug: str, kind: str, job: str):
                 shown = html
                 yield sse("progress", html)
             if state == "done":
-                yield sse("done", result_html(kind, args, project))
+                yield sse("done", result_html(kind, args, project, job))
                 return
             if state in (None, "failed"):
                 yield sse("done", '<section id="report-result" class="card report-result">'

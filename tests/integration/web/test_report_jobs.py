@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from tests.helpers import wait_until
+from tests.helpers import READ_HEADERS, wait_until
 from tests.integration.web.test_reports_routes import history  # noqa: F401 (fixture)
 from webapp.reports import jobs
 from webapp.reports.definition import TooSlow, query, time_limit
@@ -57,3 +57,43 @@ def test_a_time_limit_stops_a_statement_with_too_slow(app):
         with time_limit(50), pytest.raises(TooSlow):
             query("SELECT pg_sleep(2)", [])
         assert query("SELECT 2", []) == [(2,)]  # the limit ends with its block
+
+
+def test_an_api_report_too_slow_to_answer_inline_comes_from_the_worker(
+        app, client, redis, history, monkeypatch):  # noqa: F811
+    from webapp.web import reports
+
+    inline = client.get(f"/reports/funnel?{QUERY}", headers=READ_HEADERS).get_json()["data"]
+    computed = []
+
+    def too_slow(*args):
+        computed.append(args)
+        raise TooSlow()
+
+    monkeypatch.setattr(reports.params, "run", too_slow)  # in this process: the worker's own
+    answer = client.get(f"/reports/funnel?{QUERY}", headers=READ_HEADERS)
+    assert answer.status_code == 200, answer.get_json()
+    assert len(computed) == 1  # the worker computed it, not this process
+    data = answer.get_json()["data"]
+    assert [s["users"] for s in data["steps"]] == [s["users"] for s in inline["steps"]] == \
+        [2, 2, 1]
+    csv_answer = client.get(f"/reports/funnel.csv?{QUERY}", headers=READ_HEADERS)
+    assert csv_answer.status_code == 200 and "signup" in csv_answer.get_data(as_text=True)
+
+
+def test_an_api_report_still_running_answers_503_and_a_failed_one_too(
+        app, client, redis, project, history, monkeypatch):  # noqa: F811
+    from webapp.web import reports
+
+    def too_slow(*args):
+        raise TooSlow()
+
+    monkeypatch.setattr(reports.params, "run", too_slow)
+    monkeypatch.setitem(app.config, "REPORT_WAIT_SECONDS", 0)
+    answer = client.get(f"/reports/funnel?{QUERY}", headers=READ_HEADERS)
+    assert answer.status_code == 503 and answer.headers["Retry-After"] == "5"
+    assert "still computing" in answer.get_json()["errors"][0]["message"]
+    monkeypatch.setitem(app.config, "REPORT_WAIT_SECONDS", 30)
+    monkeypatch.setattr(reports.jobs, "start", lambda *args: "0" * 32)  # a job nobody runs
+    answer = client.get(f"/reports/funnel?{QUERY}", headers=READ_HEADERS)
+    assert answer.status_code == 503 and "failed" in answer.get_json()["errors"][0]["message"]
