@@ -74,71 +74,75 @@ def _stamps(project_id: int, days: list[date]) -> tuple[int, list[int]] | None:
     return int(epoch), [int(count or 0) for count in counts]
 
 
-def _number_users(where: tuple) -> None:
-    database.execute_sql(
-        "INSERT INTO report_user (project_id, user_id) "
-        "SELECT DISTINCT project_id, user_id FROM event "
-        'WHERE project_id = %s AND "timestamp" >= %s AND "timestamp" < %s '
-        "ON CONFLICT DO NOTHING", where)
+# One statement packs a day: it reads the day's events (one snapshot), numbers the users not
+# seen before (their numbers come back through RETURNING, which the statement's own reads do
+# not see), codes the types (and a property's values) by their place in the day's sorted
+# lists, and returns each column as one byte string: every value in its binary send form
+# (big-endian; timestamptz as microseconds since 2000), concatenated by string_agg in the
+# same row order. The rows are sorted by NumPy afterwards.
+BUILD = """
+WITH ev AS MATERIALIZED (
+    SELECT e.user_id, e."timestamp", e.id, e.event_type{value}
+    FROM event e
+    WHERE e.project_id = %(project)s AND e."timestamp" >= %(start)s AND e."timestamp" < %(end)s
+), types AS (
+    SELECT coalesce(array_agg(event_type ORDER BY event_type), '{{}}') AS list
+    FROM (SELECT DISTINCT event_type FROM ev) d
+), typed AS (
+    SELECT name, i FROM types, unnest(types.list) WITH ORDINALITY AS t (name, i)
+), known AS (
+    SELECT ev.*, u.no FROM ev
+    LEFT JOIN report_user u ON u.project_id = %(project)s AND u.user_id = ev.user_id
+), fresh AS (
+    INSERT INTO report_user (project_id, user_id)
+    SELECT DISTINCT %(project)s, user_id FROM known WHERE no IS NULL
+    ON CONFLICT DO NOTHING RETURNING user_id, no
+){values}
+SELECT (SELECT list FROM types){value_list},
+       coalesce(string_agg(int8send(coalesce(k.no, f.no, -1)), ''), ''),
+       coalesce(string_agg(timestamptz_send(k."timestamp"), ''), ''),
+       coalesce(string_agg(int8send(k.id), ''), ''),
+       coalesce(string_agg(int2send((t.i - 1)::int2), ''), ''){value_codes}
+FROM known k JOIN typed t ON t.name = k.event_type
+LEFT JOIN fresh f ON k.no IS NULL AND f.user_id = k.user_id{value_join}
+"""
+DAY_BUILD = BUILD.format(value="", values="", value_list="", value_codes="", value_join="")
+PROP_BUILD = BUILD.format(
+    value=", e.metadata->>%(prop)s AS v",
+    values=""", vals AS (
+    SELECT coalesce(array_agg(v ORDER BY v), '{}') AS list
+    FROM (SELECT DISTINCT v FROM ev WHERE v IS NOT NULL) d
+), valued AS (
+    SELECT value, i FROM vals, unnest(vals.list) WITH ORDINALITY AS t (value, i)
+)""",
+    value_list=", (SELECT list FROM vals)",
+    value_codes=",\n       coalesce(string_agg(int4send(coalesce(val.i::int4 - 1, -1)), ''), '')",
+    value_join="\nLEFT JOIN valued val ON val.value = k.v")
+PG_EPOCH_US = 946_684_800_000_000  # 2000-01-01 UTC in microseconds since 1970
 
 
-def _names(where: tuple) -> list[str]:
-    """The day's event types, from the hourly rollups (written in each insert's statement)."""
-    return [name for (name,) in database.execute_sql(
-        "SELECT DISTINCT event_type FROM event_rollup_hour "
-        "WHERE project_id = %s AND hour >= %s AND hour < %s ORDER BY 1", where)]
-
-
-def _types(where: tuple) -> list[str]:
-    """The day's event types, from the events themselves."""
-    return [name for (name,) in database.execute_sql(
-        'SELECT DISTINCT event_type FROM event WHERE project_id = %s AND "timestamp" >= %s '
-        'AND "timestamp" < %s ORDER BY 1', where)]
-
-
-def _packed(select: str, params: tuple, types: dict[str, str]) -> dict[str, np.ndarray]:
-    """The columns of `select` (each value in its binary send form, `types` naming NumPy's
-    big-endian type of each) concatenated in its order by PostgreSQL: one row of byte strings,
-    read without a per-row cost in Python."""
-    aggregates = ", ".join(f"coalesce(string_agg(\"{name}\", ''), '')" for name in types)
-    (row,) = database.execute_sql(f"SELECT {aggregates} FROM ({select}) packed", params
-                                  ).fetchall()
-    return {name: np.frombuffer(value, kind).astype(kind.replace(">", "<"))
-            for (name, kind), value in zip(types.items(), row, strict=True)}
-
-
-@contextmanager
-def _snapshot():
-    """A read-only transaction whose statements all see the same committed events."""
-    with database.atomic():
-        database.execute_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        yield
-
-
-DAY_TYPES = {"user": ">i8", "us": ">i8", "kind": ">i2"}
-DAY_SELECT = (
-    "SELECT int8send(coalesce(u.no, -1)) AS \"user\", "
-    "int8send((extract(epoch FROM e.\"timestamp\") * 1000000)::int8) AS us, "
-    "int2send((coalesce(array_position(%s::text[], e.event_type::text), 0) - 1)::int2) AS kind "
-    "FROM event e LEFT JOIN report_user u ON u.project_id = e.project_id "
-    "AND u.user_id = e.user_id "
-    'WHERE e.project_id = %s AND e."timestamp" >= %s AND e."timestamp" < %s '
-    'ORDER BY u.no, e."timestamp", e.id')
+def _build(sql: str, params: dict, lists: int) -> tuple[list, dict[str, np.ndarray]]:
+    """Run a build statement (its first `lists` values are lists, then the packed columns)
+    until every event has its user's number: a user numbered by a concurrent build in between
+    comes out as -1, and the next run reads it."""
+    while True:
+        row = database.execute_sql(sql, params).fetchone()
+        packed = [np.frombuffer(value, kind).astype(kind.replace(">", "<"))
+                  for value, kind in zip(row[lists:], (">i8", ">i8", ">i8", ">i2", ">i4"),
+                                         strict=False)]
+        if (packed[0] >= 0).all():
+            break
+    columns = dict(zip(("users", "times", "ids", "kinds", "codes"), packed, strict=False))
+    columns["times"] = columns["times"] + PG_EPOCH_US
+    return list(row[:lists]), columns
 
 
 def build_day(project_id: int, day: date, epoch: int, commits: int) -> None:
-    """Pack one day of one project's events into its `report_day` row."""
-    where = (project_id, *day_bounds(day))
-    while True:
-        _number_users(where)
-        with _snapshot():
-            names = _names(where)
-            rows = _packed(DAY_SELECT, (names, *where), DAY_TYPES)
-            if (rows["kind"] < 0).any():  # a type the rollups lack (an older install's day)
-                names = _types(where)
-                rows = _packed(DAY_SELECT, (names, *where), DAY_TYPES)
-        if (rows["user"] >= 0).all():
-            break  # else an event of a new user committed since the users were numbered
+    """Pack one day of one project's events into its `report_day` row, sorted by user, time
+    and storage id."""
+    start, end = day_bounds(day)
+    (names,), c = _build(DAY_BUILD, {"project": project_id, "start": start, "end": end}, 1)
+    order = np.lexsort((c["ids"], c["times"], c["users"]))
     database.execute_sql(
         "INSERT INTO report_day (project_id, day, epoch, commits, events, names, users, "
         "times, kinds) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) "
@@ -146,42 +150,16 @@ def build_day(project_id: int, day: date, epoch: int, commits: int) -> None:
         "commits = EXCLUDED.commits, events = EXCLUDED.events, names = EXCLUDED.names, "
         "users = EXCLUDED.users, times = EXCLUDED.times, kinds = EXCLUDED.kinds "
         "WHERE (report_day.epoch, report_day.commits) <= (EXCLUDED.epoch, EXCLUDED.commits)",
-        (project_id, day, epoch, commits, len(rows["us"]), names,
-         rows["user"].tobytes(), rows["us"].tobytes(),
-         rows["kind"].tobytes()))
-
-
-PROP_TYPES = {"user": ">i8", "us": ">i8", "kind": ">i2", "code": ">i4"}
-PROP_SELECT = (
-    "SELECT int8send(coalesce(u.no, -1)) AS \"user\", "
-    "int8send((extract(epoch FROM e.\"timestamp\") * 1000000)::int8) AS us, "
-    "int2send((coalesce(array_position(%s::text[], e.event_type::text), 0) - 1)::int2) AS kind, "
-    "int4send(coalesce(v.i::int4 - 1, -1)) AS code "
-    "FROM event e LEFT JOIN report_user u ON u.project_id = e.project_id "
-    "AND u.user_id = e.user_id "
-    "LEFT JOIN unnest(%s::text[]) WITH ORDINALITY AS v (value, i) "
-    "ON v.value = e.metadata->>%s "
-    'WHERE e.project_id = %s AND e."timestamp" >= %s AND e."timestamp" < %s')
+        (project_id, day, epoch, commits, len(order), names, c["users"][order].tobytes(),
+         c["times"][order].tobytes(), c["kinds"][order].tobytes()))
 
 
 def build_prop(project_id: int, day: date, prop: str, epoch: int, commits: int) -> None:
     """Pack one day's events with their value of one metadata property (-1: none) into its
     `report_prop` row."""
-    where = (project_id, *day_bounds(day))
-    while True:
-        _number_users(where)
-        with _snapshot():
-            names = _names(where)
-            values = [value for (value,) in database.execute_sql(
-                "SELECT DISTINCT metadata->>%s FROM event WHERE project_id = %s AND "
-                '"timestamp" >= %s AND "timestamp" < %s AND metadata ? %s', (prop, *where, prop))
-                if value is not None]
-            rows = _packed(PROP_SELECT, (names, values, prop, *where), PROP_TYPES)
-            if (rows["kind"] < 0).any():
-                names = _types(where)
-                rows = _packed(PROP_SELECT, (names, values, prop, *where), PROP_TYPES)
-        if (rows["user"] >= 0).all():
-            break
+    start, end = day_bounds(day)
+    (names, values), c = _build(PROP_BUILD, {"project": project_id, "start": start,
+                                             "end": end, "prop": prop}, 2)
     database.execute_sql(
         'INSERT INTO report_prop (project_id, day, prop, epoch, commits, events, names, "values", '
         "users, times, kinds, codes) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
@@ -190,10 +168,9 @@ def build_prop(project_id: int, day: date, prop: str, epoch: int, commits: int) 
         '"values" = EXCLUDED."values", users = EXCLUDED.users, times = EXCLUDED.times, '
         "kinds = EXCLUDED.kinds, codes = EXCLUDED.codes "
         "WHERE (report_prop.epoch, report_prop.commits) <= (EXCLUDED.epoch, EXCLUDED.commits)",
-        (project_id, day, prop, epoch, commits, len(rows["us"]), names, values,
-         rows["user"].tobytes(), rows["us"].tobytes(),
-         rows["kind"].tobytes(),
-         rows["code"].tobytes()))
+        (project_id, day, prop, epoch, commits, len(c["users"]), names, values,
+         c["users"].tobytes(), c["times"].tobytes(), c["kinds"].tobytes(),
+         c["codes"].tobytes()))
 
 
 def _refresh(table: str, project_id: int, first: date, last: date, build,
