@@ -118,6 +118,7 @@ PROP_BUILD = BUILD.format(
     value_list=", (SELECT list FROM vals)",
     value_codes=",\n       coalesce(string_agg(int4send(coalesce(val.i::int4 - 1, -1)), ''), '')",
     value_join="\nLEFT JOIN valued val ON val.value = k.v")
+BUILD_WORK_MEM = "256MB"
 PG_EPOCH_US = 946_684_800_000_000  # 2000-01-01 UTC in microseconds since 1970
 
 
@@ -126,7 +127,9 @@ def _build(sql: str, params: dict, lists: int) -> tuple[list, dict[str, np.ndarr
     until every event has its user's number: a user numbered by a concurrent build in between
     comes out as -1, and the next run reads it."""
     while True:
-        row = database.execute_sql(sql, params).fetchone()
+        with database.atomic():  # room for the day in memory: no spill to temporary files
+            database.execute_sql(f"SET LOCAL work_mem = '{BUILD_WORK_MEM}'")
+            row = database.execute_sql(sql, params).fetchone()
         packed = [np.frombuffer(value, kind).astype(kind.replace(">", "<"))
                   for value, kind in zip(row[lists:], (">i8", ">i8", ">i8", ">i2", ">i4"),
                                          strict=False)]

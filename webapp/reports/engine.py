@@ -78,9 +78,12 @@ def micros(delta: timedelta) -> int:
 def _next_of(mask: np.ndarray) -> np.ndarray:
     """For each position p, the first position q > p where `mask` holds (len(mask) if none)."""
     n = len(mask)
-    index = np.where(mask, np.arange(n), n)
-    following = np.minimum.accumulate(index[::-1])[::-1]
-    return np.append(following[1:], n)
+    kind = np.int32 if n < 2**31 - 1 else np.int64  # half the memory to pass over
+    index = np.where(mask, np.arange(n, dtype=kind), kind(n))
+    following = np.empty(n, kind)
+    following[:-1] = np.minimum.accumulate(index[::-1])[::-1][1:]
+    following[-1:] = n
+    return following
 
 
 # ---- funnels --------------------------------------------------------------------------------
@@ -95,37 +98,37 @@ def funnel(events: Events, steps: tuple[str, ...], window: timedelta, strict: bo
     first. A user counts at the furthest step any attempt reaches, with the earliest such
     attempt's times."""
     k = len(steps)
-    masks = [events.of(step) for step in steps]
-    relevant = np.logical_or.reduce(masks)
-    events = events.where(relevant)
-    masks = [mask[relevant] for mask in masks]
-    n = len(events)
-    users, times = events.users, events.times
+    codes = [events.code(step) for step in steps]
+    wanted = np.zeros(len(events.names) + 1, bool)  # by code; NO_CODE (-1) is the last
+    wanted[codes] = True
+    wanted[NO_CODE] = False
+    relevant = np.flatnonzero(wanted[events.kinds])
+    users, times, kinds = (events.users[relevant], events.times[relevant],
+                           events.kinds[relevant])
+    masks = [kinds == code for code in codes]  # NO_CODE matches nothing
+    n = len(relevant)
     starts = np.flatnonzero(masks[0])
     if not len(starts):
         return [0] * k, [None] * k
-    limit = times[starts] + micros(window)
-    position, alive = starts.copy(), np.ones(len(starts), bool)
-    level = np.ones(len(starts), np.int64)
+    start_user, start_time = users[starts], times[starts]
+    limit = start_time + micros(window)
+    level = np.ones(len(starts), np.int8)
     reached = [np.zeros(len(starts), np.int64) for _ in range(k)]  # microseconds to step j
+    live, position = np.arange(len(starts)), starts  # the attempts still going, and where
     for j in range(1, k):
+        following = position + 1 if strict else _next_of(masks[j])[position]
+        candidate = np.minimum(following, n - 1)
+        ok = following < n
         if strict:
-            following = position + 1
-            candidate = np.minimum(following, n - 1)
-            ok = (following < n) & masks[j][candidate]
-        else:
-            following = _next_of(masks[j])[position]
-            candidate = np.minimum(following, n - 1)
-            ok = following < n
-        ok &= alive & (users[candidate] == users[starts]) & (times[candidate] <= limit)
-        level += ok
-        reached[j] = np.where(ok, times[candidate] - times[starts], 0)
-        position = np.where(ok, candidate, position)
-        alive = ok
+            ok &= masks[j][candidate]
+        ok &= (users[candidate] == start_user[live]) & (times[candidate] <= limit[live])
+        live, position = live[ok], candidate[ok]
+        level[live] += 1
+        reached[j][live] = times[position] - start_time[live]
     # per user, the earliest attempt among those reaching the furthest step
-    group_start = _starts(users[starts])
-    best = np.maximum.reduceat(level, group_start)
-    group = np.repeat(np.arange(len(group_start)), np.diff(np.r_[group_start, len(starts)]))
+    new_user = np.r_[True, start_user[1:] != start_user[:-1]]
+    group = np.cumsum(new_user) - 1
+    best = np.maximum.reduceat(level, np.flatnonzero(new_user))
     candidates = np.flatnonzero(level == best[group])  # attempts in order of position
     chosen = candidates[_starts(group[candidates])]  # each user's first
     levels = level[chosen]
