@@ -318,7 +318,8 @@ def _merge(rows: list[tuple]) -> Events:
     kinds = [np.array([code[name] for name in day_names], np.int16)[day_kinds]
              for day_names, _, _, day_kinds in rows]
     users = np.concatenate([row[1] for row in rows])
-    order = np.argsort(users, kind="stable")
+    keys = users.astype(np.int32) if users.max() < 2**31 else users  # half the bytes to sort
+    order = np.argsort(keys, kind="stable")
     return Events(users[order], np.concatenate([row[2] for row in rows])[order],
                   np.concatenate(kinds)[order], names)
 

@@ -159,42 +159,42 @@ def paths(events: Events, anchor: str, after: bool, depth: int, top: int
     anchor onwards (`after`) or back from the last one, with consecutive repeats of a type
     collapsed, up to `depth` events beside the anchor: (walk, users), most users first, then
     in order of the walk."""
-    is_anchor = events.of(anchor)
     n = len(events)
-    if not is_anchor.any():
+    anchored = np.flatnonzero(events.of(anchor))
+    if not len(anchored):
         return 0, []
     users, kinds = events.users, events.kinds
-    new_user = events.firsts()
-    group = np.cumsum(new_user) - 1  # a number per user, in order
-    anchored = np.flatnonzero(is_anchor)
-    if after:  # each user's first anchor
-        pick = anchored[np.r_[True, users[anchored[1:]] != users[anchored[:-1]]]]
-    else:  # each user's last anchor
-        pick = anchored[np.r_[users[anchored[1:]] != users[anchored[:-1]], True]]
-    anchor_of = np.full(group[-1] + 1, -1, np.int64)
-    anchor_of[group[pick]] = pick
-    mine = anchor_of[group]
-    position = np.arange(n)
-    if after:
-        inside = (mine >= 0) & (position >= mine)
-        same_as_before = np.r_[False, kinds[1:] == kinds[:-1]]
-        kept = inside & ((position == mine) | ~same_as_before)
-        rank = _rank_in_run(kept, group, forwards=True)
-    else:
-        inside = (mine >= 0) & (position <= mine)
-        same_as_next = np.r_[kinds[:-1] == kinds[1:], False]
-        kept = inside & ((position == mine) | ~same_as_next)
-        rank = _rank_in_run(kept, group, forwards=False)
-    kept &= rank <= depth
-    walkers = group[pick]  # one row per anchored user
-    row = np.searchsorted(walkers, group[kept])
-    column = rank[kept] if after else None
-    if not after:  # the walk reads forwards, ending at the anchor
-        length = np.bincount(row, minlength=len(walkers))
-        column = length[row] - 1 - rank[kept]
+    user_starts = np.flatnonzero(events.firsts())
+    owners = users[anchored]
+    if after:  # each user's first anchor, and where that user's events end
+        pick = anchored[np.r_[True, owners[1:] != owners[:-1]]]
+        bound = np.append(user_starts, n)[np.searchsorted(user_starts, pick, side="right")]
+    else:  # each user's last anchor, and where that user's events begin
+        pick = anchored[np.r_[owners[1:] != owners[:-1], True]]
+        bound = user_starts[np.searchsorted(user_starts, pick, side="right") - 1]
+    # runs of one type in a row: a walk steps from run to run
+    runs = np.flatnonzero(np.r_[True, kinds[1:] != kinds[:-1]])
     width = depth + 1
-    table = np.full((len(walkers), width), -1, np.int64)
-    table[row, column] = kinds[kept]
+    steps = np.full((len(pick), width), -1, np.int64)  # from the anchor outwards
+    steps[:, 0] = kinds[pick]
+    length = np.ones(len(pick), np.int64)
+    live, current = np.arange(len(pick)), pick
+    for column in range(1, width):
+        if after:  # the start of the next run
+            index = np.searchsorted(runs, current, side="right")
+            step = np.append(runs, n)[index]
+            ok = step < bound[live]
+        else:  # the last event of the run before: one before the start of this one
+            step = runs[np.searchsorted(runs, current, side="right") - 1] - 1
+            ok = step >= bound[live]
+        live, current = live[ok], step[ok]
+        steps[live, column] = kinds[current]
+        length[live] += 1
+    table = steps
+    if not after:  # the walk reads forwards, ending at the anchor
+        table = np.full_like(steps, -1)
+        rows, columns = np.nonzero(steps >= 0)
+        table[rows, length[rows] - 1 - columns] = steps[rows, columns]
     walks, counts = _unique_rows(table, len(events.names))
     if len(counts) > top:  # only walks that can be among the top need their names sorted
         floor = np.partition(counts, len(counts) - top)[len(counts) - top]
@@ -202,7 +202,7 @@ def paths(events: Events, anchor: str, after: bool, depth: int, top: int
     named = [(tuple(events.names[c] for c in walk if c >= 0), int(count))
              for walk, count in zip(walks, counts, strict=True)]
     named.sort(key=lambda item: (-item[1], item[0]))
-    return len(walkers), named[:top]
+    return len(pick), named[:top]
 
 
 def _unique_rows(table: np.ndarray, codes: int) -> tuple[np.ndarray, np.ndarray]:
@@ -219,18 +219,6 @@ def _unique_rows(table: np.ndarray, codes: int) -> tuple[np.ndarray, np.ndarray]
     rows = np.stack([(found >> (bits * (table.shape[1] - 1 - i))) & mask
                      for i in range(table.shape[1])], axis=1) - 1
     return rows, counts
-
-
-def _rank_in_run(kept: np.ndarray, group: np.ndarray, forwards: bool) -> np.ndarray:
-    """For kept positions, how many kept positions of the same user come before it (after it,
-    backwards); other positions get a large number."""
-    order = slice(None) if forwards else slice(None, None, -1)
-    k, g = kept[order], group[order]
-    running = np.cumsum(k)
-    new_group = np.r_[True, g[1:] != g[:-1]]
-    base = np.maximum.accumulate(np.where(new_group, running - k, 0))
-    rank = np.where(k, running - base - 1, np.iinfo(np.int64).max)
-    return rank[order]
 
 
 # ---- retention ------------------------------------------------------------------------------
