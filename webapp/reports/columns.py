@@ -15,7 +15,6 @@ whose count stands. Dropping expired partitions forgets the hash, so every day i
 
 from __future__ import annotations
 
-import io
 import sys
 from collections import OrderedDict
 from contextlib import contextmanager
@@ -25,7 +24,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from time import monotonic, time_ns
 
 import numpy as np
-import psycopg2.extensions
 from flask import current_app
 
 from webapp.db import database
@@ -122,8 +120,6 @@ PROP_BUILD = BUILD.format(
     value_join="\nLEFT JOIN valued val ON val.value = k.v")
 BUILD_WORK_MEM = "256MB"
 PG_EPOCH_US = 946_684_800_000_000  # 2000-01-01 UTC in microseconds since 1970
-PG_EPOCH_DAY = date(2000, 1, 1)
-COPY_HEADER = 19  # COPY's binary format: signature, flags and header extension
 
 
 def _build(sql: str, params: dict, lists: int) -> tuple[list, dict[str, np.ndarray]]:
@@ -194,13 +190,12 @@ def _refresh(table: str, project_id: int, first: date, last: date, build,
         return False
     epoch, counts = stamps
     extra = ("", ()) if prop is None else (" AND prop = %s", (prop,))
-    found = database.execute_sql(
-        f"SELECT day, ARRAY[epoch, commits], events FROM {table} "
+    if limit and _events(project_id, first, last) > limit * INLINE_EVENTS_PER_MS:
+        raise TooSlow()  # more events than a report reads within the limit: for the workers
+    built = dict(database.execute_sql(
+        f"SELECT day, ARRAY[epoch, commits] FROM {table} "
         f"WHERE project_id = %s AND day >= %s AND day <= %s{extra[0]}",
-        (project_id, first, last, *extra[1])).fetchall()
-    if limit and sum(events for _, _, events in found) > limit * INLINE_EVENTS_PER_MS:
-        raise TooSlow()  # more events than a report reads within the limit
-    built = {day: stamp for day, stamp, _ in found}
+        (project_id, first, last, *extra[1])).fetchall())
     for day, count in zip(days, counts, strict=True):
         if built.get(day) != [epoch, count]:
             build(project_id, day, *((prop,) if prop is not None else ()), epoch, count)
@@ -270,8 +265,10 @@ def _fetch(table: str, fields: tuple[str, ...], project_id: int, first: date, la
              for day, epoch, commits in stamps}
     missing = [day for day, value in found.items() if value is None]
     if missing:
-        for day, epoch, commits, *values in _read(table, fields, f"{where} AND day = ANY(%s)",
-                                                   (*params, missing)):
+        rows = database.execute_sql(
+            f"SELECT day, epoch, commits, {', '.join(fields)} FROM {table} "
+            f"WHERE {where} AND day = ANY(%s)", (*params, missing)).fetchall()
+        for day, epoch, commits, *values in rows:
             value = tuple(tuple(v) if LAYOUT[f] is None else np.frombuffer(v, LAYOUT[f])
                           for f, v in zip(fields, values, strict=True))
             MEMORY.put((table, project_id, prop, day, epoch, commits), value)
@@ -279,41 +276,14 @@ def _fetch(table: str, fields: tuple[str, ...], project_id: int, first: date, la
     return [found[day] for day in sorted(found) if found[day] is not None]
 
 
-def _read(table: str, fields: tuple[str, ...], where: str, params: tuple) -> list[tuple]:
-    """Rows (day, epoch, commits, *fields) of `table`. Where the connection may use COPY (not
-    in a gevent web process, whose cooperative connections cannot), the byte strings come
-    through COPY's binary format, as they are stored, instead of as hex text: half the bytes,
-    and no encoding on either side."""
-    if psycopg2.extensions.get_wait_callback() is not None:
-        return database.execute_sql(
-            f"SELECT day, epoch, commits, {', '.join(fields)} FROM {table} WHERE {where}",
-            params).fetchall()
-    lists = [f for f in fields if LAYOUT[f] is None]
-    with database.atomic():  # both reads see the same rows
-        database.execute_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        heads = {day: rest for day, *rest in database.execute_sql(
-            f"SELECT day, epoch, commits, {', '.join(lists)} FROM {table} WHERE {where}",
-            params).fetchall()}
-        cursor = database.cursor()
-        select = cursor.mogrify(
-            f"SELECT day - date '2000-01-01', {', '.join(f for f in fields if f not in lists)} "
-            f"FROM {table} WHERE {where}", params).decode()
-        buffer = io.BytesIO()
-        cursor.copy_expert(f"COPY ({select}) TO STDOUT (FORMAT binary)", buffer)
-    data, rows, at = buffer.getbuffer(), [], COPY_HEADER
-    while int.from_bytes(data[at:at + 2], "big", signed=True) != -1:  # the trailer
-        count, at = int.from_bytes(data[at:at + 2], "big"), at + 2
-        values = []
-        for _ in range(count):
-            size, at = int.from_bytes(data[at:at + 4], "big"), at + 4
-            values.append(data[at:at + size])
-            at += size
-        day = PG_EPOCH_DAY + timedelta(days=int.from_bytes(values[0], "big", signed=True))
-        epoch, commits, *named = heads[day]
-        arrays = iter(values[1:])
-        rows.append((day, epoch, commits, *(named.pop(0) if f in lists else next(arrays)
-                                            for f in fields)))
-    return rows
+def _events(project_id: int, first: date, last: date) -> int:
+    """The project's events in the UTC days `first` to `last`, from the hourly rollups (exact,
+    and written in the same statement as the events), whether or not the days are packed."""
+    (count,) = database.execute_sql(
+        "SELECT coalesce(sum(count), 0) FROM event_rollup_hour "
+        "WHERE project_id = %s AND hour >= %s AND hour < %s",
+        (project_id, day_bounds(first)[0], day_bounds(last)[1])).fetchone()
+    return int(count)
 
 
 def load(project_id: int, first: date, last: date) -> Events | None:

@@ -97,3 +97,22 @@ def test_an_api_report_still_running_answers_503_and_a_failed_one_too(
     monkeypatch.setattr(reports.jobs, "start", lambda *args: "0" * 32)  # a job nobody runs
     answer = client.get(f"/reports/funnel?{QUERY}", headers=READ_HEADERS)
     assert answer.status_code == 503 and "failed" in answer.get_json()["errors"][0]["message"]
+
+
+def test_within_a_time_limit_a_report_over_too_many_events_goes_to_the_workers_at_once(
+        app, project, history, monkeypatch):  # noqa: F811
+    from datetime import UTC, datetime, timedelta
+
+    from webapp.db import database
+    from webapp.reports import columns
+    from webapp.reports.definition import Scope
+
+    now = datetime.now(UTC)
+    scope = Scope(project.id, now - timedelta(days=1), now + timedelta(minutes=1))
+    monkeypatch.setattr(columns, "INLINE_EVENTS_PER_MS", 0.001)  # 6 events: too many in 1 s
+    with app.app_context():
+        with time_limit(1000), pytest.raises(TooSlow):
+            columns.of_scope(scope)
+        # counted from the rollups, before any day was packed in this process
+        assert database.execute_sql("SELECT count(*) FROM report_day").fetchone()[0] == 0
+        assert len(columns.of_scope(scope)) == 6  # without a limit it is packed and read
