@@ -10,7 +10,12 @@ A day's row is built on first use, from `event`, and keeps the day's commit coun
 counts' epoch) from the report cache's hash (`webapp.reports.cache`) as read before building:
 it is used while that count is unchanged, and rebuilt after any commit that touched the day.
 A day that no commit touched since the hash began is built once and then kept, like one
-whose count stands. Dropping expired partitions forgets the hash, so every day is rebuilt.
+whose count stands. A dropped partition counts as a commit on its day; emptying the default
+partition forgets the hash, so every day is rebuilt. `report_prop` holds the same days with
+each event's value of one metadata property, for breakdowns.
+
+The workers, which compute the long reports, keep the days they read in memory (`Memory`);
+a web process computes only reports over few enough events to answer within its time limit.
 """
 
 from __future__ import annotations
@@ -32,9 +37,9 @@ from webapp.reports.definition import TIME_LIMIT, TooSlow
 from webapp.reports.engine import Events, instant_us
 
 ENABLED: ContextVar[bool] = ContextVar("report_columns", default=True)
-# Within a time limit, a report over more packed events than this many per millisecond of it
-# goes to the workers at once (reading, merging and one pass of a report run at about 3-4M
-# events a second on one core of the reference machine).
+# Within a time limit, a report over more events than this many per millisecond of it (counted
+# from the hourly rollups) goes to the workers at once: reading, merging and the passes of a
+# report run at about 3-4M events a second on one core of the development machine.
 INLINE_EVENTS_PER_MS = 3000
 
 
