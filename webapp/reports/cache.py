@@ -51,6 +51,13 @@ def touch(pipe, project_id: int, events: Iterable[dict]) -> None:
     pipe.hincrby(key, ALL, 1)
 
 
+def ask_counts(pipe, project_id: int, days: list[str]) -> None:
+    """Queue, on `pipe`, the reads of the project's epoch and commit counts for `days` (the
+    second reply is [epoch, count per day]); the epoch is set first if the hash is new."""
+    pipe.hsetnx(days_key(project_id), EPOCH, time.time_ns())
+    pipe.hmget(days_key(project_id), [EPOCH, *days])
+
+
 def forget_all(redis) -> None:
     """Events of unknown days were removed: no cached result of any project stands, nor any
     packed day (`webapp.reports.columns`)."""
@@ -106,12 +113,11 @@ def cached(project_id: int, identity: str, compute,
     (its definition and its scope, with the range resolved to instants), `ranges` are the
     [start, end) periods its events come from."""
     redis = current_app.extensions["redis"]
-    key, days = key_of(project_id, identity), days_key(project_id)
-    fields = [EPOCH, *covered_days(ranges)]
+    key = key_of(project_id, identity)
     try:
         pipe = redis.pipeline(transaction=False)
-        pipe.hsetnx(days, EPOCH, time.time_ns())
-        _, counts, entry = pipe.hmget(days, fields).get(key).execute()
+        ask_counts(pipe, project_id, covered_days(ranges))
+        _, counts, entry = pipe.get(key).execute()
     except Exception:  # Redis away: answer from PostgreSQL
         return compute(), False
     stamp = [int(count or 0) for count in counts]

@@ -26,7 +26,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from time import monotonic, time_ns
+from time import monotonic
 
 import numpy as np
 from flask import current_app
@@ -67,13 +67,10 @@ class Prop:
 
 def _stamps(project_id: int, days: list[date]) -> tuple[int, list[int]] | None:
     """The hash's epoch and each day's commit count (None when Redis is away)."""
-    redis = current_app.extensions["redis"]
-    key = cache.days_key(project_id)
     try:
-        pipe = redis.pipeline(transaction=False)
-        pipe.hsetnx(key, cache.EPOCH, time_ns())
-        epoch, *counts = pipe.hmget(key, [cache.EPOCH, *(d.isoformat() for d in days)]
-                                    ).execute()[1]
+        pipe = current_app.extensions["redis"].pipeline(transaction=False)
+        cache.ask_counts(pipe, project_id, [d.isoformat() for d in days])
+        epoch, *counts = pipe.execute()[1]
     except Exception:
         return None
     return int(epoch), [int(count or 0) for count in counts]
@@ -151,15 +148,10 @@ def build_day(project_id: int, day: date, epoch: int, commits: int) -> None:
     start, end = day_bounds(day)
     (names,), c = _build(DAY_BUILD, {"project": project_id, "start": start, "end": end}, 1)
     order = np.lexsort((c["ids"], c["times"], c["users"]))
-    database.execute_sql(
-        "INSERT INTO report_day (project_id, day, epoch, commits, events, names, users, "
-        "times, kinds) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) "
-        "ON CONFLICT (project_id, day) DO UPDATE SET epoch = EXCLUDED.epoch, "
-        "commits = EXCLUDED.commits, events = EXCLUDED.events, names = EXCLUDED.names, "
-        "users = EXCLUDED.users, times = EXCLUDED.times, kinds = EXCLUDED.kinds "
-        "WHERE (report_day.epoch, report_day.commits) <= (EXCLUDED.epoch, EXCLUDED.commits)",
-        (project_id, day, epoch, commits, len(order), names, c["users"][order].tobytes(),
-         c["times"][order].tobytes(), c["kinds"][order].tobytes()))
+    _store("report_day", {"project_id": project_id, "day": day},
+           {"epoch": epoch, "commits": commits, "events": len(order), "names": names,
+            "users": c["users"][order].tobytes(), "times": c["times"][order].tobytes(),
+            "kinds": c["kinds"][order].tobytes()})
 
 
 def build_prop(project_id: int, day: date, prop: str, epoch: int, commits: int) -> None:
@@ -168,17 +160,31 @@ def build_prop(project_id: int, day: date, prop: str, epoch: int, commits: int) 
     start, end = day_bounds(day)
     (names, values), c = _build(PROP_BUILD, {"project": project_id, "start": start,
                                              "end": end, "prop": prop}, 2)
+    _store("report_prop", {"project_id": project_id, "day": day, "prop": prop},
+           {"epoch": epoch, "commits": commits, "events": len(c["users"]), "names": names,
+            '"values"': values, "users": c["users"].tobytes(), "times": c["times"].tobytes(),
+            "kinds": c["kinds"].tobytes(), "codes": c["codes"].tobytes()})
+
+
+def _store(table: str, key: dict, columns: dict) -> None:
+    """Insert or replace a packed row, unless the row there is from a newer build (a later
+    epoch or more commits): a slow build never overwrites a fresher one."""
+    names = [*key, *columns]
     database.execute_sql(
-        'INSERT INTO report_prop (project_id, day, prop, epoch, commits, events, names, "values", '
-        "users, times, kinds, codes) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
-        "ON CONFLICT (project_id, day, prop) DO UPDATE SET epoch = EXCLUDED.epoch, "
-        "commits = EXCLUDED.commits, events = EXCLUDED.events, names = EXCLUDED.names, "
-        '"values" = EXCLUDED."values", users = EXCLUDED.users, times = EXCLUDED.times, '
-        "kinds = EXCLUDED.kinds, codes = EXCLUDED.codes "
-        "WHERE (report_prop.epoch, report_prop.commits) <= (EXCLUDED.epoch, EXCLUDED.commits)",
-        (project_id, day, prop, epoch, commits, len(c["users"]), names, values,
-         c["users"].tobytes(), c["times"].tobytes(), c["kinds"].tobytes(),
-         c["codes"].tobytes()))
+        f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join(['%s'] * len(names))}) "
+        f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET "
+        f"{', '.join(f'{c} = EXCLUDED.{c}' for c in columns)} "
+        f"WHERE ({table}.epoch, {table}.commits) <= (EXCLUDED.epoch, EXCLUDED.commits)",
+        (*key.values(), *columns.values()))
+
+
+def _rows_of(project_id: int, first: date, last: date, prop: str | None) -> tuple[str, tuple]:
+    """The WHERE clause and parameters of a project's packed rows from `first` to `last` (of
+    one property's, for `report_prop`)."""
+    where, params = "project_id = %s AND day >= %s AND day <= %s", (project_id, first, last)
+    if prop is not None:
+        where, params = where + " AND prop = %s", (*params, prop)
+    return where, params
 
 
 def _refresh(table: str, project_id: int, first: date, last: date, build,
@@ -194,13 +200,11 @@ def _refresh(table: str, project_id: int, first: date, last: date, build,
     if stamps is None:
         return False
     epoch, counts = stamps
-    extra = ("", ()) if prop is None else (" AND prop = %s", (prop,))
     if limit and _events(project_id, first, last) > limit * INLINE_EVENTS_PER_MS:
         raise TooSlow()  # more events than a report reads within the limit: for the workers
+    where, params = _rows_of(project_id, first, last, prop)
     built = dict(database.execute_sql(
-        f"SELECT day, ARRAY[epoch, commits] FROM {table} "
-        f"WHERE project_id = %s AND day >= %s AND day <= %s{extra[0]}",
-        (project_id, first, last, *extra[1])).fetchall())
+        f"SELECT day, ARRAY[epoch, commits] FROM {table} WHERE {where}", params).fetchall())
     for day, count in zip(days, counts, strict=True):
         if built.get(day) != [epoch, count]:
             build(project_id, day, *((prop,) if prop is not None else ()), epoch, count)
@@ -224,7 +228,7 @@ class Memory:
         return found
 
     def put(self, key: tuple, value: tuple) -> None:
-        size = sum(part.nbytes for part in value if isinstance(part, np.ndarray))
+        size = self._size(value)
         if size > self.budget:
             return
         stale = [k for k in self.items if k[:4] == key[:4]]  # older builds of the same day
@@ -232,6 +236,10 @@ class Memory:
             self.size -= self._size(self.items.pop(k))
         self.items[key] = value
         self.size += size
+        self.shrink()
+
+    def shrink(self) -> None:
+        """Let the least recently used days go until the rest fit the budget."""
         while self.size > self.budget:
             self.size -= self._size(self.items.popitem(last=False)[1])
 
@@ -246,8 +254,7 @@ MEMORY = Memory()
 def keep_in_memory(megabytes: int) -> None:
     """Let this process keep up to `megabytes` of decoded packed days between reports."""
     MEMORY.budget = megabytes * 2**20
-    while MEMORY.size > MEMORY.budget:
-        MEMORY.size -= MEMORY._size(MEMORY.items.popitem(last=False)[1])
+    MEMORY.shrink()
 
 
 DAY_FIELDS = ("names", "users", "times", "kinds")
@@ -261,9 +268,8 @@ def _fetch(table: str, fields: tuple[str, ...], project_id: int, first: date, la
     """The packed days from `first` to `last` that hold events, in order, each as its `fields`
     (lists of names as tuples, byte strings as arrays): from this process's memory when it
     holds the same build of the day, else from PostgreSQL."""
-    extra = ("", ()) if prop is None else (" AND prop = %s", (prop,))
-    where = f"project_id = %s AND day >= %s AND day <= %s AND events > 0{extra[0]}"
-    params = (project_id, first, last, *extra[1])
+    where, params = _rows_of(project_id, first, last, prop)
+    where += " AND events > 0"
     stamps = database.execute_sql(f"SELECT day, epoch, commits FROM {table} WHERE {where}",
                                   params).fetchall()
     found = {day: MEMORY.get((table, project_id, prop, day, epoch, commits))
@@ -306,20 +312,22 @@ def load_prop(project_id: int, first: date, last: date, prop: str) -> Prop | Non
     if not _refresh("report_prop", project_id, first, last, build_prop, prop):
         return None
     rows = _fetch("report_prop", PROP_FIELDS, project_id, first, last, prop)
-    names = tuple(sorted({name for row in rows for name in row[0]}))
-    values = tuple(sorted({value for row in rows for value in row[1]}))
-    name_code = {name: i for i, name in enumerate(names)}
-    value_code = {value: i for i, value in enumerate(values)}
-    users, times, kinds, codes = ([np.empty(0, t)] for t in (np.int64, np.int64, np.int16,
-                                                              np.int32))
-    for day_names, day_values, day_users, day_times, day_kinds, day_codes in rows:
-        users.append(day_users)
-        times.append(day_times)
-        kinds.append(np.array([name_code[n] for n in day_names], np.int16)[day_kinds])
-        remap = np.array([value_code[v] for v in day_values] + [-1], np.int32)
-        codes.append(remap[day_codes])  # code -1 takes the last: -1
-    return Prop(np.concatenate(users), np.concatenate(times), np.concatenate(kinds),
-                np.concatenate(codes), names, values)
+    names, kinds = _recode([row[0] for row in rows], [row[4] for row in rows], np.int16)
+    values, codes = _recode([row[1] for row in rows], [row[5] for row in rows], np.int32)
+    return Prop(np.concatenate([np.empty(0, np.int64), *(row[2] for row in rows)]),
+                np.concatenate([np.empty(0, np.int64), *(row[3] for row in rows)]),
+                kinds, codes, names, values)
+
+
+def _recode(lists: list[tuple[str, ...]], codes: list[np.ndarray], kind
+            ) -> tuple[tuple[str, ...], np.ndarray]:
+    """Days' codes into their own lists of names, as codes into one sorted list of all the
+    names (code -1, no name, stays -1)."""
+    names = tuple(sorted({name for day in lists for name in day}))
+    index = {name: i for i, name in enumerate(names)}
+    recoded = [np.array([index[name] for name in day] + [-1], kind)[day_codes]
+               for day, day_codes in zip(lists, codes, strict=True)]  # -1 takes the last: -1
+    return names, np.concatenate([np.empty(0, kind), *recoded])
 
 
 def _merge(rows: list[tuple]) -> Events:
@@ -327,15 +335,12 @@ def _merge(rows: list[tuple]) -> Events:
     leaves every user's events in time order."""
     if not rows:
         return Events.empty()
-    names = tuple(sorted({name for row in rows for name in row[0]}))
-    code = {name: i for i, name in enumerate(names)}
-    kinds = [np.array([code[name] for name in day_names], np.int16)[day_kinds]
-             for day_names, _, _, day_kinds in rows]
+    names, kinds = _recode([row[0] for row in rows], [row[3] for row in rows], np.int16)
     users = np.concatenate([row[1] for row in rows])
     keys = users.astype(np.int32) if users.max() < 2**31 else users  # half the bytes to sort
     order = np.argsort(keys, kind="stable")
-    return Events(users[order], np.concatenate([row[2] for row in rows])[order],
-                  np.concatenate(kinds)[order], names)
+    return Events(users[order], np.concatenate([row[2] for row in rows])[order], kinds[order],
+                  names)
 
 
 def utc_days(start: datetime, end: datetime) -> tuple[date, date]:
@@ -373,11 +378,17 @@ def off():
         ENABLED.reset(token)
 
 
+def _servable(scope) -> bool:
+    """Whether the packed days can serve a report's scope: no property filters (the days hold
+    no metadata), a bounded range, and the engine not turned off (`off`)."""
+    return ENABLED.get() and not scope.filters and None not in (scope.start, scope.end)
+
+
 def of_scope(scope, history: bool = False) -> Events | None:
     """The events of a report's scope from the packed days (with `history`, every event of the
     project before the scope's end too). None when the engine cannot serve it: property
     filters, an open range, or Redis away."""
-    if not ENABLED.get() or scope.filters or scope.start is None or scope.end is None:
+    if not _servable(scope):
         return None
     first, last = utc_days(scope.start, scope.end)
     if history:
@@ -391,7 +402,7 @@ def of_scope(scope, history: bool = False) -> Events | None:
 def of_scope_prop(scope, prop: str) -> Prop | None:
     """The events of a report's scope with their value of `prop` (None when the engine cannot
     serve it, as for `of_scope`)."""
-    if not ENABLED.get() or scope.filters or scope.start is None or scope.end is None:
+    if not _servable(scope):
         return None
     found = load_prop(scope.project_id, *utc_days(scope.start, scope.end), prop)
     if found is None:

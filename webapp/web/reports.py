@@ -60,21 +60,21 @@ class ReportFailed(Exception):
     """The worker computing a report failed (or its job expired)."""
 
 
-@bp.errorhandler(StillRunning)
-def _still_running(exc):
-    response = fail(503, "Report still running",
-                    errors=[{"message": "the workers are still computing this report; ask "
-                                        "again in a few seconds for its result"}])
+def _retry_later(title: str, message: str):
+    response = fail(503, title, errors=[{"message": message}])
     response.headers["Retry-After"] = "5"
     return response
+
+
+@bp.errorhandler(StillRunning)
+def _still_running(exc):
+    return _retry_later("Report still running", "the workers are still computing this "
+                        "report; ask again in a few seconds for its result")
 
 
 @bp.errorhandler(ReportFailed)
 def _report_failed(exc):
-    response = fail(503, "Report failed",
-                    errors=[{"message": "the worker computing this report failed; ask again"}])
-    response.headers["Retry-After"] = "5"
-    return response
+    return _retry_later("Report failed", "the worker computing this report failed; ask again")
 
 
 def api_report(kind: str, project_id: int) -> dict:
