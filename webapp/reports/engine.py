@@ -99,6 +99,8 @@ def funnel(events: Events, steps: tuple[str, ...], window: timedelta, strict: bo
     attempt's times."""
     k = len(steps)
     codes = [events.code(step) for step in steps]
+    if not strict:
+        return _ordered(events, codes, window)
     wanted = np.zeros(len(events.names) + 1, bool)  # by code; NO_CODE (-1) is the last
     wanted[codes] = True
     wanted[NO_CODE] = False
@@ -116,26 +118,91 @@ def funnel(events: Events, steps: tuple[str, ...], window: timedelta, strict: bo
     reached = [np.zeros(len(starts), np.int64) for _ in range(k)]  # microseconds to step j
     live, position = np.arange(len(starts)), starts  # the attempts still going, and where
     for j in range(1, k):
-        following = position + 1 if strict else _next_of(masks[j])[position]
+        following = position + 1
         candidate = np.minimum(following, n - 1)
-        ok = following < n
-        if strict:
-            ok &= masks[j][candidate]
+        ok = (following < n) & masks[j][candidate]
         ok &= (users[candidate] == start_user[live]) & (times[candidate] <= limit[live])
         live, position = live[ok], candidate[ok]
         level[live] += 1
         reached[j][live] = times[position] - start_time[live]
-    # per user, the earliest attempt among those reaching the furthest step
-    new_user = np.r_[True, start_user[1:] != start_user[:-1]]
+    chosen = _earliest_furthest(start_user, level)
+    return _summary(level[chosen], [r[chosen] for r in reached])
+
+
+def _ordered(events: Events, codes: list[int], window: timedelta
+             ) -> tuple[list[int], list[list[float] | None]]:
+    """`funnel` in ordered mode, over blocks of attempts rather than every attempt.
+
+    Attempts of one user with no event of step 2 between them (a block) go on through the
+    same events: the next event of step 2 after any of them is the same, and so is each
+    following step's. They differ only in how far their windows reach, so the block's last
+    attempt reaches furthest, and the earliest attempt reaching as far is the first whose
+    window still holds the furthest step's event. The steps are followed once per block."""
+    k = len(codes)
+    kinds, users, times = events.kinds, events.users, events.times
+    n = len(kinds)
+    starts = np.flatnonzero(kinds == codes[0]) if codes[0] != NO_CODE else np.empty(0, int)
+    if not len(starts):
+        return [0] * k, [None] * k
+    # per later step: where its events are, and how many lie at or before each position
+    kind = np.int32 if n < 2**31 - 1 else np.int64  # half the memory to pass over
+    places, seen = [starts], [None]
+    for code in codes[1:]:
+        mask = kinds == code if code != NO_CODE else np.zeros(n, bool)
+        places.append(np.flatnonzero(mask))
+        seen.append(np.cumsum(mask, dtype=kind))
+    start_user = users[starts]
+    before = seen[1][starts]
+    new_block = np.r_[True, (before[1:] != before[:-1]) | (start_user[1:] != start_user[:-1])]
+    block = np.cumsum(new_block) - 1
+    last = np.flatnonzero(np.r_[new_block[1:], True])  # each block's last attempt
+    lead, lead_user = starts[last], start_user[last]
+    limit = times[lead] + micros(window)
+    level = np.ones(len(lead), np.int8)
+    when = [times[lead]] + [np.zeros(len(lead), np.int64) for _ in range(1, k)]  # step times
+    live, position = np.arange(len(lead)), lead
+    for j in range(1, k):
+        if not len(places[j]):
+            break
+        count = seen[j][position]  # events of step j up to here: the next is places[j][count]
+        found = count < len(places[j])
+        candidate = places[j][np.minimum(count, len(places[j]) - 1)]  # the next one after
+        ok = found & (users[candidate] == lead_user[live]) & (times[candidate] <= limit[live])
+        live, position = live[ok], candidate[ok]
+        level[live] += 1
+        when[j][live] = times[position]
+    # in each block, the first attempt whose window holds the block's furthest step
+    furthest = np.choose(level - 1, when) if k > 1 else when[0]
+    needed = np.where(level > 1, furthest - micros(window), np.iinfo(np.int64).min)
+    holds = np.flatnonzero(times[starts] >= needed[block])
+    first = holds[_starts(block[holds])]  # one per block, in block order
+    chosen_block = _earliest_furthest(lead_user, level)
+    attempt = starts[first[chosen_block]]
+    levels = level[chosen_block]
+    reached = [np.where(levels > j, w[chosen_block] - times[attempt], 0) for j, w in
+               enumerate(when)]
+    return _summary(levels, reached)
+
+
+def _earliest_furthest(owner: np.ndarray, level: np.ndarray) -> np.ndarray:
+    """Of attempts in order (grouped by user, `owner`), each user's earliest attempt among
+    those reaching the user's furthest level."""
+    new_user = np.r_[True, owner[1:] != owner[:-1]]
     group = np.cumsum(new_user) - 1
     best = np.maximum.reduceat(level, np.flatnonzero(new_user))
     candidates = np.flatnonzero(level == best[group])  # attempts in order of position
-    chosen = candidates[_starts(group[candidates])]  # each user's first
-    levels = level[chosen]
+    return candidates[_starts(group[candidates])]  # each user's first
+
+
+def _summary(levels: np.ndarray, reached: list[np.ndarray]
+             ) -> tuple[list[int], list[list[float] | None]]:
+    """Users at or beyond each step, and the median and p90 seconds to each later step of
+    those who reached it (`reached[j]`, microseconds, per user)."""
+    k = len(reached)
     counts = [int(np.count_nonzero(levels >= i + 1)) for i in range(k)]
     quantiles: list[list[float] | None] = [None]
     for j in range(1, k):
-        seconds = np.sort(reached[j][chosen][levels > j]) / 1_000_000
+        seconds = np.sort(reached[j][levels > j]) / 1_000_000
         quantiles.append([float(seconds[_disc(len(seconds), f)]) for f in (0.5, 0.9)]
                          if len(seconds) else None)
     return counts, quantiles
