@@ -1,63 +1,143 @@
-"""A user's timeline: first and last seen, events per type, and every event newest first."""
+"""A user's timeline: first and last seen, events per type, and every event newest first.
+
+The summary (per type: count, first and last time) of the days before today (UTC) is cached
+like a report (`webapp.reports.cache`: until a commit touches one of those days); today's part
+is read each time, through the user index on today's partition only, and the two are added
+up. A page is read from today's rows first, and from the whole scope only when today's do not
+fill it. So a timeline after a commit to today reads the user's rows of today, not of every
+day: a user with ten thousand events spread over a month costs a few hundred rows, not ten
+thousand scattered over the table.
+"""
 
 from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, time, timedelta
 
 from webapp.db import database
 from webapp.models import Event, iso
 from webapp.reads.events import decode_cursor, encode_cursor
+from webapp.reports import cache
+from webapp.reports.columns import first_day
 from webapp.reports.definition import Scope
+from webapp.reports.engine import EPOCH, instant_us
 
-# One statement reads the user's rows once, through the (project, user) index (MATERIALIZED:
-# the planner would otherwise walk the time index backwards, newest first, filtering out every
-# other user's rows: for a user with one event in a thousand, a hundred thousand rows a page).
-# It returns the summary rows ("s": a type, its count, first and last time) and the page rows
-# ("p": one event each, read by its time and id).
-TIMELINE = """
+SUMMARY = """
+SELECT e.event_type, count(*), min(e."timestamp"), max(e."timestamp")
+FROM event e WHERE {where} GROUP BY e.event_type
+"""
+# The user's rows first, through the (project, user) index (MATERIALIZED: the planner would
+# otherwise walk the time index backwards, newest first, filtering out every other user's
+# rows: for a user with one event in a thousand, a hundred thousand rows a page), then the
+# page's rows by their time and id.
+PAGE = """
 WITH mine AS MATERIALIZED (
-    SELECT e.id, e.event_type, e."timestamp" FROM event e WHERE {where}
+    SELECT e.id, e."timestamp" FROM event e WHERE {where}
 ), page AS (
-    SELECT id, "timestamp" FROM mine WHERE {page} ORDER BY "timestamp" DESC, id DESC LIMIT %s
+    SELECT id, "timestamp" FROM mine ORDER BY "timestamp" DESC, id DESC LIMIT %s
 )
-SELECT 's', NULL::bigint, NULL, event_type, NULL, NULL::timestamptz, NULL::jsonb,
-       NULL::timestamptz, count(*), min("timestamp"), max("timestamp")
-FROM mine GROUP BY event_type
-UNION ALL
-SELECT 'p', e.id, e.event_id, e.event_type, e.user_id, e."timestamp", e.metadata,
-       e.received_at, NULL, NULL, NULL
+SELECT e.id, e.event_id, e.event_type, e.user_id, e."timestamp", e.metadata, e.received_at
 FROM page JOIN event e ON e.project_id = %s AND e."timestamp" = page."timestamp"
                        AND e.id = page.id
 """
 
 
-def compute(scope: Scope, user_id: str, limit: int = 100, cursor: str | None = None) -> dict:
+def compute(scope: Scope, user_id: str, limit: int = 100, cursor: str | None = None,
+            now: datetime | None = None) -> dict:
     """The summary over the scope, and one page of its events (newest first)."""
-    params: list = []
-    where = scope.sql("e", params) + " AND e.user_id = %s"
-    params.append(user_id)
-    page = "TRUE"
-    if cursor:
-        moment, row_id = decode_cursor(cursor)
-        page = '("timestamp", id) < (%s, %s)'
-        params.extend((moment, row_id))
-    params.extend((limit + 1, scope.project_id))
-    rows = database.execute_sql(TIMELINE.format(where=where, page=page), params).fetchall()
-    summary = sorted(((r[3], r[8], r[9], r[10]) for r in rows if r[0] == "s"),
-                     key=lambda row: (-row[1], row[0].encode()))  # as COLLATE "C"
-    events = sorted((Event(id=r[1], event_id=r[2], event_type=r[3], user_id=r[4],
-                           timestamp=r[5], metadata=r[6], received_at=r[7])
-                     for r in rows if r[0] == "p"),
-                    key=lambda event: (event.timestamp, event.id), reverse=True)
+    now = now or datetime.now(UTC)
+    today = datetime.combine(now.astimezone(UTC).date(), time(), UTC)
+    summary = sorted(_summary(scope, user_id, today).items(),
+                     key=lambda item: (-item[1][0], item[0].encode()))  # as COLLATE "C"
+    after = decode_cursor(cursor) if cursor else None
+    events = _page(scope, user_id, limit + 1, after, today)
     page_rows, more = events[:limit], len(events) > limit
-    total = sum(n for _, n, _, _ in summary)
-    first = min((row[2] for row in summary), default=None)
-    last = max((row[3] for row in summary), default=None)
+    first = min((first for _, (_, first, _) in summary), default=None)
+    last = max((last for _, (_, _, last) in summary), default=None)
     return {
         "userId": user_id,
         "firstSeen": iso(first) if first else None,
         "lastSeen": iso(last) if last else None,
-        "totalEvents": int(total),
-        "eventTypes": [{"type": t, "count": int(n)} for t, n, _, _ in summary],
+        "totalEvents": sum(count for _, (count, _, _) in summary),
+        "eventTypes": [{"type": name, "count": count} for name, (count, _, _) in summary],
         "events": [event.to_api() for event in page_rows],
         "count": len(page_rows),
         "nextCursor": encode_cursor(page_rows[-1]) if more else None,
     }
+
+
+def _summary(scope: Scope, user_id: str, today: datetime) -> dict[str, tuple]:
+    """Per type: (count, first, last), from the cached days before today and today's rows."""
+    parts: list[list] = []
+    if scope.start is None or scope.start < today:
+        parts += _before(replace(scope, end=today if scope.end is None else min(scope.end, today)),
+                         user_id)
+    if scope.end is None or scope.end > today:
+        parts += _summary_of(replace(scope, start=today if scope.start is None
+                                     else max(scope.start, today)), user_id)
+    merged: dict[str, tuple] = {}
+    for name, count, first_us, last_us in parts:
+        first, last = _moment(first_us), _moment(last_us)
+        if name in merged:
+            had = merged[name]
+            merged[name] = (had[0] + count, min(had[1], first), max(had[2], last))
+        else:
+            merged[name] = (count, first, last)
+    return merged
+
+
+def _before(scope: Scope, user_id: str) -> list[list]:
+    """The summary rows of a scope that ends by today, cached until a commit touches one of
+    its days. An unbounded start is the project's first day (part of the cache's identity:
+    a late event before it moves it)."""
+    start = scope.start
+    if start is None:
+        day = first_day(scope.project_id)
+        if day is None:
+            return []
+        start = datetime.combine(day, time(), UTC)
+    if start >= scope.end:
+        return []
+    identity = repr(("timeline", user_id, scope.start, scope.end, scope.filters, start))
+    data, _ = cache.cached(scope.project_id, identity, lambda: _summary_of(scope, user_id),
+                           ranges=[(start, scope.end)])
+    return data
+
+
+def _summary_of(scope: Scope, user_id: str) -> list[list]:
+    """[type, count, first and last microseconds] of the user's events in the scope."""
+    params: list = []
+    where = scope.sql("e", params) + " AND e.user_id = %s"
+    params.append(user_id)
+    rows = database.execute_sql(SUMMARY.format(where=where), params).fetchall()
+    return [[name, int(count), instant_us(first), instant_us(last)]
+            for name, count, first, last in rows]
+
+
+def _moment(micros: int) -> datetime:
+    return EPOCH + timedelta(microseconds=micros)
+
+
+def _page(scope: Scope, user_id: str, size: int, after: tuple | None, today: datetime
+          ) -> list[Event]:
+    """Up to `size` of the user's events in the scope before the cursor `after`, newest
+    first: from today's rows when they are enough, else from the whole scope."""
+    if (scope.start is None or scope.start < today) and (scope.end is None or scope.end > today):
+        recent = _read(replace(scope, start=today), user_id, size, after)
+        if len(recent) == size:  # all newer than any row before today
+            return recent
+    return _read(scope, user_id, size, after)
+
+
+def _read(scope: Scope, user_id: str, size: int, after: tuple | None) -> list[Event]:
+    params: list = []
+    where = scope.sql("e", params) + " AND e.user_id = %s"
+    params.append(user_id)
+    if after is not None:
+        where += ' AND (e."timestamp", e.id) < (%s, %s)'
+        params.extend(after)
+    params.extend((size, scope.project_id))
+    rows = database.execute_sql(PAGE.format(where=where), params).fetchall()
+    events = [Event(id=r[0], event_id=r[1], event_type=r[2], user_id=r[3], timestamp=r[4],
+                    metadata=r[5], received_at=r[6]) for r in rows]
+    return sorted(events, key=lambda event: (event.timestamp, event.id), reverse=True)

@@ -230,10 +230,15 @@ def test_breakdown_from_packed_days_agrees_with_model(app, project_id, data, eve
 
 
 @SETTINGS
-@given(data=st.data(), events=HISTORY, user=st.sampled_from(USERS), limit=st.integers(1, 7),
-       bounded=st.booleans())
-def test_timeline_agrees_with_model(app, project_id, data, events, user, limit, bounded):
+@given(data=st.data(), user=st.sampled_from(USERS[:2]), limit=st.integers(1, 7),
+       bounded=st.booleans(), today=st.one_of(st.none(), st.integers(-1, 21)),
+       events=st.lists(st.tuples(st.sampled_from(TYPES), st.sampled_from(USERS[:2]), OFFSET,
+                                 META), min_size=15, max_size=45))  # two users: long timelines
+def test_timeline_agrees_with_model(app, project_id, data, events, user, limit, bounded, today):
+    """`today` splits the history into the cached days before it and today's rows read each
+    time (None: the real today, after every event)."""
     scope, base = data.draw(scopes(project_id))
+    now = None if today is None else base + timedelta(days=today, hours=12)
     if not bounded:
         scope = Scope(project_id, None, None, scope.time_zone, scope.filters)
     rows = store(app, project_id, base, events)
@@ -243,10 +248,10 @@ def test_timeline_agrees_with_model(app, project_id, data, events, user, limit, 
 
         event_ids = dict(database.execute_sql(
             "SELECT id, event_id FROM event WHERE project_id = %s", (project_id,)).fetchall())
-        got = timeline.compute(scope, user, limit)
+        got = timeline.compute(scope, user, limit, now=now)
         listed = [e["id"] for e in got["events"]]
         while got["nextCursor"]:
-            got = timeline.compute(scope, user, limit, got["nextCursor"])
+            got = timeline.compute(scope, user, limit, got["nextCursor"], now=now)
             listed += [e["id"] for e in got["events"]]
     assert listed == [event_ids[i] for i in expected["ids"]]
     assert got["totalEvents"] == expected["total"]
