@@ -34,7 +34,7 @@ from flask import current_app
 from webapp.db import database
 from webapp.reports import cache
 from webapp.reports.definition import TIME_LIMIT, TooSlow
-from webapp.reports.engine import Events, instant_us
+from webapp.reports.engine import Events, instant_us, within
 
 ENABLED: ContextVar[bool] = ContextVar("report_columns", default=True)
 # Within a time limit, a report over more events than this many per millisecond of it (counted
@@ -60,7 +60,10 @@ class Prop:
     names: tuple[str, ...]
     values: tuple[str, ...]
 
-    def where(self, keep: np.ndarray) -> Prop:
+    def where(self, keep: np.ndarray | None) -> Prop:
+        """The events `keep` marks (all of them for None)."""
+        if keep is None:
+            return self
         return Prop(self.users[keep], self.times[keep], self.kinds[keep], self.codes[keep],
                     self.names, self.values)
 
@@ -144,22 +147,38 @@ def _build(sql: str, params: dict, lists: int) -> tuple[list, dict[str, np.ndarr
 
 # The common case, in a leaner statement (about half the time): the day's types are read
 # first from the hourly rollups (written in the same statement as the events), so the events
-# are read once, not kept aside to list their types; users without a number are numbered by a
-# separate statement first. Were a type missing from the rollups, the full statement packs it.
+# are read as they are joined, not kept aside to list their types (a property's values are
+# listed by a scan of their own); users without a number are numbered by a separate statement
+# first. Were a type missing from the rollups, the full statement packs the day.
 ROLLUP_TYPES = """
 SELECT DISTINCT event_type FROM event_rollup_hour
 WHERE project_id = %(project)s AND hour >= %(start)s AND hour < %(end)s ORDER BY event_type
 """
-LEAN_BUILD = """
-SELECT coalesce(string_agg(int8send(coalesce(u.no, -1)), ''), ''),
+LEAN = """{values}
+SELECT {value_list}coalesce(string_agg(int8send(coalesce(u.no, -1)), ''), ''),
        coalesce(string_agg(timestamptz_send(e."timestamp"), ''), ''),
        coalesce(string_agg(int8send(e.id), ''), ''),
        coalesce(string_agg(int2send(coalesce(
-           array_position(%(names)s::text[], e.event_type::text) - 1, -1)::int2), ''), '')
+           array_position(%(names)s::text[], e.event_type::text) - 1, -1)::int2), ''), ''){codes}
 FROM event e
-LEFT JOIN report_user u ON u.project_id = %(project)s AND u.user_id = e.user_id
+LEFT JOIN report_user u ON u.project_id = %(project)s AND u.user_id = e.user_id{value_join}
 WHERE e.project_id = %(project)s AND e."timestamp" >= %(start)s AND e."timestamp" < %(end)s
 """
+LEAN_DAY = LEAN.format(values="", value_list="", codes="", value_join="")
+LEAN_PROP = LEAN.format(
+    values="""
+WITH vals AS (
+    SELECT coalesce(array_agg(v ORDER BY v), '{}') AS list
+    FROM (SELECT DISTINCT e.metadata->>%(prop)s AS v FROM event e
+          WHERE e.project_id = %(project)s AND e."timestamp" >= %(start)s
+            AND e."timestamp" < %(end)s) d
+    WHERE v IS NOT NULL
+), valued AS (
+    SELECT value, i FROM vals, unnest(vals.list) WITH ORDINALITY AS t (value, i)
+)""",
+    value_list="(SELECT list FROM vals),\n       ",
+    codes=",\n       coalesce(string_agg(int4send(coalesce(val.i::int4 - 1, -1)), ''), '')",
+    value_join="\nLEFT JOIN valued val ON val.value = e.metadata->>%(prop)s")
 NUMBER_USERS = """
 INSERT INTO report_user (project_id, user_id)
 SELECT DISTINCT %(project)s, e.user_id FROM event e
@@ -170,17 +189,18 @@ ON CONFLICT DO NOTHING
 """
 
 
-def _lean(params: dict) -> tuple[list, dict[str, np.ndarray]] | None:
-    """The day's types and packed columns by the leaner statement; None when the rollups
-    lack one of its types."""
+def _lean(sql: str, params: dict, lists: int) -> tuple[list, dict[str, np.ndarray]] | None:
+    """A day's types (then its other `lists`) and packed columns by a leaner statement
+    (`LEAN_DAY`, `LEAN_PROP`); None when the rollups lack one of its types."""
     types = [name for (name,) in database.execute_sql(ROLLUP_TYPES, params).fetchall()]
     for _ in range(3):  # users numbered in between by a concurrent build come out as -1
         with database.atomic():
             database.execute_sql(f"SET LOCAL work_mem = '{BUILD_WORK_MEM}'")
-            row = database.execute_sql(LEAN_BUILD, {**params, "names": types}).fetchone()
-        users, times, ids, kinds = (np.frombuffer(value, kind).astype(kind.replace(">", "<"))
-                                    for value, kind in zip(row, (">i8", ">i8", ">i8", ">i2"),
-                                                           strict=True))
+            row = database.execute_sql(sql, {**params, "names": types}).fetchone()
+        users, times, ids, kinds, *codes = (
+            np.frombuffer(value, kind).astype(kind.replace(">", "<"))
+            for value, kind in zip(row[lists:], (">i8", ">i8", ">i8", ">i2", ">i4"),
+                                   strict=False))
         if (kinds < 0).any():
             return None
         if (users >= 0).all():
@@ -191,8 +211,10 @@ def _lean(params: dict) -> tuple[list, dict[str, np.ndarray]] | None:
     used = np.flatnonzero(np.bincount(kinds, minlength=len(types)))  # as the full statement
     recode = np.full(len(types), -1, np.int16)
     recode[used] = np.arange(len(used))
-    return [types[i] for i in used], {"users": users, "times": times + PG_EPOCH_US, "ids": ids,
-                                      "kinds": recode[kinds]}
+    columns = {"users": users, "times": times + PG_EPOCH_US, "ids": ids, "kinds": recode[kinds]}
+    if codes:
+        columns["codes"] = codes[0]
+    return [[types[i] for i in used], *row[:lists]], columns
 
 
 def build_day(project_id: int, day: date, epoch: int, commits: int) -> None:
@@ -200,11 +222,7 @@ def build_day(project_id: int, day: date, epoch: int, commits: int) -> None:
     and storage id."""
     start, end = day_bounds(day)
     params = {"project": project_id, "start": start, "end": end}
-    lean = _lean(params)
-    if lean is not None:
-        names, c = lean
-    else:
-        (names,), c = _build(DAY_BUILD, params, 1)
+    (names,), c = _lean(LEAN_DAY, params, 0) or _build(DAY_BUILD, params, 1)
     order = np.lexsort((c["ids"], c["times"], c["users"]))
     _store("report_day", {"project_id": project_id, "day": day},
            {"epoch": epoch, "commits": commits, "events": len(order), "names": names,
@@ -216,8 +234,8 @@ def build_prop(project_id: int, day: date, prop: str, epoch: int, commits: int) 
     """Pack one day's events with their value of one metadata property (-1: none) into its
     `report_prop` row."""
     start, end = day_bounds(day)
-    (names, values), c = _build(PROP_BUILD, {"project": project_id, "start": start,
-                                             "end": end, "prop": prop}, 2)
+    params = {"project": project_id, "start": start, "end": end, "prop": prop}
+    (names, values), c = _lean(LEAN_PROP, params, 1) or _build(PROP_BUILD, params, 2)
     _store("report_prop", {"project_id": project_id, "day": day, "prop": prop},
            {"epoch": epoch, "commits": commits, "events": len(c["users"]), "names": names,
             '"values"': values, "users": c["users"].tobytes(), "times": c["times"].tobytes(),
@@ -497,5 +515,4 @@ def of_scope_prop(scope, prop: str) -> Prop | None:
     found = load_prop(scope.project_id, *utc_days(scope.start, scope.end), prop)
     if found is None:
         return None
-    return found.where((found.times >= instant_us(scope.start)) &
-                       (found.times < instant_us(scope.end)))
+    return found.where(within(found.times, instant_us(scope.start), instant_us(scope.end)))

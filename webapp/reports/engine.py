@@ -19,6 +19,7 @@ import numpy as np
 from webapp.reads.ranges import day_start
 
 NO_CODE = -1
+BITMAP_CELLS = 64 * 2**20  # a breakdown's users per value in one pass while this fits (bytes)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -48,14 +49,12 @@ class Events:
             return NO_CODE
 
     def between(self, start_us: int | None, end_us: int | None) -> Events:
-        keep = np.ones(len(self), bool)
-        if start_us is not None:
-            keep &= self.times >= start_us
-        if end_us is not None:
-            keep &= self.times < end_us
-        return self.where(keep)
+        return self.where(within(self.times, start_us, end_us))
 
-    def where(self, keep: np.ndarray) -> Events:
+    def where(self, keep: np.ndarray | None) -> Events:
+        """The events `keep` marks (all of them for None)."""
+        if keep is None:
+            return self
         return Events(self.users[keep], self.times[keep], self.kinds[keep], self.names)
 
     def of(self, event_type: str | None) -> np.ndarray:
@@ -69,6 +68,20 @@ class Events:
         first = np.ones(len(self), bool)
         first[1:] = self.users[1:] != self.users[:-1]
         return first
+
+
+def within(times: np.ndarray, start_us: int | None, end_us: int | None) -> np.ndarray | None:
+    """Which times lie in [start_us, end_us) (None bounds: unbounded); None when all do, as
+    when a range of whole days was read (no copy of the arrays is needed then)."""
+    if not len(times) or ((start_us is None or times.min() >= start_us) and
+                          (end_us is None or times.max() < end_us)):
+        return None
+    keep = np.ones(len(times), bool)
+    if start_us is not None:
+        keep &= times >= start_us
+    if end_us is not None:
+        keep &= times < end_us
+    return keep
 
 
 def micros(delta: timedelta) -> int:
@@ -377,12 +390,20 @@ def breakdown(users: np.ndarray, codes: np.ndarray, values: tuple[str, ...], lim
     counts = np.bincount(codes + 1, minlength=len(values) + 1)  # slot 0: no value
     present = np.flatnonzero(counts)
     ranked = present[np.lexsort((present, present == 0, -counts[present]))][:limit]
-    seen = np.zeros(int(users.max() - users.min()) + 1, bool)
+    span = int(users.max() - users.min()) + 1
     offset = users - users.min()
-    found = []
-    for slot in ranked:
-        seen[:] = False
-        seen[offset[codes == slot - 1]] = True
-        found.append((values[slot - 1] if slot else None, int(counts[slot]),
-                      int(np.count_nonzero(seen))))
-    return total, found
+    if (len(ranked) + 1) * span <= BITMAP_CELLS:  # one bitmap row per ranked value, one pass
+        row = np.full(len(values) + 1, len(ranked), np.int64)  # unranked values: a spare row
+        row[ranked] = np.arange(len(ranked))
+        seen = np.zeros((len(ranked) + 1, span), bool)
+        seen.reshape(-1)[row[codes + 1] * span + offset] = True
+        uniques = np.count_nonzero(seen[:-1], axis=1)
+    else:  # a bitmap at a time
+        seen = np.zeros(span, bool)
+        uniques = []
+        for slot in ranked:
+            seen[:] = False
+            seen[offset[codes == slot - 1]] = True
+            uniques.append(np.count_nonzero(seen))
+    return total, [(values[slot - 1] if slot else None, int(counts[slot]), int(unique))
+                   for slot, unique in zip(ranked, uniques, strict=True)]

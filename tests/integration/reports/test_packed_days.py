@@ -1,5 +1,5 @@
 """A day's packed row is the same whichever statement packs it: the lean one (types from the
-hourly rollups, new users numbered first) or the full one."""
+hourly rollups, new users numbered first) or the full one; for a property's values too."""
 
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ def test_the_lean_and_the_full_statement_pack_a_day_alike(app, project):
 
         start, end = columns.day_bounds(day)
         params = {"project": project.id, "start": start, "end": end}
-        assert columns._lean(params) is not None  # numbers the new users first
+        assert columns._lean(columns.LEAN_DAY, params, 0) is not None  # numbers new users
         columns.build_day(project.id, day, 1, 1)
         assert stored(project.id, day) == packed(project.id, day)
         assert stored(project.id, day)[0] == ["buy", "signup", "view"]
@@ -56,6 +56,25 @@ def test_the_lean_and_the_full_statement_pack_a_day_alike(app, project):
         # a type the rollups do not list: the full statement packs the day
         database.execute_sql("DELETE FROM event_rollup_hour WHERE project_id = %s AND "
                              "event_type = 'buy'", (project.id,))
-        assert columns._lean(params) is None
+        assert columns._lean(columns.LEAN_DAY, params, 0) is None
         columns.build_day(project.id, day, 1, 3)
         assert stored(project.id, day) == packed(project.id, day)
+
+
+def by_row(lists: list, columns: dict) -> tuple:
+    """A property build's lists, and its events as sorted tuples (it packs them unsorted)."""
+    return lists, sorted(zip(*(columns[k].tolist() for k in ("users", "times", "ids", "kinds",
+                                                             "codes")), strict=True))
+
+
+def test_the_lean_and_the_full_statement_pack_a_property_alike(app, project):
+    events = [("view", "p-a", 60, {"page": "/b"}), ("view", "p-b", 120, {"page": "/a"}),
+              ("buy", "p-a", 30, {"plan": "pro"}), ("view", "p-c", 90, {"page": "/b"}),
+              ("buy", "p-b", 86_400 + 5, {"page": "/z"})]
+    store(app, project.id, BASE, events)
+    start, end = columns.day_bounds(BASE.date())
+    params = {"project": project.id, "start": start, "end": end, "prop": "page"}
+    with app.app_context():
+        lean = columns._lean(columns.LEAN_PROP, params, 1)
+        assert lean is not None and lean[0] == [["buy", "view"], ["/a", "/b"]]
+        assert by_row(*lean) == by_row(*columns._build(columns.PROP_BUILD, params, 2))

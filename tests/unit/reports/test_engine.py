@@ -131,8 +131,10 @@ def test_a_type_no_event_has_matches_nothing():
 @given(history=st.lists(st.tuples(st.sampled_from(TYPES), st.sampled_from(USERS),
                                   st.sampled_from(["/", "/pricing", "/docs", None])),
                         max_size=60),
-       limit=st.integers(1, 5))
-def test_breakdown(history, limit):
+       limit=st.integers(1, 5), cells=st.sampled_from([engine.BITMAP_CELLS, 0]))
+def test_breakdown(history, limit, cells):
+    """Users per value counted in one pass (a bitmap row per value) or, when that would not
+    fit (`cells` 0), a value at a time."""
     rows = [model.Row(i, kind, user, BASE, {} if page is None else {"page": page})
             for i, (kind, user, page) in enumerate(history)]
     values = tuple(sorted({r.meta["page"] for r in rows if "page" in r.meta}))
@@ -140,7 +142,11 @@ def test_breakdown(history, limit):
     users = np.array([numbers[r.user] for r in rows], np.int64)
     codes = np.array([values.index(r.meta["page"]) if "page" in r.meta else -1 for r in rows],
                      np.int32)
-    total, found = engine.breakdown(users, codes, values, limit)
+    kept, engine.BITMAP_CELLS = engine.BITMAP_CELLS, cells
+    try:
+        total, found = engine.breakdown(users, codes, values, limit)
+    finally:
+        engine.BITMAP_CELLS = kept
     expected = model.breakdown(Breakdown("page", Match(None), limit), Scope(1, None, None),
                                rows)
     assert total == expected["total"]
