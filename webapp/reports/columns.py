@@ -112,16 +112,21 @@ FROM known k JOIN typed t ON t.name = k.event_type
 LEFT JOIN fresh f ON k.no IS NULL AND f.user_id = k.user_id{value_join}
 """
 DAY_BUILD = BUILD.format(value="", values="", value_list="", value_codes="", value_join="")
+# a property's values numbered by their place in the day's sorted list (`vals`), and each
+# event's number (-1: no value)
+VALUED = """), valued AS (
+    SELECT value, i FROM vals, unnest(vals.list) WITH ORDINALITY AS t (value, i)
+)"""
+VALUE_CODES = ",\n       coalesce(string_agg(int4send(coalesce(val.i::int4 - 1, -1)), ''), '')"
 PROP_BUILD = BUILD.format(
     value=", e.metadata->>%(prop)s AS v",
     values=""", vals AS (
     SELECT coalesce(array_agg(v ORDER BY v), '{}') AS list
     FROM (SELECT DISTINCT v FROM ev WHERE v IS NOT NULL) d
-), valued AS (
-    SELECT value, i FROM vals, unnest(vals.list) WITH ORDINALITY AS t (value, i)
-)""",
+"""
+    + VALUED,
     value_list=", (SELECT list FROM vals)",
-    value_codes=",\n       coalesce(string_agg(int4send(coalesce(val.i::int4 - 1, -1)), ''), '')",
+    value_codes=VALUE_CODES,
     value_join="\nLEFT JOIN valued val ON val.value = k.v")
 BUILD_WORK_MEM = "256MB"
 PG_EPOCH_US = 946_684_800_000_000  # 2000-01-01 UTC in microseconds since 1970
@@ -173,11 +178,10 @@ WITH vals AS (
           WHERE e.project_id = %(project)s AND e."timestamp" >= %(start)s
             AND e."timestamp" < %(end)s) d
     WHERE v IS NOT NULL
-), valued AS (
-    SELECT value, i FROM vals, unnest(vals.list) WITH ORDINALITY AS t (value, i)
-)""",
+"""
+    + VALUED,
     value_list="(SELECT list FROM vals),\n       ",
-    codes=",\n       coalesce(string_agg(int4send(coalesce(val.i::int4 - 1, -1)), ''), '')",
+    codes=VALUE_CODES,
     value_join="\nLEFT JOIN valued val ON val.value = e.metadata->>%(prop)s")
 NUMBER_USERS = """
 INSERT INTO report_user (project_id, user_id)
