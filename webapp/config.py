@@ -87,8 +87,8 @@ class Config:
         self.REPORT_INLINE_MS = _int("REPORT_INLINE_MS", 300)
         # how long an API request for a report the workers compute waits for it (then 503)
         self.REPORT_WAIT_SECONDS = _int("REPORT_WAIT_SECONDS", 120)
-        # packed days of events each worker process keeps in memory for the next report
-        self.REPORT_MEMORY_MB = _int("REPORT_MEMORY_MB", 512)
+        # packed days (and merges of them) each worker process keeps in memory for the next report
+        self.REPORT_MEMORY_MB = _int("REPORT_MEMORY_MB", 1024)
         # a worker woken for a project lets its batches gather until the wake-up is this old
         self.INGEST_COLLECT_MS = _int("INGEST_COLLECT_MS", 100)
 
