@@ -3,10 +3,10 @@
 The summary (per type: count, first and last time) of the days before today (UTC) is cached
 like a report (`webapp.reports.cache`: until a commit touches one of those days); today's part
 is read each time, through the user index on today's partition only, and the two are added
-up. A page is read from today's rows first, and from the whole scope only when today's do not
-fill it. So a timeline after a commit to today reads the user's rows of today, not of every
-day: a user with ten thousand events spread over a month costs a few hundred rows, not ten
-thousand scattered over the table.
+up. A page is read from today's rows first, then from the last week's, and from the whole
+scope only when those do not fill it. So a timeline after a commit to today reads the user's
+rows of today (or of the week), not of every day: a user with ten thousand events spread over
+a month costs a few hundred rows, not ten thousand scattered over the table.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from webapp.reports.columns import first_day
 from webapp.reports.definition import Scope
 from webapp.reports.engine import EPOCH, instant_us
 
+RECENT_DAYS = (0, 6)  # a page is read from today's rows, then the last week's, then all
 SUMMARY = """
 SELECT e.event_type, count(*), min(e."timestamp"), max(e."timestamp")
 FROM event e WHERE {where} GROUP BY e.event_type
@@ -121,10 +122,16 @@ def _moment(micros: int) -> datetime:
 def _page(scope: Scope, user_id: str, size: int, after: tuple | None, today: datetime
           ) -> list[Event]:
     """Up to `size` of the user's events in the scope before the cursor `after`, newest
-    first: from today's rows when they are enough, else from the whole scope."""
-    if (scope.start is None or scope.start < today) and (scope.end is None or scope.end > today):
-        recent = _read(replace(scope, start=today), user_id, size, after)
-        if len(recent) == size:  # all newer than any row before today
+    first: from today's rows when they are enough, else from the last week's, else from the
+    whole scope (each read only the partitions of its days)."""
+    for days in RECENT_DAYS:
+        start = today - timedelta(days=days)
+        if scope.start is not None and scope.start >= start:
+            break  # the whole scope is no longer than this
+        if scope.end is not None and scope.end <= start:
+            continue
+        recent = _read(replace(scope, start=start), user_id, size, after)
+        if len(recent) == size:  # all newer than any row before `start`
             return recent
     return _read(scope, user_id, size, after)
 
