@@ -88,17 +88,6 @@ def micros(delta: timedelta) -> int:
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
-def _next_of(mask: np.ndarray) -> np.ndarray:
-    """For each position p, the first position q > p where `mask` holds (len(mask) if none)."""
-    n = len(mask)
-    kind = np.int32 if n < 2**31 - 1 else np.int64  # half the memory to pass over
-    index = np.where(mask, np.arange(n, dtype=kind), kind(n))
-    following = np.empty(n, kind)
-    following[:-1] = np.minimum.accumulate(index[::-1])[::-1][1:]
-    following[-1:] = n
-    return following
-
-
 # ---- funnels --------------------------------------------------------------------------------
 
 def funnel(events: Events, steps: tuple[str, ...], window: timedelta, strict: bool
