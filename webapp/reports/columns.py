@@ -132,22 +132,33 @@ BUILD_WORK_MEM = "256MB"
 PG_EPOCH_US = 946_684_800_000_000  # 2000-01-01 UTC in microseconds since 1970
 
 
+def _run(sql: str, params: dict) -> tuple:
+    """One build statement's row, with room for the day in memory (no spill to temporary
+    files)."""
+    with database.atomic():
+        database.execute_sql(f"SET LOCAL work_mem = '{BUILD_WORK_MEM}'")
+        return database.execute_sql(sql, params).fetchone()
+
+
+def _unpack(packed: tuple) -> dict[str, np.ndarray]:
+    """A build's packed columns (users, times, storage ids, type codes, and a property's value
+    codes when there), as arrays; times in microseconds since 1970."""
+    columns = {name: np.frombuffer(value, kind).astype(kind.replace(">", "<"))
+               for name, value, kind in zip(("users", "times", "ids", "kinds", "codes"), packed,
+                                            (">i8", ">i8", ">i8", ">i2", ">i4"), strict=False)}
+    columns["times"] = columns["times"] + PG_EPOCH_US
+    return columns
+
+
 def _build(sql: str, params: dict, lists: int) -> tuple[list, dict[str, np.ndarray]]:
     """Run a build statement (its first `lists` values are lists, then the packed columns)
     until every event has its user's number: a user numbered by a concurrent build in between
     comes out as -1, and the next run reads it."""
     while True:
-        with database.atomic():  # room for the day in memory: no spill to temporary files
-            database.execute_sql(f"SET LOCAL work_mem = '{BUILD_WORK_MEM}'")
-            row = database.execute_sql(sql, params).fetchone()
-        packed = [np.frombuffer(value, kind).astype(kind.replace(">", "<"))
-                  for value, kind in zip(row[lists:], (">i8", ">i8", ">i8", ">i2", ">i4"),
-                                         strict=False)]
-        if (packed[0] >= 0).all():
-            break
-    columns = dict(zip(("users", "times", "ids", "kinds", "codes"), packed, strict=False))
-    columns["times"] = columns["times"] + PG_EPOCH_US
-    return list(row[:lists]), columns
+        row = _run(sql, params)
+        columns = _unpack(row[lists:])
+        if (columns["users"] >= 0).all():
+            return list(row[:lists]), columns
 
 
 # The common case, in a leaner statement (about half the time): the day's types are read
@@ -198,26 +209,20 @@ def _lean(sql: str, params: dict, lists: int) -> tuple[list, dict[str, np.ndarra
     (`LEAN_DAY`, `LEAN_PROP`); None when the rollups lack one of its types."""
     types = [name for (name,) in database.execute_sql(ROLLUP_TYPES, params).fetchall()]
     for _ in range(3):  # users numbered in between by a concurrent build come out as -1
-        with database.atomic():
-            database.execute_sql(f"SET LOCAL work_mem = '{BUILD_WORK_MEM}'")
-            row = database.execute_sql(sql, {**params, "names": types}).fetchone()
-        users, times, ids, kinds, *codes = (
-            np.frombuffer(value, kind).astype(kind.replace(">", "<"))
-            for value, kind in zip(row[lists:], (">i8", ">i8", ">i8", ">i2", ">i4"),
-                                   strict=False))
-        if (kinds < 0).any():
+        row = _run(sql, {**params, "names": types})
+        columns = _unpack(row[lists:])
+        if (columns["kinds"] < 0).any():
             return None
-        if (users >= 0).all():
+        if (columns["users"] >= 0).all():
             break
         database.execute_sql(NUMBER_USERS, params)
     else:
         return None
-    used = np.flatnonzero(np.bincount(kinds, minlength=len(types)))  # as the full statement
+    # only the types the day's events have, as the full statement lists them
+    used = np.flatnonzero(np.bincount(columns["kinds"], minlength=len(types)))
     recode = np.full(len(types), -1, np.int16)
     recode[used] = np.arange(len(used))
-    columns = {"users": users, "times": times + PG_EPOCH_US, "ids": ids, "kinds": recode[kinds]}
-    if codes:
-        columns["codes"] = codes[0]
+    columns["kinds"] = recode[columns["kinds"]]
     return [[types[i] for i in used], *row[:lists]], columns
 
 
@@ -429,7 +434,8 @@ def _merge_kept(rows: list[tuple[tuple, tuple]]) -> Events:
     """`_merge` of fetched days (key, value), keeping in this process's memory the merge of
     all but the newest day: after a commit to the newest day (live traffic touches today),
     only that day is merged into the kept ones, not the whole range sorted again."""
-    if MEMORY.budget == 0 or len(rows) < 3:
+    size = sum(part.nbytes for _, value in rows[:-1] for part in value[1:])  # of their merge
+    if len(rows) < 3 or size > MEMORY.budget:  # it would not be kept: one merge of them all
         return _merge([value for _, value in rows])
     *older, (_, newest) = rows
     first = older[0][0]

@@ -102,11 +102,17 @@ def _before(scope: Scope, user_id: str) -> list[list]:
     return data
 
 
+def _where(scope: Scope, user_id: str, params: list) -> str:
+    """The condition on the user's events in the scope (its parameters added to `params`)."""
+    where = scope.sql("e", params) + " AND e.user_id = %s"
+    params.append(user_id)
+    return where
+
+
 def _summary_of(scope: Scope, user_id: str) -> list[list]:
     """[type, count, first and last microseconds] of the user's events in the scope."""
     params: list = []
-    where = scope.sql("e", params) + " AND e.user_id = %s"
-    params.append(user_id)
+    where = _where(scope, user_id, params)
     rows = database.execute_sql(SUMMARY.format(where=where), params).fetchall()
     return [[name, int(count), instant_us(first), instant_us(last)]
             for name, count, first, last in rows]
@@ -135,8 +141,7 @@ def _page(scope: Scope, user_id: str, size: int, after: tuple | None, today: dat
 
 def _read(scope: Scope, user_id: str, size: int, after: tuple | None) -> list[Event]:
     params: list = []
-    where = scope.sql("e", params) + " AND e.user_id = %s"
-    params.append(user_id)
+    where = _where(scope, user_id, params)
     if after is not None:
         where += ' AND (e."timestamp", e.id) < (%s, %s)'
         params.extend(after)

@@ -72,6 +72,11 @@ def test_the_kept_merge_gives_what_merging_every_day_gives(data, count):
                               (merged.kinds, expected.kinds)):
                 assert got.tolist() == want.tolist()
         assert any(key[0] == "merged" for key in columns.MEMORY.items) == (count >= 3)
+        columns.MEMORY.items.clear()
+        columns.MEMORY.size, columns.MEMORY.budget = 0, 16  # no merge fits: none is made
+        merged, expected = columns._merge_kept(rebuilt), columns._merge([v for _, v in rebuilt])
+        assert merged.users.tolist() == expected.users.tolist()
+        assert merged.times.tolist() == expected.times.tolist() and not columns.MEMORY.items
     finally:
         columns.MEMORY.items.clear()
         columns.MEMORY.size, columns.MEMORY.budget = 0, 0
