@@ -89,19 +89,22 @@ def cpu_seconds(groups: dict[str, list]) -> dict[str, float]:
     return totals
 
 
-def run(stack, app, name: str, events: int, connections: int, seconds: int) -> dict:
+def run(stack, app, name: str, events: int, connections: int, seconds: int,
+        trivial: Trivial, extra=nullcontext) -> dict:
+    """One wrk run of Pulseboard (within `extra`: open dashboards, active rules), bracketed by
+    runs of the trivial app at the same number of connections: the machine's speed drifts
+    over minutes, so the share is of the mean of the two."""
     settle(app)
-    groups = stack.process_groups()
-    cpu_before = cpu_seconds(groups)
-    before, acked_before = stored(app), acknowledged(app)
-    counted_before, messages_before = counted(app), messages(app)
-    result = wrk(stack.url, stack.ingest_key, events, connections, seconds)
-    ended = time.monotonic()
-    time.sleep(0.5)  # requests still in flight when wrk stopped are answered
-    expected = counted_before + acknowledged(app) - acked_before
-    while counted(app) < expected and time.monotonic() - ended < 600:
-        time.sleep(0.1)
-    drained = time.monotonic() - ended
+    ceiling = [trivial.measure(connections)]
+    with extra() as present:
+        groups = stack.process_groups()
+        cpu_before = cpu_seconds(groups)
+        before, acked_before = stored(app), acknowledged(app)
+        counted_before, messages_before = counted(app), messages(app)
+        result = wrk(stack.url, stack.ingest_key, events, connections, seconds)
+        drained = drain(app, counted_before, acked_before)
+        if isinstance(present, Dashboards):
+            result["updates"] = round(present.updates())
     time.sleep(1)
     # Counted once everything has settled: a request answered after the first look is in both.
     result["accepted_events"] = acknowledged(app) - acked_before
@@ -109,6 +112,7 @@ def run(stack, app, name: str, events: int, connections: int, seconds: int) -> d
                                   / max(1, messages(app) - messages_before), 1)
     final = stored(app)
     cpu = cpu_seconds(groups)
+    ceiling.append(trivial.measure(connections))
     result["cpu_us"] = {part: round((cpu[part] - cpu_before[part]) / max(1, final - before) * 1e6)
                         for part in cpu}
     total = result["seconds"] + drained
@@ -116,38 +120,68 @@ def run(stack, app, name: str, events: int, connections: int, seconds: int) -> d
     return {"run": name, "connections": connections, "events": events, **result,
             "accepted_per_s": rate,
             "persisted_per_s": round((final - before) / total), "drain_s": round(drained, 2),
+            "trivial_per_s": round(sum(ceiling) / len(ceiling)),
             "stored": final - before, "exact": final - before == result["accepted_events"]
             == counted(app) - counted_before}
 
 
-def trivial_rates(connections: list[int], seconds: int) -> dict[int, dict]:
-    """wrk against bench/trivial.py under the same gunicorn settings and worker count, at each
-    number of connections the runs use: the most any webhook endpoint can answer here."""
-    port = free_port()
-    env = dict(os.environ, PORT=str(port), WEB_CONCURRENCY="2", PULSEBOARD_ENV="development")
-    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "--config",
-                               "webapp/gunicorn_conf.py", "bench.trivial:app"],
-                              cwd=ROOT, env=env, start_new_session=True,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
+def drain(app, counted_before: int, acked_before: int, answer_time: float = 0.5) -> float:
+    """Seconds from wrk's end until every event acknowledged in the run is counted, polled
+    from the end on. What was acknowledged is read once requests still in flight when wrk
+    stopped have had `answer_time` to be answered; the drain may end before that."""
+    ended = time.monotonic()
+    seen: list[tuple[float, int]] = []
+    expected = None
+    while True:
+        elapsed = time.monotonic() - ended
+        seen.append((elapsed, counted(app)))
+        if expected is None and elapsed >= answer_time:
+            expected = counted_before + acknowledged(app) - acked_before
+        if expected is not None and (seen[-1][1] >= expected or elapsed > 600):
+            break
+        time.sleep(0.02)
+    return next((at for at, count in seen if count >= expected), seen[-1][0])
+
+
+class Trivial:
+    """bench/trivial.py under the same gunicorn settings and worker count, up for the whole
+    benchmark: the most any webhook endpoint can answer here. Measured right before and after
+    each of Pulseboard's runs, at its number of connections."""
+
+    def __init__(self, seconds: int):
+        self.seconds = seconds
+        self.rates: dict[int, list[int]] = {}
+        self.latency: dict[int, list[tuple[float, float]]] = {}
+
+    def __enter__(self):
+        self.port = free_port()
+        env = dict(os.environ, PORT=str(self.port), WEB_CONCURRENCY="2",
+                   PULSEBOARD_ENV="development")
+        self.server = subprocess.Popen([sys.executable, "-m", "gunicorn", "--config",
+                                        "webapp/gunicorn_conf.py", "bench.trivial:app"],
+                                       cwd=ROOT, env=env, start_new_session=True,
+                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
                 break
             except OSError:
                 time.sleep(0.2)
-        url = f"http://127.0.0.1:{port}"
-        wrk(url, "none", 1, 16, 2)  # warm up
-        rates = {}
-        for count in connections:
-            result = wrk(url, "none", 1, count, seconds)
-            rates[count] = {"requests_per_s": round(result["requests"] / result["seconds"]),
-                            "p50_ms": result["p50_ms"], "p99_ms": result["p99_ms"]}
-        return rates
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(20)
+        self.url = f"http://127.0.0.1:{self.port}"
+        wrk(self.url, "none", 1, 16, 2)  # warm up
+        return self
+
+    def measure(self, connections: int) -> int:
+        result = wrk(self.url, "none", 1, connections, self.seconds)
+        rate = round(result["requests"] / result["seconds"])
+        self.rates.setdefault(connections, []).append(rate)
+        self.latency.setdefault(connections, []).append((result["p50_ms"], result["p99_ms"]))
+        return rate
+
+    def __exit__(self, *exc):
+        os.killpg(self.server.pid, signal.SIGTERM)
+        self.server.wait(20)
 
 
 class Dashboards:
@@ -218,7 +252,7 @@ class AlertRules:
 
 
 def compare(stack, app, name: str, events: int, connections: int, seconds: int,
-            what: str, extra) -> tuple[list[dict], float]:
+            trivial: Trivial, what: str, extra) -> tuple[list[dict], float]:
     """The workload without and with `extra` (a context: open dashboards, active rules), in
     the order without, with, with, without: the events table grows by every run, and a drift
     shared by both halves cancels out. Returns the four runs and persisted-with /
@@ -226,10 +260,8 @@ def compare(stack, app, name: str, events: int, connections: int, seconds: int,
     rows = []
     for with_them in (False, True, True, False):
         label = f"{name} + {what}" if with_them else name
-        with extra() if with_them else nullcontext() as present:
-            rows.append(run(stack, app, label, events, connections, seconds))
-        if isinstance(present, Dashboards):
-            rows[-1]["updates"] = round(present.updates())
+        rows.append(run(stack, app, label, events, connections, seconds, trivial,
+                        extra if with_them else nullcontext))
         print(rows[-1], flush=True)
     without = rows[0]["persisted_per_s"] + rows[3]["persisted_per_s"]
     return rows, (rows[1]["persisted_per_s"] + rows[2]["persisted_per_s"]) / without
@@ -241,6 +273,8 @@ SINGLES = (1, 4, 16)  # lone senders' latency, then moderate load; c=64 runs wit
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=int, default=15)
+    parser.add_argument("--trivial-seconds", type=int, default=5,
+                        help="each run of the trivial app, before and after each run")
     parser.add_argument("--dashboards", type=int, default=100)
     parser.add_argument("--alert-rules", type=int, default=100,
                         help="active alert rules in the comparison with and without rules")
@@ -255,12 +289,9 @@ def main() -> int:
         print("make bench needs wrk: `sudo apt-get install wrk` (Debian/Ubuntu)", file=sys.stderr)
         return 2
     raise_open_file_limit()
-    levels = {"all": [*SINGLES, 64, 8], "singles": [*SINGLES, 64], "arrays": [8],
-              "alerts": [64]}[only]
-    trivial = trivial_rates(levels, args.seconds)
-    print(f"trivial app (bench/trivial.py, same gunicorn settings): {trivial}", flush=True)
     rows, ratios = [], []
-    with running(web_workers=2, concurrency=2) as stack:
+    with Trivial(args.trivial_seconds) as trivial, running(web_workers=2,
+                                                          concurrency=2) as stack:
         from webapp import create_app
 
         app = create_app({"DATABASE_URL": stack.database_url, "REDIS_URL": stack.redis_url,
@@ -270,14 +301,15 @@ def main() -> int:
         if only in ("all", "singles"):
             for connections in SINGLES:
                 rows.append(run(stack, app, f"single events, c={connections}", 1, connections,
-                                args.seconds))
+                                args.seconds, trivial))
                 print(rows[-1], flush=True)
         if only == "singles":
-            rows.append(run(stack, app, "single events, c=64", 1, 64, args.seconds))
+            rows.append(run(stack, app, "single events, c=64", 1, 64, args.seconds, trivial))
             print(rows[-1], flush=True)
         if only == "arrays":
             for _ in range(2):
-                rows.append(run(stack, app, "arrays of 500, c=8", 500, 8, args.seconds))
+                rows.append(run(stack, app, "arrays of 500, c=8", 500, 8, args.seconds,
+                                trivial))
                 print(rows[-1], flush=True)
         if only == "all":
             dashboards = (f"{args.dashboards} dashboards",
@@ -291,30 +323,36 @@ def main() -> int:
             comparisons.append(("single events, c=64", 1, 64, f"{args.alert_rules} alert rules",
                                 lambda: rules))
         for name, events, connections, what, extra in comparisons:
-            pair, ratio = compare(stack, app, name, events, connections, args.seconds, what,
-                                  extra)
+            pair, ratio = compare(stack, app, name, events, connections, args.seconds,
+                                  trivial, what, extra)
             rows += pair
             ratios.append((name, what, ratio))
     report(trivial, rows, ratios)
     return 0 if all(r["exact"] for r in rows) else 1
 
 
-def report(trivial: dict, rows: list[dict], ratios: list) -> None:
-    print("\ntrivial app here (requests/s): " + ", ".join(
-        f"c={c}: {t['requests_per_s']:,} (p50 {t['p50_ms']:.1f} ms, p99 {t['p99_ms']:.1f} ms)"
-        for c, t in sorted(trivial.items())))
+def report(trivial: Trivial, rows: list[dict], ratios: list) -> None:
+    print("\ntrivial app here (requests/s, each run): " + "; ".join(
+        f"c={c}: {', '.join(f'{rate:,}' for rate in rates)} (p99 "
+        f"{min(p99 for _, p99 in trivial.latency[c]):.1f}-"
+        f"{max(p99 for _, p99 in trivial.latency[c]):.1f} ms)"
+        for c, rates in sorted(trivial.rates.items())))
     print("\nShares are requests/s (events/s divided by events per request) as a fraction of "
-          "the trivial app's requests/s at the same number of connections, measured in this run.")
+          "the trivial app's requests/s at the same number of connections, measured right "
+          "before and after the run (mean of the two).")
+    print("Persisted counts the run and its drain: from wrk's end until the last event it was "
+          "answered for is stored.")
     print("CPU is microseconds per stored event, over the run and its drain: web, worker, "
           "PostgreSQL, Redis.")
-    print("\n| run | accepted events/s | share | persisted events/s | share | p50 | p99 | drain "
-          "| refused | events per message | CPU us/event | stored = accepted "
-          "| updates per dashboard |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("\n| run | accepted events/s | share | persisted events/s | share | trivial req/s "
+          "| p50 | p99 | drain | refused | events per message | CPU us/event "
+          "| stored = accepted | updates per dashboard |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
-        ceiling = trivial[r["connections"]]["requests_per_s"] * r["events"]
+        ceiling = r["trivial_per_s"] * r["events"]
         print(f"| {r['run']} | {r['accepted_per_s']:,} | {r['accepted_per_s'] / ceiling:.2f} | "
               f"{r['persisted_per_s']:,} | {r['persisted_per_s'] / ceiling:.2f} | "
+              f"{r['trivial_per_s']:,} | "
               f"{r['p50_ms']:.1f} ms | {r['p99_ms']:.1f} ms | {r['drain_s']} s | "
               f"{r['refused']:,} | {r['per_message']} | "
               f"{' / '.join(str(v) for v in r['cpu_us'].values())} | "
@@ -324,6 +362,7 @@ def report(trivial: dict, rows: list[dict], ratios: list) -> None:
     for name, what, ratio in ratios:
         print(f"{name}: persisted with {what} = {ratio:.0%} of the rate without them (mean of "
               "two runs each, in the order without, with, with, without)")
+
 
 if __name__ == "__main__":
     sys.exit(main())

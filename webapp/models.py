@@ -290,7 +290,8 @@ class AlertNotice(BaseModel):
 
 
 def iso(moment) -> str:
-    """ISO-8601 in UTC with millisecond precision and a Z, as the reference writes times."""
-    utc = moment.astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+    """ISO-8601 in UTC with millisecond precision and a Z, as the reference writes times (the
+    year always in four digits: 0005-01-02T03:04:05.678Z)."""
+    utc = moment if moment.tzinfo is UTC else moment.astimezone(UTC)
+    return utc.isoformat(timespec="milliseconds")[:23] + "Z"
 

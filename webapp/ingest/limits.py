@@ -4,6 +4,7 @@ per address and account on login; 429 with Retry-After."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import math
@@ -53,7 +54,12 @@ def init_app(app) -> None:
 def webhook_limit(app, key: str | None, project_id: int | None = None) -> tuple:
     """(strategy, requests limit, events limit) for a sender: the key's or project's own
     limits, else the configured defaults."""
-    requests, events = webhook_limits(key, project_id)
+    return limit_for(app, *webhook_limits(key, project_id))
+
+
+def limit_for(app, requests: str | None, events: str | None) -> tuple:
+    """(strategy, requests limit, events limit) of a sender's own limits (None: the
+    configured default)."""
     return (app.extensions["webhook_limiter"], requests or app.config["WEBHOOK_RATE_LIMIT"],
             events or app.config["WEBHOOK_EVENT_LIMIT"])
 
@@ -67,6 +73,7 @@ def sender_key() -> str:
     return f"project:{slug}" if slug else "ip:" + get_remote_address()
 
 
+@functools.lru_cache(maxsize=4096)
 def key_sender(key: str) -> str:
     """The limit's key for an ingest key (hashed: the secret never reaches Redis)."""
     return "key:" + hashlib.sha256(key.encode()).hexdigest()[:32]

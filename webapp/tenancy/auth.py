@@ -192,6 +192,18 @@ def project_for_ingest_key(key: str | None) -> int:
     return project_id
 
 
+def confirmed_ingest_key(key: str | None) -> tuple[int, tuple] | None:
+    """(project id, its /webhook limits as `webhook_limits` gives them) of an ingest key whose
+    project and limits were both looked up within the last _CACHE_SECONDS; None when either
+    needs a lookup. Touches neither the database nor Flask."""
+    now = time.monotonic()
+    project = _known.get(("ingest", key)) if key else None
+    limits = _known.get(("limits", key)) if project else None
+    if project is None or limits is None or project[0] <= now or limits[0] <= now:
+        return None
+    return project[1], limits[1] or (None, None)
+
+
 def webhook_limits(key: str | None, project_id: int | None) -> tuple[str | None, str | None]:
     """The /webhook limits (requests, events) of an ingest key (its own, else its project's)
     or of a project (for signed deliveries); None for the configured default. Remembered like

@@ -142,7 +142,7 @@ def webhook(project_slug: str | None = None, org_slug: str | None = None):
 
 
 def accepted_body(accepted: accept.Accepted) -> dict:
-    received = iso(accepted.received_at)
+    received = accepted.received
     if accepted.single:
         return {"success": True, "message": "Event accepted",
                 "data": {"eventId": accepted.event_ids[0], "receivedAt": received}}

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 import pytest
 
 from tests.helpers import INGEST_HEADERS, settle, sql_scalar, wait_stored
 from tests.integration.ingest.test_signed_webhooks import signed_headers
+from webapp.models import Event
 from webapp.tenancy.tenants import add_signing_secret
 
 pytestmark = pytest.mark.usefixtures("worker")
@@ -119,6 +121,9 @@ def test_the_earliest_and_latest_utc_moments_are_accepted(client, app, project):
     response = post(client, body)
     assert response.status_code == 202
     assert wait_stored(app, 2) == 2
+    with app.app_context():  # as sent (a year of one digit was once read as 2001)
+        stored_at = sorted(event.timestamp for event in Event.select())
+    assert stored_at == [datetime(1, 1, 1, tzinfo=UTC), datetime(1, 1, 1, 1, tzinfo=UTC)]
 
 
 def nested(depth: int) -> dict:
