@@ -278,9 +278,11 @@ def main() -> int:
     parser.add_argument("--dashboards", type=int, default=100)
     parser.add_argument("--alert-rules", type=int, default=100,
                         help="active alert rules in the comparison with and without rules")
-    parser.add_argument("--only", choices=["all", "singles", "arrays", "alerts"], default="all",
+    parser.add_argument("--only", choices=["all", "singles", "arrays", "dashboards", "alerts"],
+                        default="all",
                         help="singles: single events only (c=1, 4, 16, 64); arrays: arrays of "
-                             "500 only (two runs); alerts: only the comparison with and "
+                             "500 only (two runs); dashboards: only the comparisons with and "
+                             "without open dashboards; alerts: only the comparison with and "
                              "without alert rules")
     parser.add_argument("--quick", action="store_true", help="the same as --only singles")
     args = parser.parse_args()
@@ -311,7 +313,7 @@ def main() -> int:
                 rows.append(run(stack, app, "arrays of 500, c=8", 500, 8, args.seconds,
                                 trivial))
                 print(rows[-1], flush=True)
-        if only == "all":
+        if only in ("all", "dashboards"):
             dashboards = (f"{args.dashboards} dashboards",
                           lambda: Dashboards(stack, args.dashboards))
             comparisons += [("single events, c=64", 1, 64, *dashboards),
