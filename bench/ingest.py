@@ -151,7 +151,7 @@ class Trivial:
     def __init__(self, seconds: int):
         self.seconds = seconds
         self.rates: dict[int, list[int]] = {}
-        self.latency: dict[int, list[tuple[float, float]]] = {}
+        self.p99_ms: dict[int, list[float]] = {}
 
     def __enter__(self):
         self.port = free_port()
@@ -176,7 +176,7 @@ class Trivial:
         result = wrk(self.url, "none", 1, connections, self.seconds)
         rate = round(result["requests"] / result["seconds"])
         self.rates.setdefault(connections, []).append(rate)
-        self.latency.setdefault(connections, []).append((result["p50_ms"], result["p99_ms"]))
+        self.p99_ms.setdefault(connections, []).append(result["p99_ms"])
         return rate
 
     def __exit__(self, *exc):
@@ -336,8 +336,7 @@ def main() -> int:
 def report(trivial: Trivial, rows: list[dict], ratios: list) -> None:
     print("\ntrivial app here (requests/s, each run): " + "; ".join(
         f"c={c}: {', '.join(f'{rate:,}' for rate in rates)} (p99 "
-        f"{min(p99 for _, p99 in trivial.latency[c]):.1f}-"
-        f"{max(p99 for _, p99 in trivial.latency[c]):.1f} ms)"
+        f"{min(trivial.p99_ms[c]):.1f}-{max(trivial.p99_ms[c]):.1f} ms)"
         for c, rates in sorted(trivial.rates.items())))
     print("\nShares are requests/s (events/s divided by events per request) as a fraction of "
           "the trivial app's requests/s at the same number of connections, measured right "

@@ -67,15 +67,8 @@ class KeyedWebhook:
         try:
             try:
                 body = orjson.dumps(api.accepted_body(self.ingest(environ, request_id)))
-            except REFUSALS as exc:
-                with self.app.app_context():
-                    response = finish(api.refusal(exc, webhook=True), request_id,
-                                      self.app.config["ENV"])
-            except Exception:
-                log.exception("unhandled error")
-                with self.app.app_context():
-                    response = finish(fail(500, "Internal server error"), request_id,
-                                      self.app.config["ENV"])
+            except Exception as exc:
+                response = self.refused(exc, request_id)
             else:  # the answer to nearly every request, built without a Response object
                 start_response("202 ACCEPTED", [
                     ("Content-Type", "application/json"),
@@ -88,6 +81,15 @@ class KeyedWebhook:
             logs.web_request_id.reset(token)
             fast_path_address.reset(address)
         return response(environ, start_response)
+
+    def refused(self, exc: Exception, request_id: str):
+        """The answer to a refused request (or a 500, logged), built in an app context."""
+        if not isinstance(exc, REFUSALS):
+            log.exception("unhandled error")
+        with self.app.app_context():
+            response = (api.refusal(exc, webhook=True) if isinstance(exc, REFUSALS)
+                        else fail(500, "Internal server error"))
+            return finish(response, request_id, self.app.config["ENV"])
 
     def ingest(self, environ, request_id: str) -> accept.Accepted:
         """The request's events, accepted. A key confirmed within the last few seconds needs
