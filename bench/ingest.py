@@ -252,19 +252,28 @@ class AlertRules:
 
 
 def compare(stack, app, name: str, events: int, connections: int, seconds: int,
-            trivial: Trivial, what: str, extra) -> tuple[list[dict], float]:
+            trivial: Trivial, what: str, extra, rounds: int) -> tuple[list[dict], list[float]]:
     """The workload without and with `extra` (a context: open dashboards, active rules), in
-    the order without, with, with, without: the events table grows by every run, and a drift
-    shared by both halves cancels out. Returns the four runs and persisted-with /
+    rounds of four runs in the order without, with, with, without: the events table grows by
+    every run, and a drift shared by both halves cancels out. On two busy cores one run's rate
+    varies by a few percent (checkpoints, autovacuum), so the ratio is taken over `rounds`
+    rounds. Returns the runs and, for each round then for all of them, persisted-with /
     persisted-without."""
-    rows = []
-    for with_them in (False, True, True, False):
-        label = f"{name} + {what}" if with_them else name
-        rows.append(run(stack, app, label, events, connections, seconds, trivial,
-                        extra if with_them else nullcontext))
-        print(rows[-1], flush=True)
-    without = rows[0]["persisted_per_s"] + rows[3]["persisted_per_s"]
-    return rows, (rows[1]["persisted_per_s"] + rows[2]["persisted_per_s"]) / without
+    rows, ratios = [], []
+    for _ in range(rounds):
+        for with_them in (False, True, True, False):
+            label = f"{name} + {what}" if with_them else name
+            rows.append({**run(stack, app, label, events, connections, seconds, trivial,
+                               extra if with_them else nullcontext), "with": with_them})
+            print(rows[-1], flush=True)
+        ratios.append(persisted_ratio(rows[-4:]))
+    return rows, [*ratios, persisted_ratio(rows)]
+
+
+def persisted_ratio(rows: list[dict]) -> float:
+    """Persisted events/s of the runs with the extra over those of the runs without it."""
+    with_them = sum(r["persisted_per_s"] for r in rows if r["with"])
+    return with_them / sum(r["persisted_per_s"] for r in rows if not r["with"])
 
 
 SINGLES = (1, 4, 16)  # lone senders' latency, then moderate load; c=64 runs with dashboards
@@ -278,6 +287,9 @@ def main() -> int:
     parser.add_argument("--dashboards", type=int, default=100)
     parser.add_argument("--alert-rules", type=int, default=100,
                         help="active alert rules in the comparison with and without rules")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="rounds of each comparison with and without dashboards or rules "
+                             "(four runs a round)")
     parser.add_argument("--only", choices=["all", "singles", "arrays", "dashboards", "alerts"],
                         default="all",
                         help="singles: single events only (c=1, 4, 16, 64); arrays: arrays of "
@@ -325,9 +337,9 @@ def main() -> int:
             comparisons.append(("single events, c=64", 1, 64, f"{args.alert_rules} alert rules",
                                 lambda: rules))
         for name, events, connections, what, extra in comparisons:
-            pair, ratio = compare(stack, app, name, events, connections, args.seconds,
-                                  trivial, what, extra)
-            rows += pair
+            runs, ratio = compare(stack, app, name, events, connections, args.seconds,
+                                  trivial, what, extra, args.rounds)
+            rows += runs
             ratios.append((name, what, ratio))
     report(trivial, rows, ratios)
     return 0 if all(r["exact"] for r in rows) else 1
@@ -360,9 +372,10 @@ def report(trivial: Trivial, rows: list[dict], ratios: list) -> None:
               f"{r['stored']:,} = {r['accepted_events']:,} {'yes' if r['exact'] else 'NO'} | "
               f"{r.get('updates', '')} |")
     print()
-    for name, what, ratio in ratios:
-        print(f"{name}: persisted with {what} = {ratio:.0%} of the rate without them (mean of "
-              "two runs each, in the order without, with, with, without)")
+    for name, what, (*rounds, overall) in ratios:
+        print(f"{name}: persisted with {what} = {overall:.0%} of the rate without them over "
+              f"{len(rounds)} round(s) of the runs without, with, with, without (each round: "
+              f"{', '.join(f'{ratio:.0%}' for ratio in rounds)})")
 
 
 if __name__ == "__main__":

@@ -12,13 +12,15 @@ from flask import current_app
 from flask_sse import ServerSentEventsBlueprint
 from redis import Redis
 
+from webapp.ingest.journal import pending_key
 from webapp.live.panels import render_fragments
 from webapp.reads.windows import WINDOWS
 
 log = logging.getLogger(__name__)
 
 PREFIX = "pulseboard:live:"
-PUSH_INTERVAL_MS = 250  # at most ~4 pushes a second per project, whatever the event rate
+PUSH_INTERVAL_MS = 250  # at most ~4 pushes a second per project while its store keeps up
+BEHIND_INTERVAL_MS = 1000  # at most one a second while the store is further behind than that
 PUSH_TASK = "pulseboard.push_live"
 BETWEEN_TAGS = re.compile(r">\s+<")
 
@@ -52,11 +54,20 @@ class SharedClientSSE(ServerSentEventsBlueprint):
 sse = SharedClientSSE("sse", __name__)
 
 
-# Take the push lock only when some tab watches the project: both in the commit's pipeline.
+# Take the push lock only when some tab watches the project, for the push interval: the
+# short one unless the project's oldest batch waiting to be stored (journal.pending_key) is
+# older than it, then the long one. Returns the interval taken, 0 when no push is due.
 LOCK_IF_WATCHED = """
-if redis.call('ZCOUNT', KEYS[1], ARGV[1], '+inf') > 0 and
-   redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[2]) then
-  return 1
+if redis.call('ZCOUNT', KEYS[1], ARGV[1], '+inf') == 0 then
+  return 0
+end
+local interval = tonumber(ARGV[2])
+local oldest = redis.call('ZRANGE', KEYS[3], 0, 0, 'WITHSCORES')[2]
+if oldest and (tonumber(ARGV[1]) - tonumber(oldest)) * 1000 > interval then
+  interval = tonumber(ARGV[3])
+end
+if redis.call('SET', KEYS[2], '1', 'NX', 'PX', interval) then
+  return interval
 end
 return 0
 """
@@ -65,19 +76,25 @@ return 0
 def note_dirty(pipe, project_id: int) -> int:
     """Queue on `pipe`: mark the project changed and, when a tab watches it and no push is
     scheduled yet, take the push lock. Returns the position among the pipeline's results of
-    whether a push is due (for `schedule_push`)."""
+    the milliseconds until the push that is due, 0 if none is (for `schedule_push`).
+
+    While the store keeps up, pushes come every PUSH_INTERVAL_MS. Once the project's batches
+    wait longer than that to be stored, a push could not show them sooner anyway, and each
+    one takes a worker's time from storing them: pushes then come every BEHIND_INTERVAL_MS
+    until the store has caught up."""
     now = time.time()
     pipe.set(f"pulseboard:dirty:{project_id}", now)
-    pipe.eval(LOCK_IF_WATCHED, 2, watched_key(project_id),
-              f"pulseboard:push-lock:{project_id}", now, PUSH_INTERVAL_MS)
+    pipe.eval(LOCK_IF_WATCHED, 3, watched_key(project_id),
+              f"pulseboard:push-lock:{project_id}", pending_key(project_id), now,
+              PUSH_INTERVAL_MS, BEHIND_INTERVAL_MS)
     return len(pipe) - 1
 
 
-def schedule_push(celery, project_id: int, due: int) -> None:
-    """The push `note_dirty` found due (a tab that opens later asks for a push itself)."""
-    if due:
-        celery.send_task(PUSH_TASK, args=[project_id], countdown=PUSH_INTERVAL_MS / 1000,
-                         queue="live")
+def schedule_push(celery, project_id: int, due_ms: int) -> None:
+    """The push `note_dirty` found due in `due_ms` (a tab that opens later asks for a push
+    itself)."""
+    if due_ms:
+        celery.send_task(PUSH_TASK, args=[project_id], countdown=due_ms / 1000, queue="live")
 
 
 def mark_dirty(redis: Redis, celery, project_id: int) -> None:
