@@ -74,7 +74,9 @@ def settle(app, timeout: float = 600) -> None:
 
 
 def cpu_seconds(groups: dict[str, list]) -> dict[str, float]:
-    """CPU time (user + system) so far of each part's processes."""
+    """CPU time (user + system) so far of each part's processes, with that of their children
+    that have exited (a PostgreSQL backend that ends during a run takes its CPU time with it,
+    and its parent, the postmaster, is credited with it once it has reaped it)."""
     import psutil
 
     totals = {}
@@ -85,7 +87,8 @@ def cpu_seconds(groups: dict[str, list]) -> dict[str, float]:
                 times = process.cpu_times()
             except psutil.NoSuchProcess:
                 continue
-            totals[name] += times.user + times.system
+            totals[name] += (times.user + times.system + times.children_user
+                             + times.children_system)
     return totals
 
 
