@@ -278,13 +278,15 @@ EVENT_DAYS = """
 SELECT DISTINCT (hour AT TIME ZONE 'UTC')::date FROM event_rollup_hour
 WHERE project_id = %s AND hour >= %s AND hour <= %s
 """
-# Of some days, those on which an event has a value of the property.
+# Of some days, those on which an event has a value of the property: a subquery per day (with
+# LIMIT, so that it is not turned into one join over every partition), which reads only that
+# day's partition and stops at the first value.
 VALUED_DAYS = """
 SELECT d FROM unnest(%s::date[]) AS d
-WHERE EXISTS (SELECT 1 FROM event e
-              WHERE e.project_id = %s AND e."timestamp" >= d::timestamp AT TIME ZONE 'UTC'
-                AND e."timestamp" < (d + 1)::timestamp AT TIME ZONE 'UTC'
-                AND e.metadata->>%s IS NOT NULL)
+WHERE (SELECT TRUE FROM event e
+       WHERE e.project_id = %s AND e."timestamp" >= d::timestamp AT TIME ZONE 'UTC'
+         AND e."timestamp" < (d + 1)::timestamp AT TIME ZONE 'UTC'
+         AND e.metadata->>%s IS NOT NULL LIMIT 1)
 """
 
 
