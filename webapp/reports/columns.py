@@ -11,8 +11,10 @@ counts' epoch) from the report cache's hash (`webapp.reports.cache`) as read bef
 it is used while that count is unchanged, and rebuilt after any commit that touched the day.
 A day that no commit touched since the hash began is built once and then kept, like one
 whose count stands. A dropped partition counts as a commit on its day; emptying the default
-partition forgets the hash, so every day is rebuilt. `report_prop` holds the same days with
-each event's value of one metadata property, for breakdowns.
+partition forgets the hash, so every day is rebuilt. Only days that hold events (from the
+hourly rollups) are ever built: a range of empty days costs one query. `report_prop` holds the
+same days with each event's value of one metadata property, for breakdowns: only days on which
+some event has a value of it (the others are read from `report_day`).
 
 The workers, which compute the long reports, keep the days they read in memory (`Memory`);
 a web process computes only reports over few enough events to answer within its time limit.
@@ -33,7 +35,7 @@ from flask import current_app
 
 from webapp.db import database
 from webapp.reports import cache
-from webapp.reports.definition import TIME_LIMIT, TooSlow
+from webapp.reports.definition import TIME_LIMIT, TooSlow, query
 from webapp.reports.engine import Events, instant_us, within
 
 ENABLED: ContextVar[bool] = ContextVar("report_columns", default=True)
@@ -272,30 +274,71 @@ def _rows_of(project_id: int, first: date, last: date, prop: str | None) -> tupl
     return where, params
 
 
+# The UTC days that hold events, from the hourly rollups (exact, and written in the same
+# statement as the events): one index range, however many empty days lie in between.
+EVENT_DAYS = """
+SELECT DISTINCT (hour AT TIME ZONE 'UTC')::date FROM event_rollup_hour
+WHERE project_id = %s AND hour >= %s AND hour <= %s
+"""
+# Of some days, those on which an event has a value of the property: a subquery per day (with
+# LIMIT, so that it is not turned into one join over every partition), which reads only that
+# day's partition and stops at the first value.
+VALUED_DAYS = """
+SELECT d FROM unnest(%s::date[]) AS d
+WHERE (SELECT TRUE FROM event e
+       WHERE e.project_id = %s AND e."timestamp" >= d::timestamp AT TIME ZONE 'UTC'
+         AND e."timestamp" < (d + 1)::timestamp AT TIME ZONE 'UTC'
+         AND e.metadata->>%s IS NOT NULL LIMIT 1)
+"""
+
+
+def _event_days(project_id: int, first: date, last: date) -> list[date]:
+    last_hour = datetime.combine(last, time(23), UTC)
+    return [day for (day,) in database.execute_sql(
+        EVENT_DAYS, (project_id, day_bounds(first)[0], last_hour)).fetchall()]
+
+
 def _refresh(table: str, project_id: int, first: date, last: date, build,
-             prop: str | None = None) -> bool:
-    """Build the days from `first` to `last` whose row in `table` is missing or out of date;
-    False when the commit counts cannot be read (Redis away). Within a time limit
+             prop: str | None = None, only: list[date] | None = None) -> list[date] | None:
+    """Build the days from `first` to `last` (or, given `only`, those days) whose row in
+    `table` is missing or out of date. Only days that hold events (or a row, whose events may
+    have gone since) are looked at: empty days cost nothing. For `report_prop`, a day on
+    which no event has a value of the property keeps no row (its events come from
+    `report_day`, without values): those days are returned, [] for `report_day`. None when
+    the commit counts cannot be read (Redis away). Within a time limit
     (`definition.time_limit`), TooSlow once building outlasts it (the days built so far are
     kept for the next try)."""
     limit = TIME_LIMIT.get()
     deadline = monotonic() + limit / 1000 if limit else None
-    days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
-    stamps = _stamps(project_id, days)
-    if stamps is None:
-        return False
-    epoch, counts = stamps
-    if limit and _events(project_id, first, last) > limit * INLINE_EVENTS_PER_MS:
-        raise TooSlow()  # more events than a report reads within the limit: for the workers
     where, params = _rows_of(project_id, first, last, prop)
     built = dict(database.execute_sql(
         f"SELECT day, ARRAY[epoch, commits] FROM {table} WHERE {where}", params).fetchall())
-    for day, count in zip(days, counts, strict=True):
-        if built.get(day) != [epoch, count]:
-            build(project_id, day, *((prop,) if prop is not None else ()), epoch, count)
-            if deadline is not None and monotonic() > deadline:
-                raise TooSlow()
-    return True
+    if only is None:
+        days = sorted(set(_event_days(project_id, first, last)) | set(built))
+    else:
+        days = sorted(set(only))
+    stamps = _stamps(project_id, days)
+    if stamps is None:
+        return None
+    epoch, counts = stamps
+    if only is None and limit and _events(project_id, first, last) > limit * INLINE_EVENTS_PER_MS:
+        raise TooSlow()  # more events than a report reads within the limit: for the workers
+    stale = {day: count for day, count in zip(days, counts, strict=True)
+             if built.get(day) != [epoch, count]}
+    valueless: list[date] = []
+    if prop is not None and stale:
+        valued = {day for (day,) in query(VALUED_DAYS, [sorted(stale), project_id, prop])}
+        valueless = [day for day in stale if day not in valued]
+        gone = [day for day in valueless if day in built]  # values there once, none now
+        if gone:
+            database.execute_sql(f"DELETE FROM {table} WHERE {where} AND day = ANY(%s)",
+                                 (*params, gone))
+        stale = {day: count for day, count in stale.items() if day in valued}
+    for day, count in stale.items():
+        build(project_id, day, *((prop,) if prop is not None else ()), epoch, count)
+        if deadline is not None and monotonic() > deadline:
+            raise TooSlow()
+    return valueless
 
 
 class Memory:
@@ -349,12 +392,16 @@ LAYOUT = {"names": None, '"values"': None, "users": "<i8", "times": "<i8", "kind
 
 
 def _fetch(table: str, fields: tuple[str, ...], project_id: int, first: date, last: date,
-           prop: str | None = None) -> list[tuple[tuple, tuple]]:
-    """The packed days from `first` to `last` that hold events, in order, each as (its key in
-    `MEMORY`, its `fields`: lists of names as tuples, byte strings as arrays): from this
-    process's memory when it holds the same build of the day, else from PostgreSQL."""
+           prop: str | None = None, only: list[date] | None = None
+           ) -> list[tuple[tuple, tuple]]:
+    """The packed days from `first` to `last` (of them, those in `only`, when given) that hold
+    events, in order, each as (its key in `MEMORY`, its `fields`: lists of names as tuples,
+    byte strings as arrays): from this process's memory when it holds the same build of the
+    day, else from PostgreSQL."""
     where, params = _rows_of(project_id, first, last, prop)
     where += " AND events > 0"
+    if only is not None:
+        where, params = where + " AND day = ANY(%s)", (*params, only)
     stamps = database.execute_sql(f"SELECT day, epoch, commits FROM {table} WHERE {where}",
                                   params).fetchall()
     keys = {day: (table, project_id, prop, day, epoch, commits) for day, epoch, commits in stamps}
@@ -378,8 +425,8 @@ def _events(project_id: int, first: date, last: date) -> int:
     and written in the same statement as the events), whether or not the days are packed."""
     (count,) = database.execute_sql(
         "SELECT coalesce(sum(count), 0) FROM event_rollup_hour "
-        "WHERE project_id = %s AND hour >= %s AND hour < %s",
-        (project_id, day_bounds(first)[0], day_bounds(last)[1])).fetchone()
+        "WHERE project_id = %s AND hour >= %s AND hour <= %s",
+        (project_id, day_bounds(first)[0], datetime.combine(last, time(23), UTC))).fetchone()
     return int(count)
 
 
@@ -387,18 +434,28 @@ def load(project_id: int, first: date, last: date) -> Events | None:
     """The project's events of the UTC days `first` to `last`, sorted by user, time and
     storage id (days out of date are built first); None when Redis is away (the caller asks
     PostgreSQL instead)."""
-    if not _refresh("report_day", project_id, first, last, build_day):
+    if _refresh("report_day", project_id, first, last, build_day) is None:
         return None
     return _merge_kept(_fetch("report_day", DAY_FIELDS, project_id, first, last))
 
 
 def load_prop(project_id: int, first: date, last: date, prop: str) -> Prop | None:
     """The events of the UTC days `first` to `last` with their value of `prop`, in no
-    particular order (days out of date are built first); None when Redis is away."""
-    if not _refresh("report_prop", project_id, first, last, build_prop, prop):
+    particular order (days out of date are built first); None when Redis is away. Days on
+    which no event has a value of `prop` come from `report_day`, so a property that no event
+    has (a mistyped name) adds no row."""
+    valueless = _refresh("report_prop", project_id, first, last, build_prop, prop)
+    if valueless is None:
         return None
-    rows = [value for _, value in _fetch("report_prop", PROP_FIELDS, project_id, first, last,
-                                         prop)]
+    fetched = _fetch("report_prop", PROP_FIELDS, project_id, first, last, prop)
+    rows = [value for _, value in fetched]
+    valueless = sorted(set(valueless) - {key[3] for key, _ in fetched})
+    if valueless:
+        if _refresh("report_day", project_id, first, last, build_day, only=valueless) is None:
+            return None
+        for _, (names, users, times, kinds) in _fetch("report_day", DAY_FIELDS, project_id,
+                                                      first, last, only=valueless):
+            rows.append((names, (), users, times, kinds, np.full(len(users), -1, np.int32)))
     names, kinds = _recode([row[0] for row in rows], [row[4] for row in rows], np.int16)
     values, codes = _recode([row[1] for row in rows], [row[5] for row in rows], np.int32)
     return Prop(np.concatenate([np.empty(0, np.int64), *(row[2] for row in rows)]),

@@ -21,6 +21,7 @@ from webapp.reads.ranges import day_start
 NO_CODE = -1
 BITMAP_CELLS = 64 * 2**20  # a breakdown's users per value in one pass while this fits (bytes)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+DAY_US = 86_400 * 1_000_000
 
 
 @dataclass(frozen=True)
@@ -295,10 +296,18 @@ def _unique_rows(table: np.ndarray, codes: int) -> tuple[np.ndarray, np.ndarray]
 def local_days(times: np.ndarray, first: date, last: date, zone: str
                ) -> tuple[np.ndarray, date]:
     """The local date of each instant (between `first` and `last` in `zone`) as days since
-    `first`; instants before `first` get -1."""
-    boundaries = np.array([instant_us(day_start(first + timedelta(days=i), zone))
-                           for i in range((last - first).days + 2)], np.int64)
-    return np.searchsorted(boundaries, times, side="right") - 1, first
+    `first`; instants before `first` get -1, those after `last` the day after it. Only the
+    starts of dates an instant can fall on are computed: its UTC date or one either side
+    (offsets are under a day), so a range of empty days costs nothing."""
+    if not len(times):
+        return np.empty(0, np.int64), first
+    span = (last - first).days + 1  # the day after `last`
+    utc = np.unique(times // DAY_US) - (first - EPOCH.date()).days
+    near = np.unique(np.clip(np.concatenate([utc - 1, utc, utc + 1]), 0, span))
+    starts = np.array([instant_us(day_start(first + timedelta(days=int(i)), zone))
+                       for i in near], np.int64)
+    found = np.searchsorted(starts, times, side="right") - 1  # the latest start at or before
+    return np.where(found >= 0, near[np.maximum(found, 0)], -1), first
 
 
 def instant_us(moment: datetime) -> int:

@@ -65,6 +65,19 @@ def result(redis: Redis, job: str) -> dict | None:
     return orjson.loads(value) if value is not None else None
 
 
+def wait(redis: Redis, job: str, seconds: float) -> dict | None:
+    """The job's result once it is done, waiting up to `seconds` for it; None when it is still
+    queued or running then, or failed (the next `start` runs it again)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        state_now = state(redis, job)
+        if state_now == "done":
+            return result(redis, job)
+        if state_now in (None, "failed") or time.monotonic() >= deadline:
+            return None
+        time.sleep(0.05)
+
+
 def started_key(job: str) -> str:
     return f"pulseboard:report-job:{job}:started"
 

@@ -100,6 +100,8 @@ def run(kind: str, args, project_id: int, time_zone: str, now: datetime) -> dict
     ranges = [(where.start, where.end)]
     if kind == "funnel":  # shown beside the period before
         ranges.append((where.previous().start, where.start))
+    if kind == "retention":  # a user is born at their first event ever: every earlier day too
+        ranges = [(None, where.end)]
     data, hit = cache.cached(project_id, repr((kind, definition, where)),
                              lambda: MODULES[kind].compute(definition, where), ranges)
     data["from"], data["to"], data["timeZone"] = iso(where.start), iso(where.end), time_zone

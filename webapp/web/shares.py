@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from urllib.parse import urlencode
 
 from flask import (
     Blueprint,
@@ -21,13 +22,14 @@ from webapp.live.panels import panel_data
 from webapp.live.stream import stream as live_stream
 from webapp.models import Project, SavedReport
 from webapp.reads.windows import WINDOWS
-from webapp.reports import params, pathsvg, saved, tables
-from webapp.reports.definition import BadReport
+from webapp.reports import jobs, params, pathsvg, saved, tables
+from webapp.reports.definition import BadReport, TooSlow, time_limit
 from webapp.tenancy import accounts, auth
 from webapp.web.manage import _project as managed_project
 from webapp.web.reports import KINDS, page_project
 
 bp = Blueprint("shares", __name__)
+SHARE_WAIT_SECONDS = 5  # a shared report the workers compute: how long its page waits for it
 
 
 @bp.post("/projects/<slug>/reports/<kind>/save")
@@ -147,9 +149,28 @@ def shared(token: str):
     report = SavedReport.get_or_none(SavedReport.id == link.saved_report_id)
     if report is None:  # deleted since the link was read
         abort(404)
-    data = params.run(report.kind, saved.args_of(report), project.id, project.time_zone,
-                      datetime.now(UTC))
+    data = _report_data(project, report)
+    if data is None:  # still computing: the page asks again shortly
+        html = render_template("reports/shared_report.html", project=project, report=report,
+                               kind=report.kind, data=None)
+        return html, 503, {"Retry-After": "5", "Refresh": "5"}
     drawing = pathsvg.layout(data) if report.kind == "paths" else None
     return render_template("reports/shared_report.html", project=project, report=report,
                            kind=report.kind, data=data, table=tables.TABLES[report.kind](data),
                            drawing=drawing, problems=[], query=None)
+
+
+def _report_data(project: Project, report: SavedReport) -> dict | None:
+    """A saved report's result, as the API's reports run: here within REPORT_INLINE_MS, else
+    by the workers, waited for up to SHARE_WAIT_SECONDS (None when not done by then)."""
+    args = saved.args_of(report)
+    try:
+        with time_limit(current_app.config["REPORT_INLINE_MS"]):
+            return params.run(report.kind, args, project.id, project.time_zone,
+                              datetime.now(UTC))
+    except TooSlow:
+        pass
+    redis = current_app.extensions["redis"]
+    job = jobs.start(redis, current_app.extensions["celery"], project.id, report.kind,
+                     urlencode(list(args.items(multi=True))))
+    return jobs.wait(redis, job, SHARE_WAIT_SECONDS)

@@ -152,3 +152,18 @@ def test_breakdown(history, limit, cells):
     assert total == expected["total"]
     assert [{"value": v, "count": n, "uniqueUsers": u} for v, n, u in found] == \
         [{k: v[k] for k in ("value", "count", "uniqueUsers")} for v in expected["values"]]
+
+
+@EXAMPLES
+@given(offsets=st.lists(st.integers(-3 * 86_400, 12 * 86_400), max_size=30),
+       first=st.integers(-2, 6), days=st.integers(0, 6),
+       zone=st.sampled_from([*ZONES, "Pacific/Kiritimati", "Pacific/Niue"]))
+def test_local_days_are_the_local_dates_of_the_instants(offsets, first, days, zone):
+    start = BASE.date() + timedelta(days=first)
+    last = start + timedelta(days=days)
+    instants = sorted(BASE + timedelta(seconds=n) for n in offsets)
+    got, _ = engine.local_days(np.array([engine.instant_us(m) for m in instants], np.int64),
+                               start, last, zone)
+    expected = [-1 if day < start else min((day - start).days, days + 1)
+                for day in (local_date(m, zone) for m in instants)]
+    assert got.tolist() == expected
