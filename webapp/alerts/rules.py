@@ -10,6 +10,7 @@ from webapp.ingest.signatures import new_secret
 from webapp.models import AlertRule, Project
 
 MAX_WINDOW_MINUTES = 24 * 60  # the per-minute rollups of one day at most
+MAX_THRESHOLD = 2**63 - 1  # the column is a bigint
 BASELINE_MINUTES = 60  # spike and drop rules: the last hour against the same hour of past weeks
 UNITS = {"m": 1, "min": 1, "mins": 1, "minute": 1, "minutes": 1,
          "h": 60, "hr": 60, "hour": 60, "hours": 60}
@@ -44,8 +45,10 @@ def parse_condition(text: str) -> Condition:
         minutes = int(match["w"]) * unit
         if not 1 <= minutes <= MAX_WINDOW_MINUTES:
             raise ValueError("the window is 1 minute to 24 hours")
-        return Condition("threshold", _type(match["type"]), match["cmp"], int(match["n"]),
-                         minutes)
+        threshold = int(match["n"])
+        if threshold > MAX_THRESHOLD:
+            raise ValueError(f"the count is at most {MAX_THRESHOLD:,}")
+        return Condition("threshold", _type(match["type"]), match["cmp"], threshold, minutes)
     if match := CHANGE.match(text):
         return Condition(match["kind"].lower(), _type(match["type"]))
     raise ValueError(f"write the condition as {EXAMPLES}")

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
+from tests.conftest import ROOT
 from tests.helpers import csrf_token
 from webapp.models import AlertNotice, AlertRule
 
@@ -67,6 +71,50 @@ def test_private_destinations_refused_unless_allowed(app, logged_in, monkeypatch
     monkeypatch.setitem(app.config, "ALERTS_ALLOW_PRIVATE_DESTINATIONS", True)
     assert submit(logged_in, PAGE + "/alerts",
                   {**GOOD, "url": "http://127.0.0.1:9/x"}).status_code == 200
+
+
+def test_destinations_carrying_a_private_ipv4_or_an_invalid_host_are_refused(app, logged_in,
+                                                                              monkeypatch):
+    monkeypatch.setitem(app.config, "ALERTS_ALLOW_PRIVATE_DESTINATIONS", False)
+    for url in ("http://[::127.0.0.1]/", "http://[::ffff:0:127.0.0.1]/",
+                "http://[64:ff9b::127.0.0.1]/", "http://[64:ff9b::a00:1]/",
+                "http://[2002:7f00:1::]/", "http://[2002:a9fe:a9fe::]/"):
+        response = submit(logged_in, PAGE + "/alerts", {**GOOD, "url": url})
+        assert response.status_code == 400, url
+        assert "private or loopback" in response.get_data(as_text=True), url
+    response = submit(logged_in, PAGE + "/alerts",
+                      {**GOOD, "url": f"https://{'a' * 300}.example.com/hook"})
+    assert response.status_code == 400
+    assert "Not a valid host name" in response.get_data(as_text=True)
+    with app.app_context():
+        assert AlertRule.select().count() == 0
+
+
+def test_a_threshold_past_64_bits_is_refused(app, logged_in):
+    response = submit(logged_in, PAGE + "/alerts",
+                      {**GOOD, "when": "error > 99999999999999999999 in 5 min"})
+    assert response.status_code == 400
+    assert "The count is at most 9,223,372,036,854,775,807." in response.get_data(as_text=True)
+    with app.app_context():
+        assert AlertRule.select().count() == 0
+    response = submit(logged_in, PAGE + "/alerts",
+                      {**GOOD, "when": "error > 9223372036854775807 in 5 min"})
+    assert response.status_code == 200
+    with app.app_context():
+        assert AlertRule.get().threshold == 2**63 - 1
+
+
+def test_cli_refuses_a_threshold_past_64_bits(services, app, project):
+    done = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "webapp.wsgi", "alerts", "add", "default",
+         "--name", "Huge", "--when", "error > 99999999999999999999 in 5 min",
+         "--url", "https://example.com/hook"],
+        cwd=ROOT, env=services.env(), capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2, done.stderr
+    assert "when: The count is at most 9,223,372,036,854,775,807." in done.stderr
+    assert "Traceback" not in done.stderr
+    with app.app_context():
+        assert AlertRule.select().count() == 0
 
 
 def test_cli_add_list_log_and_set(app, project):

@@ -15,6 +15,8 @@ from webapp.models import AlertRule
     ("* > 1000 in 1 minute", Condition("threshold", None, ">", 1000, 1)),
     ("'$pageview' spike", Condition("spike", "$pageview", window_minutes=60)),
     ("* DROP", Condition("drop", None, window_minutes=60)),
+    ("error > 9223372036854775807 in 5 min",
+     Condition("threshold", "error", ">", 2**63 - 1, 5)),  # the largest the column holds
 ])
 def test_conditions(text, expected):
     assert parse_condition(text) == expected
@@ -28,6 +30,8 @@ def test_conditions(text, expected):
     ("error > 1 in 0 min", "1 minute to 24 hours"),
     ("x" * 65 + " spike", "1 to 64 characters"),
     ("x" * 10**6 + " > 1 in 5 min", "at most 200 characters"),
+    ("error > 99999999999999999999 in 5 min", "the count is at most 9,223,372,036,854,775,807"),
+    ("error < 9223372036854775808 in 5 min", "the count is at most 9,223,372,036,854,775,807"),
 ])
 def test_bad_conditions(text, problem):
     with pytest.raises(ValueError, match=problem):
