@@ -11,12 +11,12 @@ and end on whole minutes, and property filters, are counted from the events them
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from webapp.db import database
 from webapp.models import iso
-from webapp.reads import filters
+from webapp.reads import filters, ranges
 from webapp.reads.filters import Condition
 from webapp.reads.ranges import local_date
 
@@ -71,14 +71,18 @@ def _key_sql(bucket: str, column: str) -> str:
     return f"date_trunc('week', {local})::date"
 
 
+def hour_key(moment: datetime, tz: ZoneInfo) -> int:
+    """The key of the local hour holding `moment` (a whole minute), as the SQL computes it."""
+    return int((moment - timedelta(minutes=moment.astimezone(tz).minute)).timestamp())
+
+
 def bucket_keys(bucket: str, zone: str, start: datetime, end: datetime) -> list:
     """Every bucket of the range, in order: epoch seconds (hours) or local dates."""
     if bucket == "hour":
         tz, keys = ZoneInfo(zone), []
         moment = start.replace(second=0, microsecond=0) - timedelta(minutes=start.minute % 15)
         while moment < end:
-            local = moment.astimezone(tz)
-            key = int((moment - timedelta(minutes=local.minute)).timestamp())
+            key = hour_key(moment, tz)
             if not keys or keys[-1] != key:
                 keys.append(key)
             moment += timedelta(minutes=15)
@@ -86,12 +90,9 @@ def bucket_keys(bucket: str, zone: str, start: datetime, end: datetime) -> list:
     first, last = local_date(start, zone), local_date(end - timedelta(microseconds=1), zone)
     if bucket == "week":
         first -= timedelta(days=first.weekday())
-    step = timedelta(days=1 if bucket == "day" else 7)
-    days: list[date] = []
-    while first <= last:
-        days.append(first)
-        first += step
-    return days
+    step = 1 if bucket == "day" else 7
+    # counted, not stepped past `last`: the week after 9999-12-27 has no Monday
+    return [first + timedelta(days=step * i) for i in range((last - first).days // step + 1)]
 
 
 def label(key, bucket: str, zone: str) -> dict:
@@ -137,6 +138,6 @@ def compute(project_id: int, start: datetime, end: datetime, zone: str,
         "where": [str(c) for c in where],
     }
     if compare:
-        previous = compute(project_id, start - (end - start), start, zone, bucket, where, False)
+        previous = compute(project_id, *ranges.previous(start, end), zone, bucket, where, False)
         data["previous"] = {k: previous[k] for k in ("totalEvents", "uniqueUsers", "from", "to")}
     return data
