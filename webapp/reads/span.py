@@ -63,7 +63,9 @@ def _source(zone: str, start: datetime, end: datetime, where: tuple[Condition, .
 
 def _key_sql(bucket: str, column: str) -> str:
     local = f"({column} AT TIME ZONE %s)"
-    if bucket == "hour":  # the instant the local hour began (23 or 25 of them on DST days)
+    # hours (23 or 25 of them on DST days): the instant of the local hour's minute 0, which
+    # names the hour even where a change of offset skips that minute (see hour_start)
+    if bucket == "hour":
         return (f"extract(epoch FROM date_trunc('minute', {column}) - "
                 f"make_interval(mins => extract(minute FROM {local})::int))::bigint")
     if bucket == "day":
@@ -95,11 +97,26 @@ def bucket_keys(bucket: str, zone: str, start: datetime, end: datetime) -> list:
     return [first + timedelta(days=step * i) for i in range((last - first).days // step + 1)]
 
 
+def hour_start(key: int, tz: ZoneInfo) -> datetime:
+    """The first instant of the local hour `key` names. The key is the instant its local
+    minute 0 would be, which a change of offset by a part of an hour may skip: on 2026-10-04
+    Australia/Lord_Howe goes from 02:00+10:30 to 02:30+11:00 (15:30Z), so that local hour
+    (key 15:00Z, an instant of the hour before) starts at 15:30Z."""
+    moment = datetime.fromtimestamp(key, UTC)
+    for minutes in range(60):
+        candidate = moment + timedelta(minutes=minutes)
+        if hour_key(candidate, tz) == key:
+            return candidate
+    return moment
+
+
 def label(key, bucket: str, zone: str) -> dict:
+    """A bucket's start: an instant and its local time (hours), or a local date."""
     if bucket == "hour":
-        moment = datetime.fromtimestamp(key, UTC)
+        tz = ZoneInfo(zone)
+        moment = hour_start(key, tz)
         return {"timestamp": iso(moment),
-                "local": moment.astimezone(ZoneInfo(zone)).isoformat(timespec="minutes")}
+                "local": moment.astimezone(tz).isoformat(timespec="minutes")}
     return {"timestamp": key.isoformat(), "local": key.isoformat()}
 
 
