@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from webapp.db import database
+
 DEFAULT_DAYS = 30
 MAX_DAYS = 400
 # The instants a range may start and end at. Beyond them, the arithmetic of a range would leave
@@ -18,8 +20,9 @@ SUPPORTED = ("from 0001-01-02T00:00:00Z to 9999-12-30T00:00:00Z (as dates, from 
 
 
 def zone(name: str) -> ZoneInfo:
-    """The IANA zone `name`; raises ValueError for one that does not exist."""
-    if not name or name not in valid_zones():
+    """The IANA zone `name`; raises ValueError for one that Python or PostgreSQL does not know
+    (`localtime` is a file of Python's zone data, but no zone of PostgreSQL's)."""
+    if not name or name not in python_zones() or name not in valid_zones():
         raise ValueError(f'"{name}" is not an IANA time zone (such as Europe/Paris)')
     try:
         return ZoneInfo(name)
@@ -27,13 +30,25 @@ def zone(name: str) -> ZoneInfo:
         raise ValueError(f'"{name}" is not an IANA time zone (such as Europe/Paris)') from None
 
 
-_ZONES: set[str] = set()
+_PYTHON_ZONES: frozenset[str] = frozenset()
+_ZONES: frozenset[str] = frozenset()
 
 
-def valid_zones() -> set[str]:
+def python_zones() -> frozenset[str]:
+    """The zones Python's zone data holds."""
+    global _PYTHON_ZONES
+    if not _PYTHON_ZONES:
+        _PYTHON_ZONES = frozenset({*available_timezones(), "UTC"})
+    return _PYTHON_ZONES
+
+
+def valid_zones() -> frozenset[str]:
+    """The zones a project may have: those both Python and PostgreSQL know (the days and weeks
+    of a project are counted in both). PostgreSQL is asked once a process."""
+    global _ZONES
     if not _ZONES:
-        _ZONES.update(available_timezones())
-        _ZONES.add("UTC")
+        rows = database.execute_sql("SELECT name FROM pg_timezone_names").fetchall()
+        _ZONES = python_zones() & {name for (name,) in rows}
     return _ZONES
 
 
