@@ -77,7 +77,11 @@ def in_zone(value: str | None, time_zone: str | None, seconds: bool = False) -> 
     """An ISO-8601 instant shown as the wall-clock time of an IANA zone ("YYYY-MM-DD HH:MM")."""
     if not value:
         return ""
-    moment = datetime.fromisoformat(value).astimezone(ZoneInfo(time_zone or "UTC"))
+    moment = datetime.fromisoformat(value)
+    try:
+        moment = moment.astimezone(ZoneInfo(time_zone or "UTC"))
+    except OverflowError:  # 0001-01-01T00:00:00Z west of UTC: no local time, shown in UTC
+        return moment.strftime("%Y-%m-%d %H:%M:%S UTC" if seconds else "%Y-%m-%d %H:%M UTC")
     return moment.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
 
 

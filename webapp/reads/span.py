@@ -11,12 +11,12 @@ and end on whole minutes, and property filters, are counted from the events them
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from webapp.db import database
 from webapp.models import iso
-from webapp.reads import filters
+from webapp.reads import filters, ranges
 from webapp.reads.filters import Condition
 from webapp.reads.ranges import local_date
 
@@ -63,12 +63,19 @@ def _source(zone: str, start: datetime, end: datetime, where: tuple[Condition, .
 
 def _key_sql(bucket: str, column: str) -> str:
     local = f"({column} AT TIME ZONE %s)"
-    if bucket == "hour":  # the instant the local hour began (23 or 25 of them on DST days)
+    # hours (23 or 25 of them on DST days): the instant of the local hour's minute 0, which
+    # names the hour even where a change of offset skips that minute (see hour_start)
+    if bucket == "hour":
         return (f"extract(epoch FROM date_trunc('minute', {column}) - "
                 f"make_interval(mins => extract(minute FROM {local})::int))::bigint")
     if bucket == "day":
         return f"{local}::date"
     return f"date_trunc('week', {local})::date"
+
+
+def hour_key(moment: datetime, tz: ZoneInfo) -> int:
+    """The key of the local hour holding `moment` (a whole minute), as the SQL computes it."""
+    return int((moment - timedelta(minutes=moment.astimezone(tz).minute)).timestamp())
 
 
 def bucket_keys(bucket: str, zone: str, start: datetime, end: datetime) -> list:
@@ -77,8 +84,7 @@ def bucket_keys(bucket: str, zone: str, start: datetime, end: datetime) -> list:
         tz, keys = ZoneInfo(zone), []
         moment = start.replace(second=0, microsecond=0) - timedelta(minutes=start.minute % 15)
         while moment < end:
-            local = moment.astimezone(tz)
-            key = int((moment - timedelta(minutes=local.minute)).timestamp())
+            key = hour_key(moment, tz)
             if not keys or keys[-1] != key:
                 keys.append(key)
             moment += timedelta(minutes=15)
@@ -86,19 +92,31 @@ def bucket_keys(bucket: str, zone: str, start: datetime, end: datetime) -> list:
     first, last = local_date(start, zone), local_date(end - timedelta(microseconds=1), zone)
     if bucket == "week":
         first -= timedelta(days=first.weekday())
-    step = timedelta(days=1 if bucket == "day" else 7)
-    days: list[date] = []
-    while first <= last:
-        days.append(first)
-        first += step
-    return days
+    step = 1 if bucket == "day" else 7
+    # counted, not stepped past `last`: the week after 9999-12-27 has no Monday
+    return [first + timedelta(days=step * i) for i in range((last - first).days // step + 1)]
+
+
+def hour_start(key: int, tz: ZoneInfo) -> datetime:
+    """The first instant of the local hour `key` names. The key is the instant its local
+    minute 0 would be, which a change of offset by a part of an hour may skip: on 2026-10-04
+    Australia/Lord_Howe goes from 02:00+10:30 to 02:30+11:00 (15:30Z), so that local hour
+    (key 15:00Z, an instant of the hour before) starts at 15:30Z."""
+    moment = datetime.fromtimestamp(key, UTC)
+    for minutes in range(60):
+        candidate = moment + timedelta(minutes=minutes)
+        if hour_key(candidate, tz) == key:
+            return candidate
+    return moment
 
 
 def label(key, bucket: str, zone: str) -> dict:
+    """A bucket's start: an instant and its local time (hours), or a local date."""
     if bucket == "hour":
-        moment = datetime.fromtimestamp(key, UTC)
+        tz = ZoneInfo(zone)
+        moment = hour_start(key, tz)
         return {"timestamp": iso(moment),
-                "local": moment.astimezone(ZoneInfo(zone)).isoformat(timespec="minutes")}
+                "local": moment.astimezone(tz).isoformat(timespec="minutes")}
     return {"timestamp": key.isoformat(), "local": key.isoformat()}
 
 
@@ -137,6 +155,6 @@ def compute(project_id: int, start: datetime, end: datetime, zone: str,
         "where": [str(c) for c in where],
     }
     if compare:
-        previous = compute(project_id, start - (end - start), start, zone, bucket, where, False)
+        previous = compute(project_id, *ranges.previous(start, end), zone, bucket, where, False)
         data["previous"] = {k: previous[k] for k in ("totalEvents", "uniqueUsers", "from", "to")}
     return data

@@ -10,6 +10,7 @@ from datetime import datetime
 from peewee import OperationalError
 
 from webapp.db import database
+from webapp.reads import ranges
 from webapp.reads.filters import Condition
 
 
@@ -62,10 +63,10 @@ class Scope:
         return " AND ".join(parts)
 
     def previous(self) -> Scope:
-        """The period of the same length that ends where this one starts."""
-        length = self.end - self.start
-        return Scope(self.project_id, self.start - length, self.start, self.time_zone,
-                     self.filters)
+        """The period of the same length that ends where this one starts (cut where the
+        supported range begins)."""
+        start, end = ranges.previous(self.start, self.end)
+        return Scope(self.project_id, start, end, self.time_zone, self.filters)
 
 
 WORK_MEM = "64MB"  # room for a report's sorts and hashes, so they stay in memory

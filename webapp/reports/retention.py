@@ -58,8 +58,8 @@ def compute(retention: Retention, scope: Scope) -> dict:
     step = UNITS[retention.unit]
     cohorts = []
     for cohort_day, users, *cells in rows:
-        counts = [int(n) if cohort_day + timedelta(days=step * i) <= last_day else None
-                  for i, n in enumerate(cells)]
+        known = (last_day - cohort_day).days // step  # the periods started by the end
+        counts = [int(n) if i <= known else None for i, n in enumerate(cells)]
         cohorts.append({
             "cohort": cohort_day.isoformat(),
             "users": int(users),
