@@ -28,11 +28,12 @@ def slugify(name: str, fallback: str = "project") -> str:
 
 def pick(projects: list[Project], handle: str) -> Project | None:
     """The project a handle names among these (their organizations loaded): "<org>/<slug>"
-    exactly, or a bare slug (the first of that slug, for links made before slugs were only
-    unique per organization)."""
+    exactly, or a bare slug only one of them has (links made before slugs were only unique
+    per organization); None when it names none, or several."""
     organization, slug = split_handle(handle)
-    return next((p for p in projects if p.slug == slug
-                 and organization in (None, p.organization.slug)), None)
+    found = [p for p in projects
+             if p.slug == slug and organization in (None, p.organization.slug)]
+    return found[0] if len(found) == 1 else None
 
 
 def create_organization(name: str, slug: str | None = None) -> Organization:
