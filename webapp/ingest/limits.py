@@ -18,7 +18,7 @@ from limits.storage import storage_from_string
 from limits.strategies import SlidingWindowCounterRateLimiter
 
 from webapp import redisconn
-from webapp.ingest.quota import Quota, parsed
+from webapp.ingest.quota import Quota, parsed, problem
 from webapp.tenancy import auth
 from webapp.tenancy.auth import presented_key, webhook_limits
 
@@ -37,6 +37,9 @@ limiter = Limiter(
 
 
 def init_app(app) -> None:
+    for name in ("WEBHOOK_RATE_LIMIT", "WEBHOOK_EVENT_LIMIT"):  # fail fast, not per request
+        if why := problem(app.config[name]):
+            raise ValueError(f"{name}={app.config[name][:60]!r} {why}")
     uri, options = redisconn.limiter_storage(app.config)
     app.config.setdefault("RATELIMIT_STORAGE_URI", uri)
     app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"socket_connect_timeout": 2,
@@ -59,9 +62,25 @@ def webhook_limit(app, key: str | None, project_id: int | None = None) -> tuple:
 
 def limit_for(app, requests: str | None, events: str | None) -> tuple:
     """(strategy, requests limit, events limit) of a sender's own limits (None: the
-    configured default)."""
-    return (app.extensions["webhook_limiter"], requests or app.config["WEBHOOK_RATE_LIMIT"],
-            events or app.config["WEBHOOK_EVENT_LIMIT"])
+    configured default). A stored limit that is not a usable one (saved before limits were
+    checked as they are now: "0 per second") counts as none, rather than fail every request."""
+    return (app.extensions["webhook_limiter"],
+            usable(requests) or app.config["WEBHOOK_RATE_LIMIT"],
+            usable(events) or app.config["WEBHOOK_EVENT_LIMIT"])
+
+
+def usable(text: str | None) -> str | None:
+    if not text:
+        return None
+    if (why := problem(text)) is None:
+        return text
+    _warn_unusable(text, why)
+    return None
+
+
+@functools.lru_cache(maxsize=256)
+def _warn_unusable(text: str, why: str) -> None:  # once per process and limit
+    log.warning("stored /webhook limit %r %s: the default applies instead", text[:60], why)
 
 
 def sender_key() -> str:

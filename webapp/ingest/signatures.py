@@ -17,10 +17,11 @@ SECRET_PREFIX = "whsec_"
 class SignatureError(Exception):
     """A signed request that fails verification; the message says why."""
 
-    def __init__(self, status: int, message: str):
+    def __init__(self, status: int, message: str, unmatched: bool = False):
         super().__init__(message)
         self.status = status
         self.message = message
+        self.unmatched = unmatched  # well formed and timely, but no secret given signed it
 
 
 def new_secret() -> str:
@@ -60,7 +61,7 @@ def verify(secrets: list[str], msg_id: str | None, timestamp: str | None,
     if sent > now + TOLERANCE_SECONDS:
         raise SignatureError(401, "webhook-timestamp is more than 5 minutes in the future")
     if not secrets:
-        raise SignatureError(401, "This project has no signing secret")
+        raise SignatureError(401, "This project has no signing secret", unmatched=True)
     offered = offered_digests(signature)
     if not offered:
         raise SignatureError(400, "webhook-signature holds no v1,<base64> signature")
@@ -68,7 +69,8 @@ def verify(secrets: list[str], msg_id: str | None, timestamp: str | None,
         expected = digest(secret, msg_id, sent, body)
         if any(hmac.compare_digest(expected, candidate) for candidate in offered):
             return
-    raise SignatureError(401, "No matching signature: wrong secret or altered body")
+    raise SignatureError(401, "No matching signature: wrong secret or altered body",
+                         unmatched=True)
 
 
 def offered_digests(header: str) -> list[bytes]:

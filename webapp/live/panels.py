@@ -7,7 +7,7 @@ from datetime import datetime
 from flask import render_template
 
 from webapp.alerts import panel as alerts
-from webapp.models import EventRollupMinute, Project
+from webapp.models import EventRollupMinute, Organization, Project
 from webapp.reads import chart, stats
 from webapp.reads.events import list_events
 from webapp.reads.windows import WINDOWS, Window
@@ -36,15 +36,16 @@ def panel_data(project_id: int, window: Window, now: datetime) -> dict:
     """The live window's panels; their times read in the project's zone (the buckets are the
     window's, whole minutes, half hours or three hours of UTC)."""
     data = stats.compute(project_id, window, now)
-    slug, zone = (Project.select(Project.slug, Project.time_zone)
-                  .where(Project.id == project_id).tuples().get())
+    organization, slug, zone = (Project.select(Organization.slug, Project.slug, Project.time_zone)
+                                .join(Organization).where(Project.id == project_id)
+                                .tuples().get())
     return {
         "stats": data,
         "this_minute": events_this_minute(project_id, now),
         "chart": chart.build(data["series"], int(window.bucket.total_seconds()), zone),
         "recent": list_events(project_id, window, now, limit=RECENT)["events"],
         "dead_letters": deadletters.pending_count(project_id),
-        "project_slug": slug,
+        "project_slug": f"{organization}/{slug}",  # a handle: the same for every watcher
         "time_zone": zone,
         "window": window,
         "windows": list(WINDOWS),

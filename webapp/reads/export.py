@@ -76,13 +76,29 @@ def neutralise(cell: str) -> str:
     return "'" + cell if cell.startswith(FORMULA_STARTS) else cell
 
 
+def csv_cells(row) -> list:
+    """A row as every CSV of the app writes it: text neutralised, None empty, numbers as
+    they are (a number is never run as a formula)."""
+    return [neutralise(cell) if isinstance(cell, str) else "" if cell is None else cell
+            for cell in row]
+
+
+def csv_table(header: list[str], rows) -> str:
+    """A whole table as CSV text (a report's download)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(csv_cells(header))
+    writer.writerows(csv_cells(row) for row in rows)
+    return buffer.getvalue()
+
+
 def csv_chunks(source: Iterator[tuple]) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(COLUMNS)
     for count, (event_id, kind, user, moment, received, metadata) in enumerate(source, 1):
-        writer.writerow([neutralise(event_id), neutralise(kind), neutralise(user), iso(moment),
-                         iso(received), metadata])  # metadata is a JSON object: "{..."
+        # metadata is a JSON object: "{..."
+        writer.writerow(csv_cells((event_id, kind, user, iso(moment), iso(received), metadata)))
         if count % FETCH == 0:
             yield buffer.getvalue()
             buffer.seek(0)

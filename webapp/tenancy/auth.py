@@ -82,8 +82,30 @@ def signing_secrets(project_id: int) -> list[str]:
 
 def forget_signing_secrets(project_id: int) -> None:
     """After a change to a project's secrets: this process looks them up again at once (the
-    others within _CACHE_SECONDS)."""
+    others within _CACHE_SECONDS, or at their first signature that matches none they know)."""
     _known.pop(("signing", str(project_id)), None)
+
+
+RELOAD_SECONDS = 1.0  # a project's secrets are looked up again after a miss at most this often
+_reloaded: dict[int, float] = {}  # project id -> when its secrets were last looked up on a miss
+
+
+def signing_secrets_after_miss(project_id: int) -> list[str]:
+    """A project's live secrets after a signature matched none of those remembered: looked up
+    again (a secret added by another process, the command line or another web process, is not
+    among them for up to _CACHE_SECONDS, and a sender that rotates at once must not get 401),
+    at most once per RELOAD_SECONDS per project in this process, so a flood of bad signatures
+    costs the database one query a second. Within that second, or while PostgreSQL is away,
+    the remembered ones."""
+    now = time.monotonic()
+    if now - _reloaded.get(project_id, float("-inf")) >= RELOAD_SECONDS:
+        if len(_reloaded) >= MAX_UNKNOWN:
+            _reloaded.clear()
+        _reloaded[project_id] = now
+        key = ("signing", str(project_id))
+        if hit := _known.get(key):  # stale: looked up again, and kept if the database is away
+            _known[key] = (0.0, hit[1])
+    return signing_secrets(project_id)
 
 
 def remembered(key: tuple[str, str], lookup: Callable[[], T], credential: bool = False) -> T:
@@ -172,6 +194,7 @@ def _remember(key: tuple[str, str], value: Any, credential: bool) -> None:
 
 def forget_keys() -> None:
     _names.clear()
+    _reloaded.clear()
     _known.clear()
     _unknown.clear()
     _lookups.clear()

@@ -6,9 +6,8 @@ import re
 import secrets
 from datetime import UTC, datetime
 
-from limits import parse_many
-
 from webapp.db import database
+from webapp.ingest.quota import problem as limit_problem
 from webapp.ingest.signatures import new_secret
 from webapp.models import ApiKey, Organization, Project, SigningSecret, digest, split_handle
 from webapp.reads.ranges import zone
@@ -29,11 +28,12 @@ def slugify(name: str, fallback: str = "project") -> str:
 
 def pick(projects: list[Project], handle: str) -> Project | None:
     """The project a handle names among these (their organizations loaded): "<org>/<slug>"
-    exactly, or a bare slug (the first of that slug, for links made before slugs were only
-    unique per organization)."""
+    exactly, or a bare slug only one of them has (links made before slugs were only unique
+    per organization); None when it names none, or several."""
     organization, slug = split_handle(handle)
-    return next((p for p in projects if p.slug == slug
-                 and organization in (None, p.organization.slug)), None)
+    found = [p for p in projects
+             if p.slug == slug and organization in (None, p.organization.slug)]
+    return found[0] if len(found) == 1 else None
 
 
 def create_organization(name: str, slug: str | None = None) -> Organization:
@@ -94,12 +94,10 @@ def limit_errors(requests: str, events: str) -> dict[str, str]:
     """Why each /webhook limit given is not one (flask-limiter notation; empty: the default)."""
     errors = {}
     for field, text in (("request_limit", requests), ("event_limit", events)):
-        try:
-            if text and (len(text) > 200 or not parse_many(text)):
-                raise ValueError
-        except ValueError:
-            errors[field] = (f"{text[:40]!r} is not a limit: write e.g. '5000 per second' or "
-                             "'50000 per 10 seconds; 1000000 per hour', or leave it empty")
+        if text and (why := limit_problem(text)):
+            errors[field] = (f"{text[:40]!r} {why}: write e.g. '5000 per second' or "
+                             "'50000 per 10 seconds; 1000000 per hour' (a count of at least 1 "
+                             "per a period of at most a day), or leave it empty")
     return errors
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hmac
 import time
 from datetime import UTC, datetime
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, g, request
 from redis.exceptions import RedisError
@@ -189,12 +189,12 @@ def events():
 
 
 def with_user_links(page: dict) -> dict:
-    """Each listed event links to its user's timeline (`GET /users/<userId>`), in the same
-    project when the listing named one."""
+    """Each listed event links to its user's timeline (`GET /users?id=<userId>`: a query
+    carries any id unchanged), in the same project when the listing named one."""
     slug = request.args.get("project")
-    suffix = "?" + urlencode({"project": slug}) if slug else ""
+    suffix = "&" + urlencode({"project": slug}) if slug else ""
     for event in page["events"]:
-        event["links"] = {"user": "/users/" + quote(event["userId"], safe="") + suffix}
+        event["links"] = {"user": "/users?" + urlencode({"id": event["userId"]}) + suffix}
     return page
 
 

@@ -116,7 +116,7 @@ def range_data(project) -> dict:
     recent = list_events(project.id, WINDOWS["week"], now, limit=RECENT, span=(start, end))
     return {"stats": data, "chart": chart.build(data["series"], seconds, project.time_zone),
             "recent": recent["events"], "window": Window("range", timedelta(0), 0),
-            "windows": list(WINDOWS), "project_slug": project.slug, "span": data,
+            "windows": list(WINDOWS), "project_slug": project.handle, "span": data,
             "time_zone": project.time_zone,
             "dead_letters": 0, "rendered_at": now}
 

@@ -13,9 +13,11 @@ from flask import (
     Response,
     abort,
     current_app,
+    redirect,
     render_template,
     request,
     stream_with_context,
+    url_for,
 )
 
 from webapp.db import database
@@ -26,7 +28,7 @@ from webapp.reads.ranges import parse_range
 from webapp.reports import jobs, params, pathsvg, saved, tables, timeline
 from webapp.reports.definition import BadReport, Scope, TooSlow, time_limit
 from webapp.responses import fail, ok
-from webapp.tenancy import accounts, auth
+from webapp.tenancy import accounts, auth, tenants
 from webapp.web.api import refusal
 
 bp = Blueprint("reports", __name__)
@@ -136,18 +138,38 @@ def user_timeline(args, project_id: int, user_id: str) -> dict:
                             args.get("cursor") or None)
 
 
+def requested_user() -> str:
+    """The user id of `?id=`: a query parameter reaches any id exactly (a path is normalised
+    on the way: `/x` lost its slash, `.` and `..` vanished)."""
+    user_id = request.args.get("id")
+    if not user_id:
+        raise BadQuery('"id" is required: the user id, e.g. /users?id=123')
+    return user_id
+
+
+@bp.get("/users")
+def user_json():
+    return ok(user_timeline(request.args, auth.read_project_id(), requested_user()))
+
+
 @bp.get("/users/<path:user_id>")
-def user_json(user_id: str):
+def user_json_by_path(user_id: str):
+    """The older form, for ids a path carries unchanged."""
     return ok(user_timeline(request.args, auth.read_project_id(), user_id))
 
 
 # ---- pages ----------------------------------------------------------------------------------
 
-def page_project(slug: str) -> tuple:
+def page_project(handle: str) -> tuple:
+    """(user, their projects, the one "<org>/<slug>" names, or a bare slug when only one of
+    theirs has it); 404 for anything else."""
     user = accounts.current_user()
     projects = accounts.visible_projects(user)
-    project = next((p for p in projects if p.slug == slug), None)
+    project = tenants.pick(projects, handle)
     if project is None:
+        if any(p.handle.endswith("/" + handle) for p in projects):
+            abort(404, f"Several of your organizations have a project {handle!r}: name it as "
+                  f"<organization>/{handle}")
         abort(404, "No such project for your account")
     return user, projects, project
 
@@ -159,7 +181,7 @@ def event_types(project_id: int) -> list[str]:
     return [kind for (kind,) in rows]
 
 
-@pages.get("/projects/<slug>/reports/<kind>")
+@pages.get("/projects/<path:slug>/reports/<kind>")
 @accounts.login_required
 def report_page(slug: str, kind: str):
     if kind not in KINDS:
@@ -184,7 +206,7 @@ def report_page(slug: str, kind: str):
                            projects=projects, project=project, data=data, table=table,
                            drawing=drawing, problems=problems, args=request.args,
                            query=urlencode([*request.args.items(multi=True),
-                                            ("project", project.slug)]),
+                                            ("project", project.link)]),
                            save_query=own_query, job=job, live=live,
                            saved_reports=saved.saved_for(project.id),
                            types=event_types(project.id)), 400 if problems else 200
@@ -196,7 +218,7 @@ def result_html(kind: str, args, project, job: str | None = None) -> str:
     return render_template(
         "reports/_result.html", kind=kind, project=project, data=data, problems=[],
         table=tables.TABLES[kind](data), drawing=pathsvg.layout(data) if kind == "paths" else None,
-        query=urlencode([*args.items(multi=True), ("project", project.slug)]),
+        query=urlencode([*args.items(multi=True), ("project", project.link)]),
         save_query=urlencode(list(args.items(multi=True))))
 
 
@@ -216,7 +238,7 @@ def sse(event: str, html: str) -> str:
     return f"event: {event}\n" + "".join(f"data: {line}\n" for line in html.splitlines()) + "\n"
 
 
-@pages.get("/projects/<slug>/reports/<kind>/jobs/<job>")
+@pages.get("/projects/<path:slug>/reports/<kind>/jobs/<job>")
 @accounts.login_required
 def job_stream(slug: str, kind: str, job: str):
     """Server-sent events of a long report: its state while it runs, then its result."""
@@ -253,8 +275,20 @@ def job_stream(slug: str, kind: str, job: str):
 
 @pages.get("/projects/<slug>/users/<path:user_id>")
 @accounts.login_required
-def user_page(slug: str, user_id: str):
+def user_page_by_path(slug: str, user_id: str):
+    """The older form of a user's page, for ids a path carries unchanged."""
+    page_project(slug)
+    args = {**request.args.to_dict(flat=False), "id": user_id}
+    return redirect(url_for("report_pages.user_page", slug=slug, **args))
+
+
+@pages.get("/projects/<path:slug>/users")
+@accounts.login_required
+def user_page(slug: str):
     user, projects, project = page_project(slug)
+    user_id = request.args.get("id")
+    if not user_id:
+        abort(400, '"id" is required: the user id')
     try:
         data, problems = user_timeline(request.args, project.id, user_id), []
     except BadReport as exc:

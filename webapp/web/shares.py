@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 from flask import (
     Blueprint,
@@ -16,6 +17,8 @@ from flask import (
     session,
     url_for,
 )
+from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import UnprocessableEntity
 
 from webapp.ingest.limits import limiter
 from webapp.live.panels import panel_data
@@ -30,14 +33,42 @@ from webapp.web.reports import KINDS, page_project
 
 bp = Blueprint("shares", __name__)
 SHARE_WAIT_SECONDS = 5  # a shared report the workers compute: how long its page waits for it
+NUMBER = re.compile(r"[0-9]{1,18}")  # ASCII digits: str.isdigit also takes "²"
 
 
-@bp.post("/projects/<slug>/reports/<kind>/save")
+@bp.after_request
+def _not_kept(response):
+    """Nothing of a share (a link's page, its stream, the page that shows a new link once)
+    is kept by a browser or a proxy: a revoked link's page must not live on in a cache."""
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.errorhandler(BadReport)
+def _broken_saved_report(exc: BadReport):
+    """A shared report whose saved query is no longer valid (saved before a rule it breaks)."""
+    error = UnprocessableEntity("This shared report cannot be shown: its saved query has "
+                                "problems (" + "; ".join(exc.problems) + "). Ask whoever "
+                                "shared it to save the report again.")
+    return render_template("error.html", error=error), error.code
+
+
+def query_problems(kind: str, query: str, project: Project) -> list[str]:
+    """What is wrong with a report's query, found as running it would, without running it."""
+    args, problems = MultiDict(parse_qsl(query)), []
+    params.scope(args, project.id, project.time_zone, datetime.now(UTC), problems)
+    params.build(kind, args, problems)
+    return problems
+
+
+@bp.post("/projects/<path:slug>/reports/<kind>/save")
 @accounts.login_required
 def save_report(slug: str, kind: str):
     _, _, project = page_project(slug)
     query = request.form.get("query", "")
     try:
+        if kind in KINDS and (problems := query_problems(kind, query, project)):
+            raise BadReport(problems)
         saved.save(project.id, request.form.get("name", ""), kind, query)
     except BadReport as exc:
         abort(400, "; ".join(exc.problems))
@@ -57,33 +88,35 @@ def _back_to_shares(slug: str, found: bool):
     return redirect(url_for("shares.shares", slug=slug))
 
 
-@bp.get("/projects/<slug>/shares")
+@bp.get("/projects/<path:slug>/shares")
 @accounts.login_required
 def shares(slug: str):
     return _shares_page(managed_project(slug))
 
 
-@bp.post("/projects/<slug>/shares")
+@bp.post("/projects/<path:slug>/shares")
 @accounts.login_required
 def create_share(slug: str):
     project = managed_project(slug)
     target = request.form.get("saved_report") or None
+    if target is not None and not NUMBER.fullmatch(target):
+        abort(400, f"saved_report must be the number of a saved report, not {target[:20]!r}")
     try:
-        token = saved.share(project.id, int(target) if target and target.isdigit() else None,
+        token = saved.share(project.id, int(target) if target else None,
                             request.form.get("password", ""))
     except BadReport as exc:
         abort(400, "; ".join(exc.problems))
     return _shares_page(project, url_for("shares.shared", token=token, _external=True))
 
 
-@bp.post("/projects/<slug>/shares/<int:link_id>/revoke")
+@bp.post("/projects/<path:slug>/shares/<int:link_id>/revoke")
 @accounts.login_required
 def revoke_share(slug: str, link_id: int):
     project = managed_project(slug)
     return _back_to_shares(slug, saved.revoke(project.id, link_id))
 
 
-@bp.post("/projects/<slug>/saved-reports/<int:report_id>/rename")
+@bp.post("/projects/<path:slug>/saved-reports/<int:report_id>/rename")
 @accounts.login_required
 def rename_saved_report(slug: str, report_id: int):
     project = managed_project(slug)
@@ -94,7 +127,7 @@ def rename_saved_report(slug: str, report_id: int):
     return _back_to_shares(slug, found)
 
 
-@bp.post("/projects/<slug>/saved-reports/<int:report_id>/delete")
+@bp.post("/projects/<path:slug>/saved-reports/<int:report_id>/delete")
 @accounts.login_required
 def delete_saved_report(slug: str, report_id: int):
     project = managed_project(slug)

@@ -136,6 +136,40 @@ def test_posthog_batch_gzip_and_single_event_endpoints(client, app, project):
     assert 'pulseboard_protocol_events_accepted_total{protocol="segment"} 0' in text
 
 
+def members(*parts: bytes) -> bytes:
+    """A multi-member gzip body: each part gzipped on its own, one after another."""
+    return b"".join(gzip.compress(part) for part in parts)
+
+
+SEGMENT_EVENTS = [{"type": "track", "userId": f"u{n}", "event": "x", "messageId": f"m{n}"}
+                  for n in range(4)]
+POSTHOG_EVENTS = [{"event": "x", "distinct_id": f"d{n}", "uuid": f"p{n}"} for n in range(4)]
+
+
+@pytest.mark.parametrize("path,query,body", [
+    ("/v1/batch", "", {"writeKey": INGEST_KEY, "batch": SEGMENT_EVENTS}),
+    ("/batch/", "", {"api_key": INGEST_KEY, "batch": POSTHOG_EVENTS}),
+    ("/i/v0/e/", "?compression=gzip-js", [{**e, "properties": {"token": INGEST_KEY}}
+                                          for e in POSTHOG_EVENTS]),
+])
+def test_every_member_of_a_gzip_body_is_read(client, app, project, path, query, body):
+    raw = json.dumps(body).encode()
+    half = len(raw) // 2
+    headers = {"Content-Encoding": "gzip"} if not query else {}
+    # the document split across two members (and padded with zeros, as gzip allows)
+    answer = post(client, path + query, members(raw[:half], raw[half:]) + b"\0" * 8, headers)
+    assert answer.status_code == 200, answer.get_json()
+    assert wait_stored(app, 4) == 4
+    # two whole documents, one a member: not one JSON body, and not only the first one's events
+    again = json.dumps(body).replace('"u', '"v').replace('"m', '"n').replace('"p', '"q')
+    answer = post(client, path + query, members(raw, again.encode()), headers)
+    assert answer.status_code == 400 and settle(app, 0.5) == 4
+    # something after the last member that is not gzip
+    answer = post(client, path + query, members(raw) + b"trailing", headers)
+    assert answer.status_code == 400 and "not valid gzip" in json.dumps(answer.get_json())
+    assert settle(app, 0.5) == 4
+
+
 def test_posthog_refusals_carry_the_detail_its_sdk_reads(client, app, project):
     response = post(client, "/batch/", {"api_key": "wrong", "batch": [{"event": "x"}]})
     assert response.status_code == 401

@@ -121,6 +121,60 @@ def test_the_cli_shows_and_sets_limits(app, project):
     assert bad.exit_code != 0 and "is not a limit" in bad.output
 
 
+UNUSABLE = {"0 per second": "the count must be at least 1",
+            "1 per 99999999999999999999 seconds": "a period longer than a day",
+            "1 per 2 days": "a period longer than a day",
+            "5 per second; 0 per minute": "the count must be at least 1",
+            "1 per 0 seconds": "a period of 0",
+            "99999999999999999999 per second": "counts past 1,000,000,000"}
+
+
+def test_a_limit_that_allows_nothing_or_counts_nothing_is_refused_when_saved(app, logged_in,
+                                                                              project):
+    for text, why in UNUSABLE.items():
+        assert why in limit_errors(text, "")["request_limit"], text
+        assert why in limit_errors("", text)["event_limit"], text
+    assert limit_errors("1 per day", "86400 per 86400 seconds; 10/second") == {}
+    # the page
+    url = f"/manage/projects/{project.slug}/limits"
+    token = csrf_token(logged_in.get(f"/manage/projects/{project.slug}").get_data(as_text=True))
+    for text, why in UNUSABLE.items():
+        answer = logged_in.post(url, data={"csrf_token": token, "request_limit": "",
+                                           "event_limit": text}, headers={"HX-Request": "true"})
+        assert answer.status_code == 400 and why in answer.get_data(as_text=True), text
+    # the command line
+    runner = app.test_cli_runner()
+    for text, why in UNUSABLE.items():
+        refused = runner.invoke(args=["projects", "limits", project.slug, "--events", text])
+        assert refused.exit_code == 2 and why in refused.output, refused.output
+        assert "Traceback" not in refused.output
+    with app.app_context():
+        assert ApiKey.limits_for(INGEST_KEY) == Project.limits_for(project.id) == (None, None)
+        with pytest.raises(TenantError, match="at least 1"):
+            set_limits(project, "0 per second", "")
+
+
+def test_a_stored_limit_that_is_not_usable_gives_way_to_the_default(app, services, project):
+    """Limits saved before they were checked: the ingest path neither fails (a count of 0
+    divided by zero on every request) nor goes unlimited (a window Redis cannot expire)."""
+    client = limited_app(services, WEBHOOK_RATE_LIMIT="2 per minute",
+                         WEBHOOK_EVENT_LIMIT="1000 per minute").test_client()
+    with app.app_context():
+        Project.update(request_limit="1 per 99999999999999999999 seconds",
+                       event_limit="0 per second").where(Project.id == project.id).execute()
+    auth.forget_keys()
+    assert codes(client, 1, 3) == [202, 202, 429]  # the defaults, enforced
+    with app.app_context():
+        ApiKey.update(request_limit="0 per second").execute()
+    auth.forget_keys()
+    assert codes(client, 1, 1) == [429]  # still the default's window, not a 500
+
+
+def test_a_configured_default_that_is_not_usable_stops_the_start(services):
+    with pytest.raises(ValueError, match="WEBHOOK_EVENT_LIMIT='0 per second' allows no"):
+        limited_app(services, WEBHOOK_EVENT_LIMIT="0 per second")
+
+
 
 def test_under_gevent_each_key_is_held_to_its_own_limit(app, services, project):
     """Groups are per sender and limit: a key's override holds while another key's requests

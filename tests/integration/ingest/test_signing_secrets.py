@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import re
 import subprocess
 import sys
 import time
@@ -15,6 +17,7 @@ from tests.helpers import INGEST_KEY, csrf_token, wait_until
 from tests.integration.ingest.test_signed_webhooks import BODY, deliver, signed_headers
 from webapp import create_app
 from webapp.dev.servers import free_port
+from webapp.ingest.signatures import new_secret
 from webapp.models import ApiKey, SigningSecret
 from webapp.tenancy import auth
 from webapp.tenancy.tenants import add_signing_secret
@@ -133,3 +136,43 @@ def test_signed_route_keeps_accepting_with_secrets_it_checked_lately(app, client
     assert status(client, secrets[0], "warm") == 202
     away = database_away().test_client()
     assert status(away, secrets[0], "while-away") == 202
+
+
+def test_a_secret_added_on_the_page_or_the_command_line_verifies_at_once(services, app,
+                                                                         live_server, logged_in,
+                                                                         secrets):
+    """gunicorn remembers the project's secrets for a few seconds; a signature none of them
+    made sends it to the database once more before it refuses, so a sender that rotates at
+    once is not refused."""
+    attempt = iter(range(10_000))  # gunicorn remembers these two (an earlier test's before)
+    wait_until(lambda: post_signed(live_server.url, secrets[0], f"warm-{next(attempt)}") == 202,
+               timeout=10, what="the project's secrets remembered")
+    time.sleep(auth.RELOAD_SECONDS)  # (past a lookup the warming itself may have caused)
+    page = logged_in.get("/manage/projects/default").get_data(as_text=True)
+    made = logged_in.post("/manage/projects/default/signing-secrets",
+                          data={"csrf_token": csrf_token(page), "name": "rotated"})
+    added = re.search(r'data-testid="new-secret">([^<]+)<', made.get_data(as_text=True))[1]
+    assert post_signed(live_server.url, added, "page-at-once") == 202
+    looked_up = time.monotonic()
+    printed = flask_cli(services, "projects", "signing-secret", "default", "--name", "cli")
+    assert printed.returncode == 0, printed.stderr
+    added = re.search(r"whsec_\S+", printed.stdout)[0]
+    time.sleep(max(0.0, looked_up + auth.RELOAD_SECONDS - time.monotonic()))
+    assert post_signed(live_server.url, added, "cli-at-once") == 202
+    assert post_signed(live_server.url, secrets[1], "older-still") == 202
+    wrong = "whsec_" + base64.b64encode(b"w" * 32).decode()
+    assert post_signed(live_server.url, wrong, "never") == 401
+
+
+def test_secrets_are_looked_up_again_at_most_once_a_second_per_project(app, secrets):
+    """A flood of signatures that match nothing costs the database one lookup a second."""
+    with app.app_context():
+        project_id = SigningSecret.get().project_id
+        assert len(auth.signing_secrets(project_id)) == 2  # remembered
+        SigningSecret.create(project=project_id, name="elsewhere", secret=new_secret())
+        assert len(auth.signing_secrets(project_id)) == 2  # still the remembered ones
+        assert len(auth.signing_secrets_after_miss(project_id)) == 3  # looked up again
+        SigningSecret.create(project=project_id, name="later", secret=new_secret())
+        assert len(auth.signing_secrets_after_miss(project_id)) == 3  # not within the second
+        time.sleep(auth.RELOAD_SECONDS)
+        assert len(auth.signing_secrets_after_miss(project_id)) == 4

@@ -79,7 +79,7 @@ def test_events_newest_first_with_filters(client, spread):
     assert stamps == sorted(stamps, reverse=True)
     assert set(data["events"][0]) == {"id", "eventType", "userId", "timestamp", "metadata",
                                       "receivedAt", "links"}
-    assert data["events"][0]["links"]["user"].startswith("/users/")
+    assert data["events"][0]["links"]["user"].startswith("/users?id=")
     by_type = client.get("/events?filter=week&eventType=click", headers=READ_HEADERS)
     assert {e["eventType"] for e in by_type.get_json()["data"]["events"]} == {"click"}
     by_user = client.get("/events?filter=week&userId=user-1", headers=READ_HEADERS)

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from tests.helpers import csrf_token, login
-from webapp.models import Membership, Organization, Project, User
+from webapp.models import Membership, Organization, Project, SavedReport, User
 from webapp.tenancy.accounts import create_user
 from webapp.tenancy.tenants import create_key, create_organization, create_project
 
@@ -103,3 +103,53 @@ def test_signed_deliveries_name_the_organization(app, tenants):
     assert unsigned.status_code == 400  # the project exists: the signature headers are missing
     nowhere = client.post("/webhook/alpha/shop", data=body, content_type="application/json")
     assert nowhere.status_code == 401
+
+
+@pytest.fixture
+def two_shops(app, tenants):
+    """alpha/shop and beta/shop, each with one event of its own, and one user in both
+    organizations, logged in."""
+    from webapp.store.insert import store_batch
+
+    with app.app_context():
+        both = create_user("both@alpha.test", "in two organizations")
+        for name in ("beta", "alpha"):  # beta's shop is the older: a bare slug found it first
+            organization = Organization.get(Organization.slug == name)
+            Membership.create(user=both, organization=organization, role="owner")
+            shop = create_project(organization, "Shop")
+            store_batch(shop.id, [{"id": f"{name}-1", "type": f"{name}_event", "user": "u",
+                                   "ts": "2026-01-02T10:00:00Z", "meta": {"org": name},
+                                   "rcv": "2026-01-02T10:00:00Z"}])
+    client = app.test_client()
+    assert login(client, "both@alpha.test", "in two organizations").status_code == 302
+    return client
+
+
+def test_report_and_share_pages_name_the_organization(app, two_shops):
+    client = two_shops
+    query = "?property=org&from=2026-01-01&to=2026-01-03"
+    for name, other in (("alpha", "beta"), ("beta", "alpha")):
+        page = client.get(f"/projects/{name}/shop/reports/breakdown{query}")
+        html = page.get_data(as_text=True)
+        assert page.status_code == 200 and f"<td>{name}</td>" in html
+        assert f"<td>{other}</td>" not in html
+        # its links stay in that organization's shop
+        assert f'href="/projects/{name}/shop/shares"' in html
+        assert f"project={name}%2Fshop" in html  # the CSV and JSON links
+        token = csrf_token(html)
+        saved = client.post(f"/projects/{name}/shop/reports/breakdown/save",
+                            data={"csrf_token": token, "name": f"{name} report",
+                                  "query": query[1:]})
+        assert saved.status_code == 302, saved.get_data(as_text=True)
+        shares = client.get(f"/projects/{name}/shop/shares").get_data(as_text=True)
+        assert f"{name} report" in shares and f"{other} report" not in shares
+        assert f'action="/projects/{name}/shop/shares"' in shares
+    with app.app_context():
+        owners = {r.name: r.project.organization.slug for r in SavedReport.select()}
+    assert owners == {"alpha report": "alpha", "beta report": "beta"}
+    # a bare slug two of the user's organizations have names neither
+    ambiguous = client.get(f"/projects/shop/reports/breakdown{query}")
+    assert ambiguous.status_code == 404
+    assert "name it as &lt;organization&gt;/shop" in ambiguous.get_data(as_text=True)
+    assert client.get("/projects/shop/shares").status_code == 404
+    assert client.get("/?project=shop").status_code == 404

@@ -36,7 +36,7 @@ SEGMENT_BASIC = {"Authorization": "Basic " + base64.b64encode(f"{INGEST_KEY}:".e
 SEGMENT = ("/v1/track", "/v1/identify", "/v1/page", "/v1/screen", "/v1/group", "/v1/alias",
            "/v1/batch")
 POSTHOG_BODY_KEY = ("/capture/", "/batch/", "/e/", "/i/v0/e/")  # the key travels in the body
-READS = ("/events", "/events/stats", "/events/export", "/users/{userId}",
+READS = ("/events", "/events/stats", "/events/export", "/users", "/users/{userId}",
          *(f"/reports/{kind}{csv}" for kind in ("funnel", "retention", "paths", "breakdown")
            for csv in ("", ".csv")))
 AUTH = {"/webhook": INGEST_HEADERS, **dict.fromkeys(READS, READ_HEADERS),

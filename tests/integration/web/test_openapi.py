@@ -48,6 +48,7 @@ NOT_API = {
     "report_pages.report_page",
     "report_pages.job_stream",
     "report_pages.user_page",
+    "report_pages.user_page_by_path",
     "shares.save_report",
     "shares.shares",
     "shares.create_share",

@@ -98,11 +98,11 @@ def test_user_timeline_json_pages_newest_first(client, history):
 def test_each_listed_event_links_to_its_users_timeline(client, history):
     events = client.get("/events?filter=day", headers=READ_HEADERS).get_json()["data"]["events"]
     links = {e["userId"]: e["links"]["user"] for e in events}
-    assert links == {"ann": "/users/ann", "bob": "/users/bob", "cy/1": "/users/cy%2F1"}
+    assert links == {"ann": "/users?id=ann", "bob": "/users?id=bob", "cy/1": "/users?id=cy%2F1"}
     timeline = client.get(links["cy/1"], headers=READ_HEADERS).get_json()["data"]
     assert (timeline["userId"], timeline["totalEvents"]) == ("cy/1", 1)
     named = client.get("/events?filter=day&project=default", headers=READ_HEADERS)
-    assert named.get_json()["data"]["events"][0]["links"]["user"].endswith("?project=default")
+    assert named.get_json()["data"]["events"][0]["links"]["user"].endswith("&project=default")
 
 
 @pytest.mark.parametrize("query", ["retention?periods=%C2%B2", "paths?event=a&depth=9" + "9" * 20,
@@ -131,9 +131,12 @@ def test_report_pages_work_as_plain_forms_and_with_htmx(logged_in, history):
 
 def test_user_page_and_its_link_from_recent_events(logged_in, history):
     html = logged_in.get("/?filter=hour").get_data(as_text=True)
-    assert 'href="/projects/default/users/cy/1"' in html
-    page = logged_in.get("/projects/default/users/cy/1")
+    assert 'href="/projects/default/default/users?id=cy/1"' in html
+    page = logged_in.get("/projects/default/default/users?id=cy/1")
     assert page.status_code == 200 and "/pricing" in page.get_data(as_text=True)
+    older = logged_in.get("/projects/default/users/cy/1?limit=5")  # the older form of link
+    assert older.status_code == 302
+    assert older.location == "/projects/default/users?limit=5&id=cy/1"
 
 
 def test_stats_events_and_export_take_a_range_in_the_project_zone(app, client, history,
@@ -233,7 +236,7 @@ def test_report_and_timeline_pages_show_times_in_the_project_zone(app, logged_in
     html = logged_in.get("/projects/default/reports/breakdown?property=page"
                          "&from=2026-03-01&to=2026-03-01").get_data(as_text=True)
     assert "2026-03-01 00:00 to 2026-03-02 00:00 (Asia/Kathmandu)" in html
-    html = logged_in.get("/projects/default/users/ann").get_data(as_text=True)
+    html = logged_in.get("/projects/default/users?id=ann").get_data(as_text=True)
     signup = (NOW - timedelta(minutes=50)).astimezone(ZoneInfo("Asia/Kathmandu"))
     assert f'{signup:%Y-%m-%d %H:%M:%S}</time>' in html
     assert f'{signup:%Y-%m-%d %H:%M}</time> · last seen' in html

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from html import unescape
 
 from tests.helpers import ADMIN_EMAIL, ADMIN_PASSWORD, csrf_token, login, sql_scalar
 from tests.integration.web.test_reports_routes import history  # noqa: F401 (fixture)
@@ -180,3 +181,62 @@ def test_the_project_time_zone_is_set_on_the_manage_page(app, logged_in, project
     assert good.status_code == 302
     html = logged_in.get("/projects/default/reports/retention").get_data(as_text=True)
     assert "Time zone: Asia/Kathmandu" in html
+
+
+def test_a_shared_report_whose_saved_query_is_invalid_is_a_clear_4xx(app, logged_in, project):
+    from webapp.reports import saved
+
+    with app.app_context():  # saved before its query was checked: one step, a bad window
+        report = saved.save(project.id, "Broken", "funnel", "step=signup&window=forever")
+        token = saved.share(project.id, report.id)
+    page = app.test_client().get(f"/share/{token}")
+    assert page.status_code == 422
+    text = unescape(page.get_data(as_text=True))
+    assert "This shared report cannot be shown" in text and "2 to 8 steps" in text
+    assert '"window" must look like' in text
+    # and such a query is no longer saved
+    csrf = csrf_token(logged_in.get("/projects/default/shares").get_data(as_text=True))
+    refused = logged_in.post("/projects/default/reports/funnel/save",
+                             data={"csrf_token": csrf, "name": "Broken again",
+                                   "query": "step=signup&window=forever"})
+    assert refused.status_code == 400 and "2 to 8 steps" in refused.get_data(as_text=True)
+    assert sql_scalar(app, "SELECT count(*) FROM saved_report") == 1
+
+
+def test_the_saved_report_of_a_new_link_is_a_number_in_ascii_digits(app, logged_in, project):
+    csrf = csrf_token(logged_in.get("/projects/default/shares").get_data(as_text=True))
+    for value in ("²", "١", "1.5", "x", "9" * 30):
+        answer = logged_in.post("/projects/default/shares",
+                                data={"csrf_token": csrf, "saved_report": value})
+        assert answer.status_code == 400, value
+        assert "saved_report must be the number of a saved report" in answer.get_data(
+            as_text=True)
+    missing = logged_in.post("/projects/default/shares",
+                             data={"csrf_token": csrf, "saved_report": "12345"})
+    assert missing.status_code == 400 and "no such saved report" in missing.get_data(True)
+    assert sql_scalar(app, "SELECT count(*) FROM share_link") == 0
+
+
+def test_no_share_page_is_kept_in_a_cache(app, logged_in, history):  # noqa: F811
+    token = save_and_share(logged_in, password="open sesame")
+    stranger = app.test_client()
+    form = stranger.get(f"/share/{token}")
+    unlocked = stranger.post(f"/share/{token}", data={
+        "csrf_token": csrf_token(form.get_data(as_text=True)), "password": "open sesame"})
+    shares = logged_in.get("/projects/default/shares")
+    made = logged_in.post("/projects/default/shares", data={
+        "csrf_token": csrf_token(shares.get_data(as_text=True)), "saved_report": ""})
+    dashboard = re.search(r'data-testid="share-link">[^<]*/share/([^<]+)<',
+                          made.get_data(as_text=True)).group(1)
+    answers = {"password form": form, "unlocked": unlocked,
+               "report": stranger.get(f"/share/{token}"),
+               "dashboard": stranger.get(f"/share/{dashboard}?filter=hour"),
+               "shares page": shares, "new link": made,
+               "unknown link": stranger.get("/share/nothing-here")}
+    stream = stranger.get(f"/share/{dashboard}/stream", buffered=False)
+    answers["stream"] = stream
+    for what, answer in answers.items():
+        directives = {d.strip() for d in answer.headers.get("Cache-Control", "").split(",")}
+        assert {"no-store", "private"} <= directives, (what, answer.headers)
+    stream.close()
+    assert answers["report"].status_code == 200 and answers["unknown link"].status_code == 404

@@ -121,14 +121,24 @@ def too_large(limit: int, status: int) -> IngestError:
 
 
 def gunzip(data: bytes, limit: int, status: int = 413) -> bytes:
-    """A gzip (or zlib) body, inflated to at most `limit` bytes."""
-    inflater = zlib.decompressobj(wbits=47)  # gzip or zlib, told by the header
-    try:
-        out = inflater.decompress(data, limit + 1)
-    except zlib.error as exc:
-        raise IngestError(400, f"Body is not valid gzip: {exc}") from None
-    if len(out) > limit:
-        raise too_large(limit, status)
-    if not inflater.eof:
-        raise IngestError(400, "Body is not valid gzip: the stream is cut short")
-    return out
+    """A gzip (or zlib) body, inflated to at most `limit` bytes in all. Every member of a
+    multi-member body (streams one after another, as `cat a.gz b.gz` makes and gzip reads)
+    is inflated, not only the first; zero bytes after the last are padding, anything else is
+    refused."""
+    parts: list[bytes] = []
+    left = limit + 1
+    while True:
+        inflater = zlib.decompressobj(wbits=47)  # gzip or zlib, told by the header
+        try:
+            out = inflater.decompress(data, left)
+        except zlib.error as exc:
+            raise IngestError(400, f"Body is not valid gzip: {exc}") from None
+        parts.append(out)
+        left -= len(out)
+        if left <= 0:
+            raise too_large(limit, status)
+        if not inflater.eof:
+            raise IngestError(400, "Body is not valid gzip: the stream is cut short")
+        data = inflater.unused_data
+        if not data.strip(b"\0"):
+            return b"".join(parts)
