@@ -46,17 +46,23 @@ def start_production_web(services) -> tuple[subprocess.Popen, int]:
         except requests.RequestException:  # not listening yet, or still starting
             return False
 
-    wait_until(up, timeout=30, what="gunicorn")
+    try:
+        wait_until(up, timeout=30, what="gunicorn")
+    except AssertionError:
+        stop_process(process)
+        raise
     return process, port
 
 
 @pytest.fixture
 def deployed(services, admin, worker, tmp_path):
     web, port = start_production_web(services)
-    proxy = shipped_nginx.start(tmp_path / "nginx", [port])
-    yield proxy
-    stop_process(proxy.process)
-    stop_process(web)
+    try:
+        proxy = shipped_nginx.start(tmp_path / "nginx", [port])
+        yield proxy
+        stop_process(proxy.process)
+    finally:
+        stop_process(web)
 
 
 def totals(lines, until, timeout: float) -> int:
