@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -21,48 +20,14 @@ import pytest
 from bench.sse_clients import Fleet
 from tests.conftest import ROOT, start_gunicorn, stop_process, worker_alive
 from tests.helpers import INGEST_HEADERS, READ_TOKEN, drain, sql_scalar, wait_until
-from webapp.dev.servers import free_port, wait_for_port
-
-NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
-DEPLOY = ROOT / "deploy" / "nginx"
-pytestmark = pytest.mark.skipif(not os.path.exists(NGINX),
-                                reason="needs Debian's nginx (.ci/run installs it)")
-
-
-def upstream_for(ports: list[int]) -> str:
-    """deploy/nginx/upstream.conf with the compose service replaced by loopback nodes."""
-    text = (DEPLOY / "upstream.conf").read_text()
-    line = re.search(r"^\s*server web:8000(.*);$", text, re.M)
-    assert line, "upstream.conf names the web service"
-    servers = "".join(f"    server 127.0.0.1:{port}{line.group(1)};\n" for port in ports)
-    return text.replace(line.group(0) + "\n", servers)
-
-
-def site_on(port: int) -> str:
-    text = (DEPLOY / "pulseboard.conf").read_text()
-    assert "listen 8080;" in text
-    return text.replace("listen 8080;", f"listen 127.0.0.1:{port};")
+from tests.integration.ops import shipped_nginx
 
 
 def start_nginx(root: Path, ports: list[int]) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    (root / "upstream.conf").write_text(upstream_for(ports))
-    (root / "pulseboard.conf").write_text(site_on(port))
-    temp = "".join(f"    {kind}_temp_path {root / kind};\n"
-                   for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
-    (root / "nginx.conf").write_text(
-        ("user root;\n" if os.geteuid() == 0 else "")
-        + f"worker_processes 1;\ndaemon off;\npid {root}/nginx.pid;\n"
-        f"error_log {root}/error.log warn;\nevents {{ worker_connections 1024; }}\n"
-        f"http {{\n    access_log off;\n{temp}    include {root}/upstream.conf;\n"
-        f"    include {root}/pulseboard.conf;\n}}\n")
-    check = subprocess.run([NGINX, "-t", "-p", str(root), "-e", str(root / "error.log"),
-                            "-c", str(root / "nginx.conf")], capture_output=True, text=True)
-    assert check.returncode == 0, check.stderr
-    process = subprocess.Popen([NGINX, "-p", str(root), "-e", str(root / "error.log"),
-                                "-c", str(root / "nginx.conf")], start_new_session=True)
-    wait_for_port(port, 10, process)
-    return process, f"http://127.0.0.1:{port}"
+    """The shipped site on loopback; its TLS listener is a plain one here, since the stream
+    clients below speak plain HTTP (tests/integration/ops/test_tls.py covers TLS)."""
+    proxy = shipped_nginx.start(root, ports, tls=False)
+    return proxy.process, f"http://127.0.0.1:{proxy.https_port}"
 
 
 def start_worker_node(services, name: str) -> subprocess.Popen:
@@ -114,6 +79,7 @@ def batch(size: int, start: int) -> list[dict]:
             for i in range(start, start + size)]
 
 
+@shipped_nginx.needs_nginx
 @pytest.mark.slow
 def test_nodes_behind_nginx_share_streams_and_survive_a_node(services, app, project, redis,
                                                                _worker_handle, tmp_path,

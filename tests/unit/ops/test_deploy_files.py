@@ -54,7 +54,8 @@ def test_web_scales_behind_nginx():
     assert nginx["depends_on"]["web"]["condition"] == "service_healthy"
     for volume in nginx["volumes"]:
         source = volume.split(":")[0]
-        assert (ROOT / source).is_file(), f"nginx mounts missing {source}"
+        if not source.startswith("${"):  # the certificate and ACME directories are the host's
+            assert (ROOT / source).is_file(), f"nginx mounts missing {source}"
     site = (ROOT / "deploy/nginx/pulseboard.conf").read_text()
     stream = site[site.index("location = /stream"):]
     for setting in ("proxy_buffering off", "proxy_read_timeout 1h"):
@@ -62,3 +63,16 @@ def test_web_scales_behind_nginx():
     assert 'proxy_set_header Connection ""' in site and "proxy_http_version 1.1" in site
     upstream = (ROOT / "deploy/nginx/upstream.conf").read_text()
     assert "server web:8000 max_fails=" in upstream and "keepalive" in upstream
+
+
+def test_compose_serves_https_and_the_app_trusts_its_proxy():
+    compose = YAML(typ="safe").load((ROOT / "docker-compose.yml").read_text())
+    services = compose["services"]
+    nginx = services["nginx"]
+    assert {port.rsplit(":", 1)[1] for port in nginx["ports"]} == {"80", "443"}
+    mounts = {volume.rsplit(":", 2)[1] for volume in nginx["volumes"]}
+    assert {"/etc/nginx/tls", "/var/www/acme"} <= mounts
+    site = (ROOT / "deploy/nginx/pulseboard.conf").read_text()
+    for path in ("/etc/nginx/tls/fullchain.pem", "/etc/nginx/tls/privkey.pem", "/var/www/acme"):
+        assert path in site
+    assert services["web"]["environment"]["TRUSTED_PROXIES"] == "1"
