@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from webapp.dev.servers import PrivatePostgres, PrivateRedis, free_port
+from webapp.ingest.queue import JOBS_QUEUES, STORE_QUEUES
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -73,14 +74,15 @@ class Stack:
                                            "webapp/gunicorn_conf.py", "webapp.wsgi:app"]))
         for _ in range(self.celery_workers):
             self.start_celery()
+        self.start_celery(JOBS_QUEUES, concurrency=1)  # reports and alerts, as the Procfile's jobs
         self._wait_healthy()
         return self
 
-    def start_celery(self) -> subprocess.Popen:
+    def start_celery(self, queues=STORE_QUEUES, concurrency: int | None = None) -> subprocess.Popen:
         process = self._spawn([sys.executable, "-m", "celery", "--app", "worker.app", "worker",
-                               "--queues", "live,celery,reports",
-                               f"--concurrency={self.concurrency}", "--loglevel=warning",
-                               "--without-gossip", "--without-mingle"])
+                               "--queues", ",".join(queues),
+                               f"--concurrency={concurrency or self.concurrency}",
+                               "--loglevel=warning", "--without-gossip", "--without-mingle"])
         self.processes.append(process)
         return process
 

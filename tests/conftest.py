@@ -21,7 +21,7 @@ from webapp import create_app
 from webapp.db import make_database
 from webapp.dev.servers import PrivatePostgres, PrivateRedis, free_port
 from webapp.ingest import journal
-from webapp.ingest.queue import HEARTBEAT_KEY
+from webapp.ingest.queue import HEARTBEAT_KEY, JOBS_HEARTBEAT_KEY, JOBS_QUEUES, STORE_QUEUES
 
 from .helpers import ADMIN_EMAIL, ADMIN_PASSWORD, INGEST_KEY, READ_TOKEN, drain, login, wait_until
 
@@ -157,7 +157,8 @@ def reset(app, redis: Redis) -> None:
                 if attempt == 4:
                     raise
                 time.sleep(0.2)
-    keys = [k for k in redis.scan_iter("pulseboard:*") if k != HEARTBEAT_KEY.encode()]
+    beats = {HEARTBEAT_KEY.encode(), JOBS_HEARTBEAT_KEY.encode()}
+    keys = [k for k in redis.scan_iter("pulseboard:*") if k not in beats]
     keys += redis.scan_iter("LIMITS:*")  # the rate limiter's counters (`limits` names them so)
     if keys:
         redis.delete(*keys)
@@ -192,10 +193,16 @@ def logged_in(client, admin):
     return client
 
 
-def start_worker(services: Services, concurrency: int = 2, **env) -> subprocess.Popen:
+ALL_QUEUES = STORE_QUEUES + JOBS_QUEUES
+
+
+def start_worker(services: Services, concurrency: int = 2, queues=ALL_QUEUES,
+                 **env) -> subprocess.Popen:
+    """A Celery worker process; by default one that does the work of both kinds (the
+    Procfile's `worker` and `jobs`), `queues` makes it one of them."""
     return subprocess.Popen(
         [sys.executable, "-m", "celery", "--app", "worker.app", "worker",
-         "--queues", "live,celery,reports", "--loglevel=warning",
+         "--queues", ",".join(queues), "--loglevel=warning",
          f"--concurrency={concurrency}", "--without-gossip", "--without-mingle",
          "--without-heartbeat"],
         cwd=ROOT, env=services.env(**env), start_new_session=True,
@@ -212,43 +219,65 @@ def stop_process(process: subprocess.Popen, sig: int = signal.SIGTERM, timeout: 
             process.wait()
 
 
-def worker_alive(redis: Redis, since: float) -> bool:
-    beat = redis.get(HEARTBEAT_KEY)
+def worker_alive(redis: Redis, since: float, key: str = HEARTBEAT_KEY) -> bool:
+    beat = redis.get(key)
     return beat is not None and float(beat) >= since
 
 
 class WorkerHandle:
-    """The session's Celery worker process, which a test may stop; the next test restarts it."""
+    """The session's Celery workers, as the Procfile runs them: `store` consumes the queues
+    of storing events and pushes, `jobs` those of reports and alerts. A test may stop them;
+    the next test restarts them."""
+
+    KINDS = {"store": (STORE_QUEUES, HEARTBEAT_KEY), "jobs": (JOBS_QUEUES, JOBS_HEARTBEAT_KEY)}
 
     def __init__(self, services: Services, redis: Redis):
-        self.services, self.redis, self.process = services, redis, None
+        self.services, self.redis = services, redis
+        self.processes: dict[str, subprocess.Popen | None] = dict.fromkeys(self.KINDS)
+
+    @property
+    def store(self) -> subprocess.Popen | None:
+        return self.processes["store"]
+
+    @property
+    def jobs(self) -> subprocess.Popen | None:
+        return self.processes["jobs"]
 
     def ensure_running(self) -> WorkerHandle:
-        if self.process is None or self.process.poll() is not None:
-            since = time.time()
-            self.process = start_worker(self.services)
-            wait_until(lambda: worker_alive(self.redis, since), timeout=30, what="worker heartbeat")
+        since, started = time.time(), []
+        for kind, (queues, key) in self.KINDS.items():
+            process = self.processes[kind]
+            if process is None or process.poll() is not None:
+                self.processes[kind] = start_worker(self.services, queues=queues)
+                started.append(key)
+        for key in started:
+            wait_until(lambda k=key: worker_alive(self.redis, since, k), timeout=30,
+                       what=f"{key} heartbeat")
         return self
 
-    def stop(self, sig: int = signal.SIGTERM) -> None:
+    def stop(self, sig: int = signal.SIGTERM, kinds=("store", "jobs")) -> None:
         """SIGTERM: a warm shutdown, as an operator stops a worker (its running tasks finish
         first, so the next test finds no message of this one put back in the queue); any
         other signal goes to every process of the worker at once."""
-        if self.process is None or self.process.poll() is not None:
-            return
+        running = [process for process in (self.processes[kind] for kind in kinds)
+                   if process is not None and process.poll() is None]
         if sig != signal.SIGTERM:
-            stop_process(self.process, sig)
+            for process in running:
+                stop_process(process, sig)
             return
-        self.process.send_signal(sig)
-        try:
-            self.process.wait(30)
-        except subprocess.TimeoutExpired:
-            pass
-        stop_process(self.process, signal.SIGKILL)  # whatever is left of it
-        try:
-            os.killpg(self.process.pid, signal.SIGKILL)  # pool processes it left behind
-        except ProcessLookupError:
-            pass
+        for process in running:
+            process.send_signal(sig)
+        deadline = time.monotonic() + 30
+        for process in running:
+            try:
+                process.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                pass
+            stop_process(process, signal.SIGKILL)  # whatever is left of it
+            try:
+                os.killpg(process.pid, signal.SIGKILL)  # pool processes it left behind
+            except ProcessLookupError:
+                pass
 
 
 @pytest.fixture(scope="session")
@@ -280,7 +309,8 @@ def assert_at_rest(handle: WorkerHandle, redis: Redis) -> None:
 
 @pytest.fixture
 def worker(_worker_handle) -> WorkerHandle:
-    """A real Celery worker process, running when the test starts."""
+    """Real Celery worker processes (one that stores, one that runs jobs), running when the
+    test starts."""
     return _worker_handle.ensure_running()
 
 

@@ -49,7 +49,10 @@ class Config:
         # A journaled batch older than this whose message is gone is published again, checked
         # every JOURNAL_SWEEP_SECONDS by the workers (see webapp/ingest/journal.py).
         self.JOURNAL_GRACE_SECONDS = _int("JOURNAL_GRACE_SECONDS", 30)
-        self.JOURNAL_SWEEP_SECONDS = _int("JOURNAL_SWEEP_SECONDS", 5)
+        self.JOURNAL_SWEEP_SECONDS = _int("JOURNAL_SWEEP_SECONDS", 1)
+        # /health answers 503 once the oldest batch answered 202 has waited longer than this
+        # to be stored (the age is also on /metrics)
+        self.STORE_LAG_LIMIT_SECONDS = float(_env("STORE_LAG_LIMIT_SECONDS", "60"))
         self.SESSION_COOKIE_SECURE = self.ENV == "production"
         # Per ingest key (or project, for signed deliveries), in requests and in events, over
         # a sliding window whose length is the burst allowed (flask-limiter notation, e.g.

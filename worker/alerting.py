@@ -14,14 +14,16 @@ from celery.signals import worker_ready, worker_shutdown
 from flask import current_app
 
 from webapp.alerts import deliver, evaluate, oncommit
+from webapp.ingest.queue import ALERTS_QUEUE
 from webapp.live import publish
+from worker import roles
 
 log = logging.getLogger(__name__)
 
 EVALUATE_TASK = "pulseboard.alerts_evaluate"
 TICK_TASK = "pulseboard.alerts_tick"
 DELIVER_TASK = deliver.TASK
-QUEUE = "live"  # short tasks, beside the pushes
+QUEUE = ALERTS_QUEUE  # on the jobs workers: a slow receiver never holds a store worker
 # A failed alert task is acknowledged, not left queued: the next check evaluates again, and a
 # notice whose delivery task failed is still pending, so the periodic check sends it again.
 OPTIONS = {"ignore_result": True, "acks_on_failure_or_timeout": True}
@@ -87,8 +89,29 @@ def _tick_every(redis, celery, interval: float) -> None:
             log.warning("alert check not sent: %s", exc)
 
 
+class RoutineAtDebug(logging.Filter):
+    """Celery's "received" and "succeeded" lines of the periodic check at debug level: it runs
+    every few seconds whether anything happens or not, and would drown the lines that matter
+    (its failures still log as errors)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        data = getattr(record, "data", None)
+        if record.levelno != logging.INFO or not (
+                isinstance(data, dict) and data.get("name") == TICK_TASK):
+            return True
+        record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        return logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
+
+
+ROUTINE_LOGGERS = ("celery.worker.strategy", "celery.app.trace")
+for _name in ROUTINE_LOGGERS:
+    logging.getLogger(_name).addFilter(RoutineAtDebug())
+
+
 @worker_ready.connect
 def start_ticker(sender, **_):
+    if not roles.checks_alerts(sender):
+        return
     from worker.app import celery_app, flask_app
 
     threading.Thread(target=_tick_every,

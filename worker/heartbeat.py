@@ -1,4 +1,5 @@
-"""The worker's heartbeat in Redis, which /health reads."""
+"""The workers' heartbeats in Redis, which /health reads: one for those that store events, one
+for those that run reports and alerts."""
 
 from __future__ import annotations
 
@@ -8,17 +9,19 @@ import time
 
 from celery.signals import worker_ready, worker_shutdown
 
-from webapp.ingest.queue import HEARTBEAT_KEY
+from webapp.ingest.queue import HEARTBEAT_KEY, JOBS_HEARTBEAT_KEY
+from worker import roles
 
 log = logging.getLogger(__name__)
 INTERVAL = 5
 _stop = threading.Event()
 
 
-def _beat(redis, ttl: int) -> None:
+def _beat(redis, keys: list[str], ttl: int) -> None:
     while not _stop.is_set():
         try:
-            redis.set(HEARTBEAT_KEY, f"{time.time():.3f}", ex=ttl)
+            for key in keys:
+                redis.set(key, f"{time.time():.3f}", ex=ttl)
         except Exception as exc:  # Redis away: try again next beat
             log.warning("heartbeat not written: %s", exc)
         _stop.wait(INTERVAL)
@@ -28,9 +31,11 @@ def _beat(redis, ttl: int) -> None:
 def start_heartbeat(sender, **_):
     from worker.app import flask_app
 
+    keys = ([HEARTBEAT_KEY] if roles.stores(sender) else []) + (
+        [JOBS_HEARTBEAT_KEY] if roles.runs_jobs(sender) else [])
     thread = threading.Thread(
         target=_beat,
-        args=(flask_app.extensions["redis"], flask_app.config["WORKER_HEARTBEAT_TTL"]),
+        args=(flask_app.extensions["redis"], keys, flask_app.config["WORKER_HEARTBEAT_TTL"]),
         name="heartbeat",
         daemon=True,
     )

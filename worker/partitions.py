@@ -1,5 +1,6 @@
-"""Partition upkeep: a thread in each worker that, at start and every PARTITION_CHECK_SECONDS,
-creates the days ahead and drops expired days (one worker at a time does the work)."""
+"""Partition upkeep: a thread in each worker that runs jobs (reports, alerts) that, at start
+and every PARTITION_CHECK_SECONDS, creates the days ahead and drops expired days (one worker
+at a time does the work)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from celery.signals import worker_ready, worker_shutdown
 
 from webapp.reports import cache as report_cache
 from webapp.store import partitions
+from worker import roles
 
 log = logging.getLogger(__name__)
 _stop = threading.Event()
@@ -39,6 +41,8 @@ def _run(flask_app, interval: float) -> None:
 
 @worker_ready.connect
 def start_upkeep(sender, **_):
+    if not roles.runs_jobs(sender):
+        return
     from worker.app import flask_app
 
     threading.Thread(target=_run, args=(flask_app, flask_app.config["PARTITION_CHECK_SECONDS"]),

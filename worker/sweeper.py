@@ -1,5 +1,6 @@
-"""The journal sweeper: a thread in each worker that wakes a project again when an acknowledged
-batch of it has no message left to reach it (see webapp/ingest/journal.py)."""
+"""The journal sweeper: a thread in each worker that stores events, which wakes a project
+again when an acknowledged batch of it has no message left to reach it (see
+webapp/ingest/journal.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import threading
 from celery.signals import worker_ready, worker_shutdown
 
 from webapp.ingest import accept, journal
+from worker import roles
 
 log = logging.getLogger(__name__)
 _stop = threading.Event()
@@ -24,6 +26,8 @@ def _run(sweeper: journal.Sweeper, interval: float) -> None:
 
 @worker_ready.connect
 def start_sweeper(sender, **_):
+    if not roles.stores(sender):
+        return
     from worker.app import celery_app, flask_app
 
     config = flask_app.config

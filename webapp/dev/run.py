@@ -81,12 +81,12 @@ def main() -> int:
         subprocess.run([*flask, "bootstrap"], env=env, cwd=ROOT, check=True)
         print(banner(env), flush=True)
         honcho = subprocess.Popen(
-            [sys.executable, "-m", "honcho", "start", "-f", "Procfile", "web", "worker"],
+            [sys.executable, "-m", "honcho", "start", "-f", "Procfile", "web", "worker", "jobs"],
             env=env, cwd=ROOT,
         )
 
         def stop(signum, _frame):
-            honcho.send_signal(signal.SIGTERM)  # honcho stops web and worker
+            honcho.send_signal(signal.SIGTERM)  # honcho stops web and both workers
 
         signal.signal(signal.SIGINT, stop)
         signal.signal(signal.SIGTERM, stop)

@@ -6,15 +6,22 @@ queue nor the unacknowledged set, so the visibility timeout never brings it back
 closes that gap, and lets one message stand for many batches:
 
 - the web process writes the batch, its place in the project's pending batches and, unless one
-  is already waiting, a wake-up message for the project to the queue, in one Redis script
-  (atomic like MULTI), and answers 202 only after it;
+  was sent within WAKE_TTL_MS, a wake-up message for the project to the queue, in one Redis
+  script (atomic like MULTI), and answers 202 only after it;
 - a worker woken for a project takes the pending batches (as many as one insert should hold)
   in one script that also records them as its claim and clears the wake-up flag (a batch
   written after it sends a new wake-up), commits them in one transaction, and only then
   forgets them; a redelivery or retry of the same task finds its claim again;
-- a sweeper in every worker looks at batches older than a grace period: one that no message in
-  the queue or unacknowledged set can reach any more (seen so twice) goes back to its project's
-  pending batches, with a new wake-up.
+- a sweeper in every worker that stores events wakes a project whose batches have waited
+  longer than a wake-up lives with none sent since; and it looks at batches older than a grace
+  period: one that no message in the queue or unacknowledged set can reach any more (seen so
+  twice) goes back to its project's pending batches, with a new wake-up.
+
+The wake-up flag lives WAKE_TTL_MS: a worker that dies holding the wake-up (taken off the queue,
+not yet taken the batches) leaves a flag that lapses within a second, so the project's next
+batch, or else the next sweep, sends another. A wake-up still queued behind a backlog when its
+flag lapses gets a duplicate, at most one a project per lifetime; the duplicate takes the
+batches pending by then, or finds none and costs a look.
 
 So a lone sender's requests each get a message only while the workers keep up; once they fall
 behind, the batches waiting meanwhile share the next. A batch taken twice inserts nothing
@@ -40,9 +47,11 @@ DUE = "pulseboard:journal:due"  # batch ids scored by the time they were (re)pub
 OWNERS = "pulseboard:journal:owners"  # batch id -> "p:<project>" pending, "t:<task id>" claimed
 SWEEP_LOCK = "pulseboard:journal:sweeping"
 RESENT = "journal_resent"  # counter in the metrics hash
+REWOKEN = "journal_rewoken"  # counter: projects woken again once their wake-up flag lapsed
 QUEUE_SCAN_LIMIT = 200_000  # a longer queue is a backlog: wait for it rather than read it all
 TAKE_BATCHES = 64  # batches one task takes at most
 TAKE_BYTES = 2 * 1024 * 1024  # and at most about this much journaled JSON (at least one batch)
+WAKE_TTL_MS = 1000  # a wake-up flag's lifetime: a project waits at most about this for another
 
 
 def pending_key(project_id: int) -> str:
@@ -50,7 +59,7 @@ def pending_key(project_id: int) -> str:
 
 
 def wake_key(project_id: int) -> str:
-    return f"pulseboard:journal:wake:{project_id}"  # set while a wake-up message is queued
+    return f"pulseboard:journal:wake:{project_id}"  # set for WAKE_TTL_MS after a wake-up is sent
 
 
 def claim_key(task_id: str) -> str:
@@ -72,7 +81,7 @@ def write(redis: Redis, batch_id: str, project_id: int, events: list[dict],
     return bool(scripts.run(
         redis, scripts.WRITE,
         [BATCHES, DUE, pending_key(project_id), OWNERS, wake_key(project_id), metrics.KEY, queue],
-        [batch_id, entry, time.time(), project_id, raw, len(events)]))
+        [batch_id, entry, time.time(), project_id, raw, len(events), WAKE_TTL_MS]))
 
 
 def take(redis: Redis, project_id: int, task_id: str, wake: tuple[str, bytes]) -> dict:
@@ -82,7 +91,8 @@ def take(redis: Redis, project_id: int, task_id: str, wake: tuple[str, bytes]) -
     queue, raw = wake
     reply = scripts.run(redis, scripts.TAKE,
                         [claim_key(task_id), pending_key(project_id), wake_key(project_id),
-                         BATCHES, OWNERS, queue], [TAKE_BATCHES, TAKE_BYTES, raw, task_id])
+                         BATCHES, OWNERS, queue],
+                        [TAKE_BATCHES, TAKE_BYTES, raw, task_id, WAKE_TTL_MS])
     return {reply[i].decode(): orjson.loads(reply[i + 1])
             for i in range(0, len(reply), 2) if reply[i + 1] is not None}
 
@@ -105,6 +115,15 @@ def forget(redis: Redis, batch_id: str, *more: str, task_id: str | None = None) 
 
 def pending(redis: Redis) -> int:
     return redis.zcard(DUE)
+
+
+def oldest_age(redis: Redis, now: float | None = None) -> float:
+    """Seconds the oldest batch answered 202 has waited to be stored (since it was written, or
+    since the sweeper published it again), 0 with none waiting."""
+    oldest = redis.zrange(DUE, 0, 0, withscores=True)
+    if not oldest:
+        return 0.0
+    return max(0.0, (time.time() if now is None else now) - oldest[0][1])
 
 
 def _headers(raw: bytes | str) -> dict:
@@ -141,7 +160,7 @@ def wake(redis: Redis, project_id: int, message: tuple[str, bytes]) -> None:
     """Queue a wake-up for the project's pending batches (the sweeper's, for a lost one)."""
     queue, raw = message
     pipe = redis.pipeline(transaction=True)
-    pipe.set(wake_key(project_id), "1")
+    pipe.set(wake_key(project_id), "1", px=WAKE_TTL_MS)
     pipe.lpush(queue, raw)
     pipe.execute()
 
@@ -161,21 +180,51 @@ class Sweeper:
         if not self.redis.set(SWEEP_LOCK, "1", nx=True, ex=max(1, int(interval))):
             return 0
         try:
-            stale = [b.decode() for b in
-                     self.redis.zrangebyscore(DUE, "-inf", now - self.grace, start=0, num=1000)]
-            if not stale:
-                self.suspects.clear()
-                return 0
-            present = in_flight(self.redis, self.queues, self.unacked_key)
-            if present is None:
-                return 0
-            missing = set(self.unreachable(stale, *present))
-            # Seen missing twice: a message being handed to a worker is briefly in neither place.
-            lost = missing & self.suspects
-            self.suspects = missing - lost
-            return self._resend(sorted(lost), now)
+            return self.wake_lapsed(now) + self._sweep_stale(now)
         finally:
             self.redis.delete(SWEEP_LOCK)
+
+    def wake_lapsed(self, now: float) -> int:
+        """Projects with batches pending longer than a wake-up flag lives and no flag now: the
+        worker that held their last wake-up died before taking them (or it waits behind a
+        backlog), and no batch of theirs has come since to send another. Wakes them again."""
+        waiting = self.redis.zrangebyscore(DUE, "-inf", now - WAKE_TTL_MS / 1000,
+                                           start=0, num=1000)
+        if not waiting:
+            return 0
+        first: dict[int, str] = {}
+        for batch, owner in zip(waiting, self.redis.hmget(OWNERS, waiting), strict=True):
+            kind, _, who = (owner or b"").decode().partition(":")
+            if kind == "p" and who.isdigit():
+                first.setdefault(int(who), batch.decode())
+        projects = sorted(first)
+        if not projects:
+            return 0
+        woken = 0
+        for project, flag in zip(projects, self.redis.mget([wake_key(p) for p in projects]),
+                                 strict=True):
+            if flag is None:
+                self.republish(project, first[project], [])
+                woken += 1
+        if woken:
+            self.redis.hincrby(metrics.KEY, REWOKEN, woken)
+            log.debug("woke %d projects whose last wake-up lapsed untaken", woken)
+        return woken
+
+    def _sweep_stale(self, now: float) -> int:
+        stale = [b.decode() for b in
+                 self.redis.zrangebyscore(DUE, "-inf", now - self.grace, start=0, num=1000)]
+        if not stale:
+            self.suspects.clear()
+            return 0
+        present = in_flight(self.redis, self.queues, self.unacked_key)
+        if present is None:
+            return 0
+        missing = set(self.unreachable(stale, *present))
+        # Seen missing twice: a message being handed to a worker is briefly in neither place.
+        lost = missing & self.suspects
+        self.suspects = missing - lost
+        return self._resend(sorted(lost), now)
 
     def unreachable(self, stale: list[str], ids: set, projects: set):
         """Batches that no message names, whose claiming task has no message, or that wait for

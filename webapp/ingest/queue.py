@@ -6,7 +6,19 @@ from celery import Celery, Task
 
 from webapp import redisconn
 
-HEARTBEAT_KEY = "pulseboard:worker:heartbeat"
+HEARTBEAT_KEY = "pulseboard:worker:heartbeat"  # written by the workers that store events
+JOBS_HEARTBEAT_KEY = "pulseboard:jobs:heartbeat"  # by the workers that run reports and alerts
+
+# Two kinds of worker process (the Procfile's `worker` and `jobs`): storing events never waits
+# behind anything a tenant can make long, such as a report or an alert delivery to a slow
+# receiver. Live pushes stay beside the store: they are short, coalesced per project (fewer
+# while the store is behind, webapp/live/publish.py), and show what was just stored.
+STORE_QUEUE = "celery"  # Celery's default: wake-ups to store a project's batches
+LIVE_QUEUE = "live"  # pushes of the dashboards' panels
+ALERTS_QUEUE = "alerts"  # alert evaluation and delivery
+REPORTS_QUEUE = "reports"  # long reports (webapp/reports/jobs.py)
+STORE_QUEUES = (STORE_QUEUE, LIVE_QUEUE)
+JOBS_QUEUES = (ALERTS_QUEUE, REPORTS_QUEUE)
 
 
 def celery_init_app(app) -> Celery:

@@ -15,7 +15,7 @@ def run(redis, script: str, keys: list, args: list):
 
 
 # KEYS: batches, due, project's pending, owners, project's wake-up flag, metrics, queue
-# ARGV: batch id, entry, now, project, message ('' for none), events
+# ARGV: batch id, entry, now, project, message ('' for none), events, wake-up flag's lifetime (ms)
 WRITE = """
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
@@ -25,7 +25,7 @@ if ARGV[5] == '' then
   return 0
 end
 redis.call('HINCRBY', KEYS[6], 'accepted', ARGV[6])
-if redis.call('SET', KEYS[5], ARGV[1], 'NX') then
+if redis.call('SET', KEYS[5], ARGV[1], 'NX', 'PX', ARGV[7]) then
   redis.call('LPUSH', KEYS[7], ARGV[5])
   redis.call('HINCRBY', KEYS[6], 'messages', 1)
   return 1
@@ -34,7 +34,7 @@ return 0
 """
 
 # KEYS: the task's claim, project's pending, project's wake-up flag, batches, owners, queue
-# ARGV: most batches, most bytes, wake-up message, task id
+# ARGV: most batches, most bytes, wake-up message, task id, wake-up flag's lifetime (ms)
 # Returns batch id, entry, batch id, entry... (an entry is nil once forgotten).
 TAKE = """
 local ids = redis.call('LRANGE', KEYS[1], 0, -1)
@@ -58,7 +58,7 @@ if #ids == 0 then
     end
   end
   if redis.call('ZCARD', KEYS[2]) > 0 then
-    redis.call('SET', KEYS[3], '1')
+    redis.call('SET', KEYS[3], '1', 'PX', ARGV[5])
     redis.call('LPUSH', KEYS[6], ARGV[3])
   end
 end

@@ -81,10 +81,19 @@ def render(redis: Redis, dead_letters: int, sse_clients: int,
         "# HELP pulseboard_journal_pending Batches answered 202 and not yet committed.",
         "# TYPE pulseboard_journal_pending gauge",
         f"pulseboard_journal_pending {journal.pending(redis)}",
+        "# HELP pulseboard_store_lag_seconds Age of the oldest batch answered 202 and not yet "
+        "stored (0 when none waits).",
+        "# TYPE pulseboard_store_lag_seconds gauge",
+        f"pulseboard_store_lag_seconds {journal.oldest_age(redis):.3f}",
         "# HELP pulseboard_journal_resent_total Batches whose broker message was lost, "
         "published again by the sweeper.",
         "# TYPE pulseboard_journal_resent_total counter",
         f"pulseboard_journal_resent_total {values.get('journal_resent', 0)}",
+        "# HELP pulseboard_journal_rewoken_total Projects woken again by the sweeper because "
+        "their batches waited past a wake-up's lifetime with none on its way (a worker died "
+        "holding it, or the queue is behind).",
+        "# TYPE pulseboard_journal_rewoken_total counter",
+        f"pulseboard_journal_rewoken_total {values.get('journal_rewoken', 0)}",
         "# HELP pulseboard_tasks_redelivered_total Task messages taken again after a worker "
         "died or a visibility timeout passed.",
         "# TYPE pulseboard_tasks_redelivered_total counter",

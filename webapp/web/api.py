@@ -90,14 +90,17 @@ def _bad_filter(exc: filters.BadFilter):
 
 @bp.get("/health")
 def health_check():
-    healthy, checks = health.report(current_app.extensions["redis"],
-                                    current_app.config["WORKER_HEARTBEAT_TTL"])
+    healthy, checks, lag = health.report(current_app.extensions["redis"],
+                                         current_app.config["WORKER_HEARTBEAT_TTL"],
+                                         current_app.config["STORE_LAG_LIMIT_SECONDS"])
     data = {
         "status": "healthy" if healthy else "unhealthy",
         "timestamp": iso(datetime.now(UTC)),
         "uptime": round(time.monotonic() - STARTED, 3),
         "checks": checks,
     }
+    if lag is not None:  # the age of the oldest batch waiting to be stored
+        data["storeLagSeconds"] = round(lag, 3)
     if healthy:
         return ok(data)
     failing = ", ".join(name for name, state in checks.items() if state != "ok")

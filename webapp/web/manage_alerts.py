@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from flask import abort, current_app, request
 
 from webapp.alerts import deliver, rules
+from webapp.ingest.queue import ALERTS_QUEUE
 from webapp.models import AlertRule
 from webapp.tenancy import accounts
 from webapp.web.manage import _partial_or_page, _project, _project_context, bp
@@ -41,7 +42,7 @@ def test_alert(slug: str, rule_id: int):
     if rule is None:
         abort(404)
     notice_id = deliver.send_test(rule, datetime.now(UTC))
-    current_app.extensions["celery"].send_task(deliver.TASK, args=[notice_id], queue="live")
+    current_app.extensions["celery"].send_task(deliver.TASK, args=[notice_id], queue=ALERTS_QUEUE)
     return _answer(project)
 
 

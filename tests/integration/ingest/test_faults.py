@@ -6,6 +6,7 @@ import json
 import signal
 import threading
 import time
+from datetime import UTC, datetime
 
 import pytest
 
@@ -13,7 +14,7 @@ from tests.conftest import Services, start_worker, stop_process, worker_alive
 from tests.helpers import INGEST_HEADERS, INGEST_KEY, READ_HEADERS, READ_TOKEN, drain, wait_until
 from webapp import create_app
 from webapp.dev.servers import PrivatePostgres, PrivateRedis
-from webapp.ingest import journal
+from webapp.ingest import accept, journal
 from webapp.ops import metrics
 from webapp.tenancy.tenants import ensure_default_project
 
@@ -77,10 +78,58 @@ def test_sigkill_of_the_worker_during_a_20000_event_burst(services, app, client,
         stop_process(replacement)
 
 
+def stored_batches(app) -> set[str]:
+    from webapp.db import database
+
+    with app.app_context():
+        return {row[0] for row in database.execute_sql(
+            "SELECT DISTINCT split_part(event_id, '-', 1) FROM event")}
+
+
+def test_a_wake_up_lost_with_its_worker_delays_the_next_batches_by_seconds(
+        services, app, client, redis, project, worker):
+    """A worker that dies holding a project's wake-up (taken off the queue, the batches not yet
+    taken) leaves the project's wake-up flag behind; the project's batches are stored within
+    seconds all the same, not once the sweeper's grace period (30 s in production) has passed."""
+    worker.stop()  # this test runs its own worker, with production's grace period
+    since = time.time()
+    survivor = start_worker(services, JOURNAL_GRACE_SECONDS="30")
+    held = "held-by-a-dead-worker"  # a queue no worker reads: where the wake-up went
+    try:
+        wait_until(lambda: worker_alive(redis, since), timeout=30, what="worker")
+        celery = app.extensions["celery"]
+        accepted = accept.prepare(json.dumps(batch(0, 10, prefix="b0")).encode(),
+                                  datetime.now(UTC))
+        batch_id = journal.new_batch_id()
+        _, message = accept.wake_message(celery, project.id, batch_id, gather=True)
+        # the web's write, as it is when a worker then takes the wake-up and dies
+        assert journal.write(redis, batch_id, project.id, accepted.payload, [],
+                             message=(held, message))
+        answered = {"b0": time.monotonic()}
+        seen: dict[str, float] = {}
+        for n in range(1, 13):  # a batch every 0.25 s, then none
+            assert post(client, batch(n * 10, 10, prefix=f"b{n}")) == 10
+            answered[f"b{n}"] = time.monotonic()
+            for name in stored_batches(app) - set(seen):
+                seen[name] = time.monotonic()
+            time.sleep(0.25)
+        deadline = time.monotonic() + 10
+        while set(seen) != set(answered) and time.monotonic() < deadline:
+            for name in stored_batches(app) - set(seen):
+                seen[name] = time.monotonic()
+            time.sleep(0.05)
+        waited = {name: round(seen.get(name, deadline) - at, 2) for name, at in answered.items()}
+        assert max(waited.values()) < 3, waited
+    finally:
+        stop_process(survivor)
+        redis.delete(held)
+
+
 def test_a_message_lost_between_broker_and_worker_is_published_again(app, client, redis, project,
                                                                     worker):
     """Celery's Redis transport pops a message before it records it as taken: a worker killed
-    in between takes the message with it. The journal publishes the batch again."""
+    in between takes the message with it. Its wake-up flag lapses, and the sweeper wakes the
+    project again."""
     worker.stop()
     accepted = post(client, batch(0, prefix="lost"))
     assert accepted == 500
@@ -88,7 +137,7 @@ def test_a_message_lost_between_broker_and_worker_is_published_again(app, client
     assert redis.llen("celery") == 0 and redis.hlen("unacked") == 0
     worker.ensure_running()
     assert_stored_exactly(app, client, accepted, timeout=60)
-    assert int(redis.hget(metrics.KEY, journal.RESENT)) == 1
+    assert int(redis.hget(metrics.KEY, journal.REWOKEN)) == 1
 
 
 def test_the_sweeper_publishes_only_batches_whose_message_is_gone(redis, clean, worker):
@@ -100,6 +149,7 @@ def test_the_sweeper_publishes_only_batches_whose_message_is_gone(redis, clean, 
                               queues=[queue], unacked_key=unacked)
     for name in ("waiting", "taken", "lost", "recent"):
         journal.write(redis, name, 7, [{"id": name}], [f"req-{name}"])
+    redis.set(journal.wake_key(7), "1")  # a wake-up not lapsed: only the grace finds them
     later = time.time() + 10
     redis.zadd(journal.DUE, {"recent": later - 1})  # younger than the grace period
     # shaped as Celery's Redis transport keeps them: a queued message, an unacknowledged one
@@ -116,7 +166,8 @@ def test_the_sweeper_publishes_only_batches_whose_message_is_gone(redis, clean, 
         redis.set(journal.SWEEP_LOCK, "1")  # another worker is sweeping
         assert sweeper.sweep(now=later + 60) == 0
     finally:
-        redis.delete(queue, unacked, journal.DUE, journal.BATCHES, journal.SWEEP_LOCK)
+        redis.delete(queue, unacked, journal.DUE, journal.BATCHES, journal.SWEEP_LOCK,
+                     journal.wake_key(7))
 
 
 def test_every_event_posted_twice_is_stored_once(app, client, project, worker):

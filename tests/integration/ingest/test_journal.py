@@ -6,6 +6,7 @@ import time
 
 import pytest
 
+from tests.helpers import wait_until
 from webapp.ingest import journal
 
 QUEUE = "journal-test-queue"
@@ -70,6 +71,7 @@ def test_the_sweeper_wakes_a_project_whose_wake_up_was_lost(stopped):
     write(redis, "a", project=4)
     write(redis, "b", project=4)
     redis.delete(QUEUE)  # the wake-up, taken by a worker that died at once
+    redis.persist(journal.wake_key(4))  # as if its flag had not lapsed: only the grace finds them
     later = time.time() + 10
     assert sweeper.sweep(now=later) == 0
     assert sweeper.sweep(now=later) == 1  # one wake-up for the project, not one per batch
@@ -81,3 +83,30 @@ def test_the_sweeper_wakes_a_project_whose_wake_up_was_lost(stopped):
         assert sweeper.sweep(now=later + 60) == 0 and sweeper.sweep(now=later + 60) == 0
     finally:
         redis.delete("journal-test-unacked")
+
+
+def test_a_wake_up_lost_with_its_worker_lapses_and_the_next_batch_or_a_sweep_sends_another(
+        stopped):
+    redis = stopped
+    assert write(redis, "a", project=5) is True
+    lifetime = redis.pttl(journal.wake_key(5))
+    assert lifetime > 0, "the wake-up flag must lapse, or a dead holder stalls the project"
+    assert lifetime <= journal.WAKE_TTL_MS
+    redis.delete(QUEUE)  # the wake-up, taken by a worker that died before taking the batches
+    assert write(redis, "b", project=5) is False  # the flag says one is on its way
+    wait_until(lambda: not redis.exists(journal.wake_key(5)), timeout=3, interval=0.05,
+               what="the wake-up flag to lapse")
+    assert write(redis, "c", project=5) is True  # a new wake-up, within a second of the loss
+    assert redis.lrange(QUEUE, 0, -1) == [b"wake"]
+
+    # lost again, and no batch comes after: the next sweep wakes the project, long before the
+    # grace period that finds lost claims
+    redis.delete(QUEUE)
+    wait_until(lambda: not redis.exists(journal.wake_key(5)), timeout=3, interval=0.05,
+               what="the wake-up flag to lapse")
+    sweeper = journal.Sweeper(redis, lambda p, b, _: journal.wake(redis, p, (QUEUE, b"swept")),
+                              grace=30, queues=[QUEUE], unacked_key="journal-test-unacked")
+    assert sweeper.sweep() == 1
+    assert redis.lrange(QUEUE, 0, -1) == [b"swept"]
+    assert sweeper.sweep() == 0  # its wake-up is on its way
+    assert list(journal.take(redis, 5, "t", (QUEUE, b"more"))) == ["a", "b", "c"]

@@ -1,5 +1,5 @@
 """The Procfile run the way a platform runs it: only environment variables, `PORT` given, the
-release line first on an empty database, then web and worker."""
+release line first on an empty database, then web and both kinds of worker."""
 
 from __future__ import annotations
 
@@ -29,7 +29,8 @@ def platform_env(database_url: str, redis_url: str, port: int) -> dict[str, str]
         "HOME": os.environ.get("HOME", "/tmp"),
         "DATABASE_URL": database_url, "REDIS_URL": redis_url, "PORT": str(port),
         "SECRET_KEY": "paas-secret", "WEBHOOK_API_KEY": KEY, "API_TOKEN": TOKEN,
-        "WEB_CONCURRENCY": "1", "WORKER_CONCURRENCY": "1", "LOG_LEVEL": "warning",
+        "WEB_CONCURRENCY": "1", "WORKER_CONCURRENCY": "1", "JOBS_CONCURRENCY": "1",
+        "LOG_LEVEL": "warning",
         # a developer's own .env in the checkout is no part of a deploy
         "PULSEBOARD_DOTENV": os.devnull,
     }
@@ -69,7 +70,7 @@ def test_procfile_deploys_from_an_empty_database(services, fresh_database):
     assert release.returncode == 0, release.stdout + release.stderr
     assert "project 'default' is ready" in release.stdout
 
-    command, options = honcho("start", "web", "worker", env=env, start_new_session=True)
+    command, options = honcho("start", "web", "worker", "jobs", env=env, start_new_session=True)
     dynos = subprocess.Popen(command, **options)
     base = f"http://127.0.0.1:{port}"
     try:

@@ -37,8 +37,10 @@ def test_health_reports_every_check(client, project, worker):
     assert response.status_code == 200
     data = response.get_json()["data"]
     assert data["status"] == "healthy"
-    assert data["checks"] == {"database": "ok", "redis": "ok", "worker": "ok"}
+    assert data["checks"] == {"database": "ok", "redis": "ok", "worker": "ok", "jobs": "ok",
+                              "store": "ok"}
     assert data["uptime"] >= 0 and data["timestamp"].endswith("Z")
+    assert data["storeLagSeconds"] == 0  # nothing waits to be stored
 
 
 def test_health_names_a_missing_worker(client, project, redis):

@@ -9,6 +9,16 @@ from pathlib import Path
 
 from ruamel.yaml import YAML
 
+from webapp.ingest.queue import (
+    ALERTS_QUEUE,
+    JOBS_QUEUES,
+    REPORTS_QUEUE,
+    STORE_QUEUE,
+    STORE_QUEUES,
+)
+from webapp.reports import jobs
+from worker import alerting
+
 ROOT = Path(__file__).resolve().parents[3]
 
 
@@ -24,20 +34,42 @@ def test_compose_file_matches_the_compose_spec():
 def test_compose_runs_every_process_from_one_image_on_durable_services():
     compose = YAML(typ="safe").load((ROOT / "docker-compose.yml").read_text())
     services = compose["services"]
-    assert {"postgres", "redis", "release", "web", "worker"} <= set(services)
-    images = {services[name]["image"] for name in ("release", "web", "worker")}
+    assert {"postgres", "redis", "release", "web", "worker", "jobs"} <= set(services)
+    images = {services[name]["image"] for name in ("release", "web", "worker", "jobs")}
     assert images == {"pulseboard:latest"}
     assert "--appendonly" in services["redis"]["command"]
     assert services["web"]["depends_on"]["release"]["condition"] == "service_completed_successfully"
 
 
-def test_procfile_has_release_web_and_worker():
-    entries = dict(line.split(":", 1) for line in (ROOT / "Procfile").read_text().splitlines()
-                   if line.strip())
-    assert set(entries) == {"release", "web", "worker"}
+def procfile() -> dict[str, str]:
+    return dict(line.split(":", 1) for line in (ROOT / "Procfile").read_text().splitlines()
+                if line.strip())
+
+
+def test_procfile_has_release_web_and_both_workers():
+    entries = procfile()
+    assert set(entries) == {"release", "web", "worker", "jobs"}
     assert "bootstrap" in entries["release"]  # migrations and the default project
     assert "gunicorn" in entries["web"] and "webapp/gunicorn_conf.py" in entries["web"]
-    assert entries["worker"].split()[0] == "celery"
+    assert entries["worker"].split()[0] == "celery" and entries["jobs"].split()[0] == "celery"
+
+
+def queues_of(command: list[str]) -> set[str]:
+    return set(command[command.index("--queues") + 1].split(","))
+
+
+def test_events_are_stored_by_workers_that_run_no_report_nor_alert():
+    """The store's queues and the jobs' queues go to different processes, the same in the
+    Procfile, in compose and in `make run` (which runs the Procfile)."""
+    compose = YAML(typ="safe").load((ROOT / "docker-compose.yml").read_text())["services"]
+    entries = procfile()
+    for kind, queues in (("worker", STORE_QUEUES), ("jobs", JOBS_QUEUES)):
+        assert queues_of(entries[kind].split()) == set(queues)
+        assert queues_of(compose[kind]["command"]) == set(queues)
+    assert not set(STORE_QUEUES) & set(JOBS_QUEUES)
+    assert STORE_QUEUE == "celery"  # Celery's default queue: the store's wake-ups go there
+    assert alerting.QUEUE == ALERTS_QUEUE and jobs.QUEUE == REPORTS_QUEUE
+    assert '"web", "worker", "jobs"' in (ROOT / "webapp/dev/run.py").read_text()
 
 
 def test_dockerfile_copies_only_what_exists():
