@@ -53,7 +53,7 @@ def api_routes() -> list[str]:
 
 def page_routes(slug: str) -> list[str]:
     return [f"/?project={slug}", f"/?project={slug}&bucket=week",
-            f"/projects/{slug}/users/u1",
+            f"/projects/{slug}/users?id=u1",
             *(f"/projects/{slug}/reports/{kind}?{query}" for kind, query in REPORTS.items())]
 
 
@@ -125,6 +125,6 @@ def test_a_user_with_an_event_in_year_one_has_a_page(app, client, logged_in, pro
                                   "rcv": iso(datetime.now(UTC))}])
     answer = client.get("/users/u0", headers=READ_HEADERS)
     assert answer.status_code == 200 and answer.get_json()["data"]["totalEvents"] == 1
-    page = logged_in.get(f"/projects/{project.slug}/users/u0")
+    page = logged_in.get(f"/projects/{project.slug}/users?id=u0")
     assert page.status_code == 200
     assert "0001-01-01" in page.get_data(as_text=True)
