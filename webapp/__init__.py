@@ -45,7 +45,7 @@ def finish(response, request_id: str, env: str):
 def create_app(config: dict | None = None, test: bool = False) -> Flask:
     """Build the app from the environment (and `.env`), then apply `config` over it."""
     if not test:
-        load_dotenv(os.environ.get("PULSEBOARD_DOTENV", ".env"), override=False)
+        load_dotenv(settings.value("PULSEBOARD_DOTENV"), override=False)
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     app = Flask(__name__, template_folder=os.path.join(root, "templates"),
                 static_folder=os.path.join(root, "static"))
