@@ -14,7 +14,7 @@ from werkzeug.exceptions import HTTPException, ServiceUnavailable
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from webapp import config as settings
-from webapp import db, logs, redisconn
+from webapp import db, logs, redisconn, vendor
 from webapp.ingest.queue import celery_init_app
 from webapp.ops import metrics
 from webapp.responses import fail
@@ -51,6 +51,7 @@ def create_app(config: dict | None = None, test: bool = False) -> Flask:
                 static_folder=os.path.join(root, "static"))
     app.config.from_object(settings.TestConfig() if test else settings.Config())
     app.config.from_mapping(config or {})
+    app.jinja_env.globals["vendor"] = vendor.served()  # htmx's files, named by package.json
     settings.check(app.config)
     logs.configure(app.config["LOG_LEVEL"], app.config["LOG_FORMAT"])
 

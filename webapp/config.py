@@ -120,7 +120,7 @@ SETTINGS: tuple[Setting, ...] = (
             "Requests per ingest key (a signed delivery: per project) over a sliding window "
             "whose length is the burst allowed, in flask-limiter notation (`1000 per second; "
             "20000 per minute`). Over twice what a 2-core install takes from one sender "
-            "(docs/performance.md); keys and projects may have their own "
+            "(docs/PERFORMANCE.md); keys and projects may have their own "
             "(docs/ingest-protocols.md, Rate limits)."),
     Setting("WEBHOOK_EVENT_LIMIT", str, "3000000 per 10 seconds",
             "Events per ingest key (or project) over a sliding window, as "
