@@ -8,6 +8,13 @@ WORKDIR /assets
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 
+# htmx's files under the names package.json's versions give them (webapp/vendor.py)
+FROM base AS vendor
+COPY package.json ./
+COPY webapp/vendor.py ./webapp/
+COPY --from=assets /assets/node_modules ./node_modules
+RUN python webapp/vendor.py node_modules static/vendor
+
 FROM base
 RUN useradd --create-home --uid 10001 pulseboard
 COPY pyproject.toml constraints.txt README.md ./
@@ -16,9 +23,8 @@ COPY worker ./worker
 RUN pip install --no-cache-dir -c constraints.txt .
 COPY templates ./templates
 COPY static ./static
-COPY Procfile ./
-COPY --from=assets /assets/node_modules/htmx.org/dist/htmx.min.js ./static/vendor/htmx-2.0.11.min.js
-COPY --from=assets /assets/node_modules/htmx-ext-sse/dist/sse.min.js ./static/vendor/htmx-ext-sse-2.2.4.min.js
+COPY Procfile package.json ./
+COPY --from=vendor /app/static/vendor ./static/vendor
 USER pulseboard
 ENV PULSEBOARD_ENV=production PORT=8000
 EXPOSE 8000

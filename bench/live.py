@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import statistics
 import sys
@@ -18,6 +17,7 @@ from redis import Redis
 
 from bench.sse_clients import Fleet
 from bench.stack import raise_open_file_limit, running
+from webapp import config as settings
 from webapp.live.stream import open_clients
 
 TOTAL = re.compile(rb'data-testid="total">([\d,]+)<')
@@ -131,7 +131,7 @@ def main() -> int:
     args = parser.parse_args()
     limit = raise_open_file_limit()
     print(f"open-file limit {limit}; {args.web_workers} web process(es) "
-          f"({os.environ.get('WEB_WORKER_CLASS') or 'pywsgi, one send'}), "
+          f"({settings.value('WEB_WORKER_CLASS') or 'pywsgi, one send'}), "
           "one Celery worker (2 processes)")
     rows = []
     connections = {"WORKER_CONNECTIONS": str(limit - 200)}

@@ -16,6 +16,7 @@ import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
+from webapp import config as settings
 from webapp.dev.servers import PrivatePostgres, PrivateRedis, free_port
 from webapp.ingest.queue import JOBS_QUEUES, STORE_QUEUES
 
@@ -64,9 +65,9 @@ class Stack:
         return env
 
     def start(self, root: Path) -> Stack:
-        self.database_url = os.environ.get("DATABASE_URL") or self._serve(
+        self.database_url = settings.value("DATABASE_URL") or self._serve(
             PrivatePostgres(root / "postgres", database="pulseboard_bench")).url
-        self.redis_url = os.environ.get("REDIS_URL") or self._serve(
+        self.redis_url = settings.value("REDIS_URL") or self._serve(
             PrivateRedis(root / "redis")).url
         subprocess.run([sys.executable, "-m", "flask", "--app", "webapp.wsgi", "bootstrap"],
                        cwd=ROOT, env=self.env(), check=True, stdout=subprocess.DEVNULL)

@@ -17,7 +17,7 @@ from hypothesis import settings
 from peewee import OperationalError
 from redis import Redis
 
-from webapp import create_app
+from webapp import config, create_app
 from webapp.db import make_database
 from webapp.dev.servers import PrivatePostgres, PrivateRedis, free_port
 from webapp.ingest import journal
@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # that way goes in as an @example).
 settings.register_profile("repeatable", derandomize=True)
 settings.register_profile("random", derandomize=False)
-settings.load_profile("random" if os.environ.get("HYPOTHESIS_RANDOM") else "repeatable")
+settings.load_profile("random" if config.value("HYPOTHESIS_RANDOM") else "repeatable")
 TABLES = ("share_link", "saved_report", "alert_notice", "alert_rule", "invalid_rollup_minute",
           "event_rollup_minute", "event_rollup_hour", "event",
           "signing_secret", "api_key", "membership", "app_user", "project", "organization")
@@ -74,8 +74,8 @@ class Services:
 @pytest.fixture(scope="session")
 def services(tmp_path_factory):
     """TEST_DATABASE_URL / TEST_REDIS_URL when set, else private servers for this run."""
-    database_url = os.environ.get("TEST_DATABASE_URL")
-    redis_url = os.environ.get("TEST_REDIS_URL")
+    database_url = config.value("TEST_DATABASE_URL")
+    redis_url = config.value("TEST_REDIS_URL")
     root = tmp_path_factory.mktemp("services")
     postgres = redis = None
     if not database_url:

@@ -14,7 +14,7 @@ from werkzeug.exceptions import HTTPException, ServiceUnavailable
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from webapp import config as settings
-from webapp import db, logs, redisconn
+from webapp import db, logs, redisconn, vendor
 from webapp.ingest.queue import celery_init_app
 from webapp.ops import metrics
 from webapp.responses import fail
@@ -45,12 +45,13 @@ def finish(response, request_id: str, env: str):
 def create_app(config: dict | None = None, test: bool = False) -> Flask:
     """Build the app from the environment (and `.env`), then apply `config` over it."""
     if not test:
-        load_dotenv(os.environ.get("PULSEBOARD_DOTENV", ".env"), override=False)
+        load_dotenv(settings.value("PULSEBOARD_DOTENV"), override=False)
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     app = Flask(__name__, template_folder=os.path.join(root, "templates"),
                 static_folder=os.path.join(root, "static"))
     app.config.from_object(settings.TestConfig() if test else settings.Config())
     app.config.from_mapping(config or {})
+    app.jinja_env.globals["vendor"] = vendor.served()  # htmx's files, named by package.json
     settings.check(app.config)
     logs.configure(app.config["LOG_LEVEL"], app.config["LOG_FORMAT"])
 

@@ -4,7 +4,9 @@ The worker class is defined here rather than in the `webapp` package: gunicorn i
 the master, before forking, and importing `webapp` there would create its locks and clients
 before gevent patches the worker (a plain lock then blocks every request of the process)."""
 
-import os
+import importlib.util
+import sys
+from pathlib import Path
 
 from gunicorn.workers.ggevent import GeventPyWSGIWorker, PyWSGIHandler
 
@@ -34,18 +36,29 @@ class Worker(GeventPyWSGIWorker):
     wsgi_handler = Handler
 
 
+def _settings():
+    """webapp/config.py loaded on its own (it needs only the standard library), for the reason
+    above: importing it as `webapp.config` would import the whole package."""
+    spec = importlib.util.spec_from_file_location(
+        "pulseboard_settings", Path(__file__).with_name("config.py"))
+    module = sys.modules[spec.name] = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+setting = _settings().value
 # All interfaces, as a platform or a container expects, unless this is a development machine
-# (`make run` and the tests say so): there, loopback only.
-local = os.environ.get("PULSEBOARD_ENV") in ("development", "test")
-bind = f"{'127.0.0.1' if local else '0.0.0.0'}:{os.environ.get('PORT', '8000')}"
-workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-worker_class = os.environ.get("WEB_WORKER_CLASS") or Worker
-worker_connections = int(os.environ.get("WORKER_CONNECTIONS", "12000"))
+# (`make run` and the tests say so, explicitly): there, loopback only.
+local = setting("PULSEBOARD_ENV", default=None) in ("development", "test")
+bind = f"{'127.0.0.1' if local else '0.0.0.0'}:{setting('PORT')}"
+workers = setting("WEB_CONCURRENCY")
+worker_class = setting("WEB_WORKER_CLASS") or Worker
+worker_connections = setting("WORKER_CONNECTIONS")
 timeout = 60
 graceful_timeout = 10
 keepalive = 5
-accesslog = "-" if os.environ.get("ACCESS_LOG") == "1" else None
-loglevel = os.environ.get("LOG_LEVEL", "info")
+accesslog = "-" if setting("ACCESS_LOG") else None
+loglevel = setting("LOG_LEVEL")
 
 
 def post_fork(server, worker):

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import click
 
+from webapp import config as settings
+
 PAGES = ["/", "/pricing", "/docs", "/blog/launch", "/signup", "/checkout", "/account"]
 TYPES = [("page_view", 60), ("click", 18), ("search", 8), ("signup", 5), ("add_to_cart", 5),
          ("purchase", 3), ("error.client", 1)]
@@ -40,7 +42,7 @@ def post(url: str, key: str, events: list[dict]) -> None:
 
 
 @click.command("demo")
-@click.option("--url", default=lambda: f"http://127.0.0.1:{os.environ.get('PORT', '8000')}",
+@click.option("--url", default=lambda: f"http://127.0.0.1:{settings.value('PORT')}",
               show_default="http://127.0.0.1:$PORT", help="a running Pulseboard")
 @click.option("--key", envvar="WEBHOOK_API_KEY", help="ingest key (default: WEBHOOK_API_KEY)")
 @click.option("--events", "count", default=20_000, show_default=True)
@@ -70,8 +72,8 @@ def demo_command(url, key, count, days, batch, seed):
 
 def main() -> None:
     """`make demo`: use the keys `make run` keeps in var/secrets.json."""
-    secrets = Path(os.environ.get("PULSEBOARD_VAR", "var")) / "secrets.json"
-    if "WEBHOOK_API_KEY" not in os.environ and secrets.exists():
+    secrets = Path(settings.value("PULSEBOARD_VAR")) / "secrets.json"
+    if not settings.value("WEBHOOK_API_KEY") and secrets.exists():
         os.environ["WEBHOOK_API_KEY"] = json.loads(secrets.read_text())["WEBHOOK_API_KEY"]
     demo_command(prog_name="make demo")
 

@@ -10,10 +10,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+from webapp import config as settings
 from webapp.dev.servers import PrivatePostgres, PrivateRedis
 
 ROOT = Path(__file__).resolve().parents[2]
-VAR = Path(os.environ.get("PULSEBOARD_VAR", ROOT / "var")).resolve()
+VAR = (ROOT / settings.value("PULSEBOARD_VAR")).resolve()
 
 
 def dev_secrets() -> dict[str, str]:
@@ -63,8 +64,8 @@ def main() -> int:
     for name, value in dev_secrets().items():
         if not env.get(name):  # the environment (or .env) wins over generated secrets
             env[name] = value
-    env.setdefault("PORT", "8000")
-    env.setdefault("ADMIN_EMAIL", "admin@localhost")
+    env.setdefault("PORT", str(settings.value("PORT", env)))
+    env.setdefault("ADMIN_EMAIL", settings.value("ADMIN_EMAIL", env))
     env.setdefault("PULSEBOARD_ENV", "development")
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     started = []

@@ -243,7 +243,7 @@ def enqueue(celery, project_id: int, accepted: Accepted, request_id: str | None,
         if cooperative():
             group = _groups.get(id(celery))
             if group is None:
-                window = float(os.environ.get("INGEST_GROUP_MS", GROUP_MS)) / 1000
+                window = getattr(celery, "pulseboard_group_ms", GROUP_MS) / 1000
                 group = _groups[id(celery)] = GroupCommit(admit_and_publish, max_window=window)
             group.submit(key, accepted.payload, request_id)
         else:

@@ -57,6 +57,7 @@ def celery_init_app(app) -> Celery:
         include=["worker.tasks", "worker.alerting"],
     )
     celery.pulseboard_redis = app.extensions["redis"]  # for counters kept beside the queue
+    celery.pulseboard_group_ms = app.config["INGEST_GROUP_MS"]  # the group commit's longest wait
     celery.set_default()
     app.extensions["celery"] = celery
     return celery

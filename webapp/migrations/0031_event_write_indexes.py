@@ -13,7 +13,7 @@ What goes:
   soon as it is full. That is slower only for a type or user that is rare in a large window;
   an install that looks users up often can add the user index back with one
   `CREATE INDEX ... ON event (project_id, user_id, "timestamp" DESC, id DESC)`, which
-  PostgreSQL builds on every partition (see docs/SCALING.md).
+  PostgreSQL builds on every partition (see docs/scaling.md).
 The id sequence hands each session 100 values at a time (fewer sequence updates); ids then
 increase per session rather than globally, which the tie-break does not need."""
 

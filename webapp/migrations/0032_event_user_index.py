@@ -3,7 +3,7 @@
 0031 dropped it to make each write cheaper (listings filtered by user can walk the time
 index). User timelines (`/users/<userId>`: first and last seen, counts per type, every event
 newest first) need it: without it, a user's first event is found only by reading the whole
-project. It costs about 2.5 us per event written (docs/SCALING.md). Created on the partitioned
+project. It costs about 2.5 us per event written (docs/scaling.md). Created on the partitioned
 table, so PostgreSQL builds it on every partition, present and future."""
 
 SQL = """

@@ -15,7 +15,7 @@ about 16 us, against 10-12 us with only the event-id key and the time index).
   Newest-first reads scan it backwards, as fast.
 
 Each index is rebuilt on every partition once, during the upgrade, while writes to `event`
-wait; the figures are in docs/PERFORMANCE.md."""
+wait; the figures are in docs/performance-log.md."""
 
 UP = """
 DROP INDEX IF EXISTS event_metadata;

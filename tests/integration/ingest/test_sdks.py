@@ -209,7 +209,7 @@ def test_a_senders_clock_an_hour_fast_is_corrected(live_server, app, project):
 
 
 def readme_snippets(language: str) -> list[str]:
-    text = (Path(__file__).resolve().parents[3] / "README.md").read_text()
+    text = (Path(__file__).resolve().parents[3] / "docs" / "ingest-protocols.md").read_text()
     section = text[text.index("## Send from Segment or PostHog"):]
     section = section[:section.index("\n## ")]
     return re.findall(rf"```{language}\n(.*?)```", section, re.S)
@@ -222,8 +222,8 @@ def test_the_readme_snippets_send_as_written(live_server, app, project, monkeypa
     try:
         for code in snippets:
             namespace: dict = {}
-            exec(compile(code.replace("http://127.0.0.1:8000", live_server.url), "README.md",
-                         "exec"), namespace)
+            exec(compile(code.replace("http://127.0.0.1:8000", live_server.url),
+                         "ingest-protocols.md", "exec"), namespace)
             if "posthog" in namespace:
                 namespace["posthog"].shutdown()
     finally:

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from tests.helpers import INGEST_HEADERS, settle, sql_scalar, stored, wait_stored
+from webapp.ingest import journal
 
 pytestmark = pytest.mark.usefixtures("worker")
 
@@ -18,6 +19,26 @@ def post(client, body, headers=INGEST_HEADERS, content_type="application/json"):
 
 EVENT = {"eventType": "page_view", "userId": "123", "timestamp": "2024-01-01T12:00:00Z",
          "metadata": {"page": "home"}}
+
+
+def counted(app) -> int:
+    return sql_scalar(app, "SELECT COALESCE(sum(count), 0) FROM event_rollup_minute")
+
+
+def stored_once(app, expected: int) -> list[dict]:
+    """The accepted events, each stored once and counted once in the rollups."""
+    wait_stored(app, expected)
+    assert settle(app, 0.5) == expected
+    assert counted(app) == expected
+    return sql_scalar(app, "SELECT json_agg(row_to_json(e) ORDER BY e.id) FROM event e")
+
+
+def nothing_entered(app, redis) -> bool:
+    """Nothing of a refused request reached the journal (every accepted batch is there until
+    it is stored) or the database. A refusal is answered before anything is written, so this
+    holds at once; the journal is read first, as a batch leaves it only after its commit."""
+    journaled = redis.zcard(journal.DUE)
+    return journaled == 0 and stored(app) == 0 and counted(app) == 0
 
 
 def test_reference_example_is_accepted_and_stored(client, app, project):
@@ -41,7 +62,9 @@ def test_bearer_key_and_array_body(client, app, project):
     assert response.status_code == 202
     data = response.get_json()["data"]
     assert len(data["eventIds"]) == 3 and len(set(data["eventIds"])) == 3
-    assert wait_stored(app, 3) == 3
+    rows = stored_once(app, 3)
+    assert sorted(row["event_id"] for row in rows) == sorted(data["eventIds"])
+    assert sorted(row["user_id"] for row in rows) == ["u0", "u1", "u2"]
 
 
 @pytest.mark.parametrize("headers,message", [
@@ -50,40 +73,46 @@ def test_bearer_key_and_array_body(client, app, project):
     ({"Authorization": "Bearer wrong"}, "Invalid API key"),
     ({"Authorization": "Basic abc"}, "Missing API key"),
 ])
-def test_missing_or_wrong_key_is_401(client, project, headers, message):
+def test_missing_or_wrong_key_is_401(client, app, redis, project, headers, message):
     response = post(client, EVENT, headers=headers)
     assert response.status_code == 401
     assert response.get_json() == {"success": False, "message": response.get_json()["message"]}
     assert response.get_json()["message"].startswith(message)
+    assert nothing_entered(app, redis)
 
 
-def test_wrong_content_type_is_415(client, app, project):
+def test_wrong_content_type_is_415(client, app, redis, project):
     response = post(client, json.dumps(EVENT), content_type="text/plain")
     assert response.status_code == 415
     assert response.get_json()["success"] is False
-    assert settle(app, 0.5) == 0
+    assert nothing_entered(app, redis)
 
 
 def test_vendor_json_content_type_is_accepted(client, app, project):
     response = post(client, EVENT, content_type="application/vnd.acme+json; charset=utf-8")
     assert response.status_code == 202
+    [row] = stored_once(app, 1)
+    assert row["event_id"] == response.get_json()["data"]["eventId"]
+    assert (row["event_type"], row["user_id"], row["metadata"]) == ("page_view", "123",
+                                                                    {"page": "home"})
 
 
 @pytest.mark.parametrize("raw", [b"{x", b"", b'{"eventType": "a",}', b"\xff\xfe", b"NaN",
                                  b'{"eventType":"a","userId":"\\ud800"}'])
-def test_malformed_json_is_400(client, app, project, raw):
+def test_malformed_json_is_400(client, app, redis, project, raw):
     response = post(client, raw)
     assert response.status_code == 400
     assert response.get_json()["message"].startswith("Malformed JSON")
+    assert nothing_entered(app, redis)
 
 
-def test_body_over_one_megabyte_is_413(client, app, project):
+def test_body_over_one_megabyte_is_413(client, app, redis, project):
     big = {"eventType": "a", "userId": "u", "metadata": {"blob": "x" * (1024 * 1024)}}
     response = post(client, big)
     assert response.status_code == 413
     assert response.get_json() == {"success": False,
                                    "message": "Request body too large: at most 1 MB"}
-    assert settle(app, 0.5) == 0
+    assert nothing_entered(app, redis)
 
 
 def test_validation_lists_every_problem_and_stores_nothing(client, app, project):
