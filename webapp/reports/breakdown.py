@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from webapp.reports import engine
 from webapp.reports.columns import load
 from webapp.reports.definition import BadReport, Match, Scope, percent, query
+from webapp.reports.events import NO_CODE
 
 MAX_LIMIT = 100
 
@@ -47,7 +48,7 @@ def _fast(breakdown: Breakdown, scope: Scope) -> tuple[int, list] | None:
     kind = breakdown.events.event_type
     if kind is not None:
         found = found.where(found.kinds == (found.names.index(kind) if kind in found.names
-                                            else engine.NO_CODE))
+                                            else NO_CODE))
     return load.run(engine.breakdown, found.users, found.codes, found.values,
                     breakdown.limit)
 

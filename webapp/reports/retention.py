@@ -19,7 +19,7 @@ from webapp.reads.ranges import local_date
 from webapp.reports import engine
 from webapp.reports.columns import load
 from webapp.reports.definition import BadReport, Match, Scope, percent, query
-from webapp.reports.engine import instant_us
+from webapp.reports.events import instant_us
 
 UNITS = {"day": 1, "week": 7}
 MODES = ("on", "on_or_after")

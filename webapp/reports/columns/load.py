@@ -1,10 +1,9 @@
-"""Each UTC day's events as three packed columns, kept in PostgreSQL for the report engine.
+"""A report's events read from the packed days, each day (re)built first when out of date.
 
-A row of `report_day` holds one project's events of one UTC day, sorted by (user, timestamp,
-storage id): user numbers (int64, from `report_user`, one per user of the project), times
-(int64 microseconds) and type codes (int16 into the row's own list of types). Loading a month
-is then one read of about 18 bytes an event, and the month's days, concatenated in order, are
-sorted by user with one stable merge of already sorted runs.
+Loading a month is one read of about 18 bytes an event (`build` packs each UTC day of a project
+into a `report_day` row, sorted by user, time and storage id), and the month's days,
+concatenated in order, are sorted by user with one stable merge of already sorted runs
+(`memory`).
 
 A day's row is built on first use, from `event`, and keeps the day's commit count (with the
 counts' epoch) from the report cache's hash (`webapp.reports.cache`) as read before building:
@@ -16,14 +15,14 @@ hourly rollups) are ever built: a range of empty days costs one query. `report_p
 same days with each event's value of one metadata property, for breakdowns: only days on which
 some event has a value of it (the others are read from `report_day`).
 
-The workers, which compute the long reports, keep the days they read in memory (`Memory`);
-a web process computes only reports over few enough events to answer within its time limit.
+The workers, which compute the long reports, keep the days they read in memory
+(`memory.MEMORY`); a web process computes only reports over few enough events to answer within
+its time limit.
 """
 
 from __future__ import annotations
 
 import sys
-from collections import OrderedDict
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -35,19 +34,16 @@ from flask import current_app
 
 from webapp.db import database
 from webapp.reports import cache
+from webapp.reports.columns import memory
+from webapp.reports.columns.build import build_day, build_prop, day_bounds
 from webapp.reports.definition import TIME_LIMIT, TooSlow, query
-from webapp.reports.engine import Events, instant_us, within
+from webapp.reports.events import Events, instant_us, within
 
 ENABLED: ContextVar[bool] = ContextVar("report_columns", default=True)
 # Within a time limit, a report over more events than this many per millisecond of it (counted
 # from the hourly rollups) goes to the workers at once: reading, merging and the passes of a
 # report run at about 3-4M events a second on one core of the development machine.
 INLINE_EVENTS_PER_MS = 3000
-
-
-def day_bounds(day: date) -> tuple[datetime, datetime]:
-    start = datetime.combine(day, time(), UTC)
-    return start, start + timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -79,190 +75,6 @@ def _stamps(project_id: int, days: list[date]) -> tuple[int, list[int]] | None:
     except Exception:
         return None
     return int(epoch), [int(count or 0) for count in counts]
-
-
-# One statement packs a day: it reads the day's events (one snapshot), numbers the users not
-# seen before (their numbers come back through RETURNING, which the statement's own reads do
-# not see), codes the types (and a property's values) by their place in the day's sorted
-# lists, and returns each column as one byte string: every value in its binary send form
-# (big-endian; timestamptz as microseconds since 2000), concatenated by string_agg in the
-# same row order. The rows are sorted by NumPy afterwards.
-BUILD = """
-WITH ev AS MATERIALIZED (
-    SELECT e.user_id, e."timestamp", e.id, e.event_type{value}
-    FROM event e
-    WHERE e.project_id = %(project)s AND e."timestamp" >= %(start)s AND e."timestamp" < %(end)s
-), types AS (
-    SELECT coalesce(array_agg(event_type ORDER BY event_type), '{{}}') AS list
-    FROM (SELECT DISTINCT event_type FROM ev) d
-), typed AS (
-    SELECT name, i FROM types, unnest(types.list) WITH ORDINALITY AS t (name, i)
-), known AS (
-    SELECT ev.*, u.no FROM ev
-    LEFT JOIN report_user u ON u.project_id = %(project)s AND u.user_id = ev.user_id
-), fresh AS (
-    INSERT INTO report_user (project_id, user_id)
-    SELECT DISTINCT %(project)s, user_id FROM known WHERE no IS NULL
-    ON CONFLICT DO NOTHING RETURNING user_id, no
-){values}
-SELECT (SELECT list FROM types){value_list},
-       coalesce(string_agg(int8send(coalesce(k.no, f.no, -1)), ''), ''),
-       coalesce(string_agg(timestamptz_send(k."timestamp"), ''), ''),
-       coalesce(string_agg(int8send(k.id), ''), ''),
-       coalesce(string_agg(int2send((t.i - 1)::int2), ''), ''){value_codes}
-FROM known k JOIN typed t ON t.name = k.event_type
-LEFT JOIN fresh f ON k.no IS NULL AND f.user_id = k.user_id{value_join}
-"""
-DAY_BUILD = BUILD.format(value="", values="", value_list="", value_codes="", value_join="")
-# a property's values numbered by their place in the day's sorted list (`vals`), and each
-# event's number (-1: no value)
-VALUED = """), valued AS (
-    SELECT value, i FROM vals, unnest(vals.list) WITH ORDINALITY AS t (value, i)
-)"""
-VALUE_CODES = ",\n       coalesce(string_agg(int4send(coalesce(val.i::int4 - 1, -1)), ''), '')"
-PROP_BUILD = BUILD.format(
-    value=", e.metadata->>%(prop)s AS v",
-    values=""", vals AS (
-    SELECT coalesce(array_agg(v ORDER BY v), '{}') AS list
-    FROM (SELECT DISTINCT v FROM ev WHERE v IS NOT NULL) d
-"""
-    + VALUED,
-    value_list=", (SELECT list FROM vals)",
-    value_codes=VALUE_CODES,
-    value_join="\nLEFT JOIN valued val ON val.value = k.v")
-BUILD_WORK_MEM = "256MB"
-PG_EPOCH_US = 946_684_800_000_000  # 2000-01-01 UTC in microseconds since 1970
-
-
-def _run(sql: str, params: dict) -> tuple:
-    """One build statement's row, with room for the day in memory (no spill to temporary
-    files)."""
-    with database.atomic():
-        database.execute_sql(f"SET LOCAL work_mem = '{BUILD_WORK_MEM}'")
-        return database.execute_sql(sql, params).fetchone()
-
-
-def _unpack(packed: tuple) -> dict[str, np.ndarray]:
-    """A build's packed columns (users, times, storage ids, type codes, and a property's value
-    codes when there), as arrays; times in microseconds since 1970."""
-    columns = {name: np.frombuffer(value, kind).astype(kind.replace(">", "<"))
-               for name, value, kind in zip(("users", "times", "ids", "kinds", "codes"), packed,
-                                            (">i8", ">i8", ">i8", ">i2", ">i4"), strict=False)}
-    columns["times"] = columns["times"] + PG_EPOCH_US
-    return columns
-
-
-def _build(sql: str, params: dict, lists: int) -> tuple[list, dict[str, np.ndarray]]:
-    """Run a build statement (its first `lists` values are lists, then the packed columns)
-    until every event has its user's number: a user numbered by a concurrent build in between
-    comes out as -1, and the next run reads it."""
-    while True:
-        row = _run(sql, params)
-        columns = _unpack(row[lists:])
-        if (columns["users"] >= 0).all():
-            return list(row[:lists]), columns
-
-
-# The common case, in a leaner statement (about half the time): the day's types are read
-# first from the hourly rollups (written in the same statement as the events), so the events
-# are read as they are joined, not kept aside to list their types (a property's values are
-# listed by a scan of their own); users without a number are numbered by a separate statement
-# first. Were a type missing from the rollups, the full statement packs the day.
-ROLLUP_TYPES = """
-SELECT DISTINCT event_type FROM event_rollup_hour
-WHERE project_id = %(project)s AND hour >= %(start)s AND hour < %(end)s ORDER BY event_type
-"""
-LEAN = """{values}
-SELECT {value_list}coalesce(string_agg(int8send(coalesce(u.no, -1)), ''), ''),
-       coalesce(string_agg(timestamptz_send(e."timestamp"), ''), ''),
-       coalesce(string_agg(int8send(e.id), ''), ''),
-       coalesce(string_agg(int2send(coalesce(
-           array_position(%(names)s::text[], e.event_type::text) - 1, -1)::int2), ''), ''){codes}
-FROM event e
-LEFT JOIN report_user u ON u.project_id = %(project)s AND u.user_id = e.user_id{value_join}
-WHERE e.project_id = %(project)s AND e."timestamp" >= %(start)s AND e."timestamp" < %(end)s
-"""
-LEAN_DAY = LEAN.format(values="", value_list="", codes="", value_join="")
-LEAN_PROP = LEAN.format(
-    values="""
-WITH vals AS (
-    SELECT coalesce(array_agg(v ORDER BY v), '{}') AS list
-    FROM (SELECT DISTINCT e.metadata->>%(prop)s AS v FROM event e
-          WHERE e.project_id = %(project)s AND e."timestamp" >= %(start)s
-            AND e."timestamp" < %(end)s) d
-    WHERE v IS NOT NULL
-"""
-    + VALUED,
-    value_list="(SELECT list FROM vals),\n       ",
-    codes=VALUE_CODES,
-    value_join="\nLEFT JOIN valued val ON val.value = e.metadata->>%(prop)s")
-NUMBER_USERS = """
-INSERT INTO report_user (project_id, user_id)
-SELECT DISTINCT %(project)s, e.user_id FROM event e
-WHERE e.project_id = %(project)s AND e."timestamp" >= %(start)s AND e."timestamp" < %(end)s
-  AND NOT EXISTS (SELECT 1 FROM report_user u
-                  WHERE u.project_id = %(project)s AND u.user_id = e.user_id)
-ON CONFLICT DO NOTHING
-"""
-
-
-def _lean(sql: str, params: dict, lists: int) -> tuple[list, dict[str, np.ndarray]] | None:
-    """A day's types (then its other `lists`) and packed columns by a leaner statement
-    (`LEAN_DAY`, `LEAN_PROP`); None when the rollups lack one of its types."""
-    types = [name for (name,) in database.execute_sql(ROLLUP_TYPES, params).fetchall()]
-    for _ in range(3):  # users numbered in between by a concurrent build come out as -1
-        row = _run(sql, {**params, "names": types})
-        columns = _unpack(row[lists:])
-        if (columns["kinds"] < 0).any():
-            return None
-        if (columns["users"] >= 0).all():
-            break
-        database.execute_sql(NUMBER_USERS, params)
-    else:
-        return None
-    # only the types the day's events have, as the full statement lists them
-    used = np.flatnonzero(np.bincount(columns["kinds"], minlength=len(types)))
-    recode = np.full(len(types), -1, np.int16)
-    recode[used] = np.arange(len(used))
-    columns["kinds"] = recode[columns["kinds"]]
-    return [[types[i] for i in used], *row[:lists]], columns
-
-
-def build_day(project_id: int, day: date, epoch: int, commits: int) -> None:
-    """Pack one day of one project's events into its `report_day` row, sorted by user, time
-    and storage id."""
-    start, end = day_bounds(day)
-    params = {"project": project_id, "start": start, "end": end}
-    (names,), c = _lean(LEAN_DAY, params, 0) or _build(DAY_BUILD, params, 1)
-    order = np.lexsort((c["ids"], c["times"], c["users"]))
-    _store("report_day", {"project_id": project_id, "day": day},
-           {"epoch": epoch, "commits": commits, "events": len(order), "names": names,
-            "users": c["users"][order].tobytes(), "times": c["times"][order].tobytes(),
-            "kinds": c["kinds"][order].tobytes()})
-
-
-def build_prop(project_id: int, day: date, prop: str, epoch: int, commits: int) -> None:
-    """Pack one day's events with their value of one metadata property (-1: none) into its
-    `report_prop` row."""
-    start, end = day_bounds(day)
-    params = {"project": project_id, "start": start, "end": end, "prop": prop}
-    (names, values), c = _lean(LEAN_PROP, params, 1) or _build(PROP_BUILD, params, 2)
-    _store("report_prop", {"project_id": project_id, "day": day, "prop": prop},
-           {"epoch": epoch, "commits": commits, "events": len(c["users"]), "names": names,
-            '"values"': values, "users": c["users"].tobytes(), "times": c["times"].tobytes(),
-            "kinds": c["kinds"].tobytes(), "codes": c["codes"].tobytes()})
-
-
-def _store(table: str, key: dict, columns: dict) -> None:
-    """Insert or replace a packed row, unless the row there is from a newer build (a later
-    epoch or more commits): a slow build never overwrites a fresher one."""
-    names = [*key, *columns]
-    database.execute_sql(
-        f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join(['%s'] * len(names))}) "
-        f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET "
-        f"{', '.join(f'{c} = EXCLUDED.{c}' for c in columns)} "
-        f"WHERE ({table}.epoch, {table}.commits) <= (EXCLUDED.epoch, EXCLUDED.commits)",
-        (*key.values(), *columns.values()))
 
 
 def _rows_of(project_id: int, first: date, last: date, prop: str | None) -> tuple[str, tuple]:
@@ -341,50 +153,6 @@ def _refresh(table: str, project_id: int, first: date, last: date, build,
     return valueless
 
 
-class Memory:
-    """Decoded packed days kept in this process (the workers, which compute the long
-    reports), least recently used out first, within a budget of bytes (0: none kept)."""
-
-    def __init__(self):
-        self.budget, self.size = 0, 0
-        self.items: OrderedDict[tuple, tuple] = OrderedDict()
-
-    def get(self, key: tuple) -> tuple | None:
-        found = self.items.get(key)
-        if found is not None:
-            self.items.move_to_end(key)
-        return found
-
-    def put(self, key: tuple, value: tuple) -> None:
-        size = self._size(value)
-        if size > self.budget:
-            return
-        stale = [k for k in self.items if k[:4] == key[:4]]  # older builds of the same day
-        for k in stale:
-            self.size -= self._size(self.items.pop(k))
-        self.items[key] = value
-        self.size += size
-        self.shrink()
-
-    def shrink(self) -> None:
-        """Let the least recently used days go until the rest fit the budget."""
-        while self.size > self.budget:
-            self.size -= self._size(self.items.popitem(last=False)[1])
-
-    @staticmethod
-    def _size(value: tuple) -> int:
-        return sum(part.nbytes for part in value if isinstance(part, np.ndarray))
-
-
-MEMORY = Memory()
-
-
-def keep_in_memory(megabytes: int) -> None:
-    """Let this process keep up to `megabytes` of decoded packed days between reports."""
-    MEMORY.budget = megabytes * 2**20
-    MEMORY.shrink()
-
-
 DAY_FIELDS = ("names", "users", "times", "kinds")
 PROP_FIELDS = ("names", '"values"', "users", "times", "kinds", "codes")
 LAYOUT = {"names": None, '"values"': None, "users": "<i8", "times": "<i8", "kinds": "<i2",
@@ -395,7 +163,7 @@ def _fetch(table: str, fields: tuple[str, ...], project_id: int, first: date, la
            prop: str | None = None, only: list[date] | None = None
            ) -> list[tuple[tuple, tuple]]:
     """The packed days from `first` to `last` (of them, those in `only`, when given) that hold
-    events, in order, each as (its key in `MEMORY`, its `fields`: lists of names as tuples,
+    events, in order, each as (its key in `memory.MEMORY`, its `fields`: lists of names as tuples,
     byte strings as arrays): from this process's memory when it holds the same build of the
     day, else from PostgreSQL."""
     where, params = _rows_of(project_id, first, last, prop)
@@ -405,7 +173,7 @@ def _fetch(table: str, fields: tuple[str, ...], project_id: int, first: date, la
     stamps = database.execute_sql(f"SELECT day, epoch, commits FROM {table} WHERE {where}",
                                   params).fetchall()
     keys = {day: (table, project_id, prop, day, epoch, commits) for day, epoch, commits in stamps}
-    found = {day: MEMORY.get(key) for day, key in keys.items()}
+    found = {day: memory.MEMORY.get(key) for day, key in keys.items()}
     missing = [day for day, value in found.items() if value is None]
     if missing:
         rows = database.execute_sql(
@@ -415,7 +183,7 @@ def _fetch(table: str, fields: tuple[str, ...], project_id: int, first: date, la
             value = tuple(tuple(v) if LAYOUT[f] is None else np.frombuffer(v, LAYOUT[f])
                           for f, v in zip(fields, values, strict=True))
             keys[day] = (table, project_id, prop, day, epoch, commits)
-            MEMORY.put(keys[day], value)
+            memory.MEMORY.put(keys[day], value)
             found[day] = value
     return [(keys[day], found[day]) for day in sorted(found) if found[day] is not None]
 
@@ -436,7 +204,7 @@ def load(project_id: int, first: date, last: date) -> Events | None:
     PostgreSQL instead)."""
     if _refresh("report_day", project_id, first, last, build_day) is None:
         return None
-    return _merge_kept(_fetch("report_day", DAY_FIELDS, project_id, first, last))
+    return memory.merge_kept(_fetch("report_day", DAY_FIELDS, project_id, first, last))
 
 
 def load_prop(project_id: int, first: date, last: date, prop: str) -> Prop | None:
@@ -456,66 +224,11 @@ def load_prop(project_id: int, first: date, last: date, prop: str) -> Prop | Non
         for _, (names, users, times, kinds) in _fetch("report_day", DAY_FIELDS, project_id,
                                                       first, last, only=valueless):
             rows.append((names, (), users, times, kinds, np.full(len(users), -1, np.int32)))
-    names, kinds = _recode([row[0] for row in rows], [row[4] for row in rows], np.int16)
-    values, codes = _recode([row[1] for row in rows], [row[5] for row in rows], np.int32)
+    names, kinds = memory.recode([row[0] for row in rows], [row[4] for row in rows], np.int16)
+    values, codes = memory.recode([row[1] for row in rows], [row[5] for row in rows], np.int32)
     return Prop(np.concatenate([np.empty(0, np.int64), *(row[2] for row in rows)]),
                 np.concatenate([np.empty(0, np.int64), *(row[3] for row in rows)]),
                 kinds, codes, names, values)
-
-
-def _recode(lists: list[tuple[str, ...]], codes: list[np.ndarray], kind
-            ) -> tuple[tuple[str, ...], np.ndarray]:
-    """Days' codes into their own lists of names, as codes into one sorted list of all the
-    names (code -1, no name, stays -1)."""
-    names = tuple(sorted({name for day in lists for name in day}))
-    index = {name: i for i, name in enumerate(names)}
-    recoded = [np.array([index[name] for name in day] + [-1], kind)[day_codes]
-               for day, day_codes in zip(lists, codes, strict=True)]  # -1 takes the last: -1
-    return names, np.concatenate([np.empty(0, kind), *recoded])
-
-
-def _merge(rows: list[tuple]) -> Events:
-    """Days in order, each sorted by user: one stable sort by user (a merge of sorted runs)
-    leaves every user's events in time order."""
-    if not rows:
-        return Events.empty()
-    names, kinds = _recode([row[0] for row in rows], [row[3] for row in rows], np.int16)
-    users = np.concatenate([row[1] for row in rows])
-    keys = users.astype(np.int32) if users.max() < 2**31 else users  # half the bytes to sort
-    order = np.argsort(keys, kind="stable")
-    return Events(users[order], np.concatenate([row[2] for row in rows])[order], kinds[order],
-                  names)
-
-
-def _merge_kept(rows: list[tuple[tuple, tuple]]) -> Events:
-    """`_merge` of fetched days (key, value), keeping in this process's memory the merge of
-    all but the newest day: after a commit to the newest day (live traffic touches today),
-    only that day is merged into the kept ones, not the whole range sorted again."""
-    size = sum(part.nbytes for _, value in rows[:-1] for part in value[1:])  # of their merge
-    if len(rows) < 3 or size > MEMORY.budget:  # it would not be kept: one merge of them all
-        return _merge([value for _, value in rows])
-    *older, (_, newest) = rows
-    first = older[0][0]
-    key = ("merged", *first[1:4], tuple(k[3:] for k, _ in older))  # one kept merge a start
-    kept = MEMORY.get(key)
-    if kept is None:
-        base = _merge([value for _, value in older])
-        MEMORY.put(key, (base.users, base.times, base.kinds, base.names))
-    else:
-        base = Events(*kept)
-    return _append(base, _merge([newest]))
-
-
-def _append(base: Events, later: Events) -> Events:
-    """Events sorted by user, each user's later than all of theirs in `base`, merged in."""
-    names, kinds = base.names, base.kinds
-    extra = later.kinds
-    if later.names != names:
-        names, both = _recode([base.names, later.names], [base.kinds, later.kinds], np.int16)
-        kinds, extra = both[:len(base)], both[len(base):]
-    at = np.searchsorted(base.users, later.users, side="right")  # after the user's own
-    return Events(np.insert(base.users, at, later.users), np.insert(base.times, at, later.times),
-                  np.insert(kinds, at, extra), names)
 
 
 def utc_days(start: datetime, end: datetime) -> tuple[date, date]:
