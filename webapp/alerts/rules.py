@@ -141,11 +141,6 @@ def create(project: Project, values: dict) -> AlertRule:
     return AlertRule.create(project=project, secret=new_secret(), **values)
 
 
-def for_project(project_id: int) -> list[AlertRule]:
-    return list(AlertRule.select().where(AlertRule.project == project_id)
-                .order_by(AlertRule.id))
-
-
 def set_active(project_id: int, rule_id: int, active: bool) -> bool:
     changes = {AlertRule.active: active}
     if not active:  # a paused rule starts again from "ok"

@@ -1,7 +1,7 @@
 """When ids derived from Idempotency-Key/webhook-id got their own `delivery:` namespace.
 
 Rows received before then may carry a derived id without the prefix; a sender's retry of such
-a delivery must still find it (see webapp/store/insert.py)."""
+a delivery once looked for it here. Those retries are long past: no insert reads the table now."""
 
 SQL = """
 CREATE TABLE delivery_namespace (

@@ -205,6 +205,7 @@ def rebuild_rollups_command(since):
     """Recompute rollups and unique-user sketches from raw events, a day at a time."""
     from datetime import UTC, datetime
 
+    from webapp.reads import stats
     from webapp.store import rollups
 
     start = since.replace(tzinfo=UTC) if since else rollups.oldest_event()
@@ -218,7 +219,7 @@ def rebuild_rollups_command(since):
         for day in bar:
             rollups.rebuild_day(day)
             rollups.rebuild_sketches(redis, day)
-    rollups.invalidate_all(redis)
+    stats.invalidate_all(redis)
     click.echo(f"rebuilt {len(chunks)} day(s) of rollups from {chunks[0]:%Y-%m-%d}")
 
 

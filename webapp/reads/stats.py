@@ -11,11 +11,10 @@ from peewee import fn
 from redis import Redis
 
 from webapp.db import database
-from webapp.models import EventRollupHour, EventRollupMinute, InvalidRollupMinute, iso
-from webapp.reads import filtered
+from webapp.models import EventRollupHour, EventRollupMinute, InvalidRollupMinute, Project, iso
+from webapp.reads import filtered, uniques
 from webapp.reads.filters import Condition
 from webapp.reads.windows import Window
-from webapp.store import uniques
 
 TOP_TYPES = 5
 
@@ -100,6 +99,28 @@ def compute_fresh(redis: Redis, project_id: int, window: Window, now: datetime) 
     return data
 
 
+def compute_filtered(project_id: int, window: Window, now: datetime,
+                     where: tuple[Condition, ...]) -> dict:
+    """The same data object for the events that meet property filters, counted from the
+    events themselves (`filtered`), exactly."""
+    start = window.start(now)
+    counts, users, rows = filtered.count(project_id, window, start, where)
+    total = sum(counts.values())
+    return {
+        "totalEvents": total,
+        "invalidEvents": invalid_count(project_id, start),  # refused events: no metadata
+        "uniqueUsers": users,
+        "uniqueUsersApproximate": False,
+        "statistics": dict(sorted(counts.items())),
+        "topEventTypes": top_types(counts, total),
+        "series": fold_series(window, now, rows),
+        "bucket": window.bucket_label,
+        "filter": window.name,
+        "from": iso(start),
+        "where": [str(c) for c in where],
+    }
+
+
 def version_key(project_id: int) -> str:
     return f"pulseboard:stats:{project_id}:version"
 
@@ -121,13 +142,19 @@ def invalidate(redis: Redis, project_id: int) -> None:
     redis.incr(version_key(project_id))
 
 
+def invalidate_all(redis: Redis) -> None:
+    """Every project's cached figures are out of date (after the rollups were rebuilt)."""
+    for (project_id,) in Project.select(Project.id).tuples():
+        invalidate(redis, project_id)
+
+
 def compute(project_id: int, window: Window, now: datetime,
             where: tuple[Condition, ...] = ()) -> dict:
     """Cached stats for the window, valid while no commit has touched the project since;
     with property filters, counted from the matching events instead (the rollups hold no
     metadata)."""
     if where:
-        return filtered.compute(project_id, window, now, where)
+        return compute_filtered(project_id, window, now, where)
     redis: Redis = current_app.extensions["redis"]
     key = cache_key(project_id, window, now)
     try:

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from webapp.reports import columns, engine
+from webapp.reports import engine
+from webapp.reports.columns import load
 from webapp.reports.definition import BadReport, Match, Scope, percent, query
+from webapp.reports.events import NO_CODE
 
 MAX_LIMIT = 100
 
@@ -40,15 +42,15 @@ def _fast(breakdown: Breakdown, scope: Scope) -> tuple[int, list] | None:
     """The total and top values from the packed days (None when the engine cannot serve it)."""
     if breakdown.events.conditions:
         return None
-    found = columns.of_scope_prop(scope, breakdown.prop)
+    found = load.of_scope_prop(scope, breakdown.prop)
     if found is None:
         return None
     kind = breakdown.events.event_type
     if kind is not None:
         found = found.where(found.kinds == (found.names.index(kind) if kind in found.names
-                                            else engine.NO_CODE))
-    return columns.run(engine.breakdown, found.users, found.codes, found.values,
-                       breakdown.limit)
+                                            else NO_CODE))
+    return load.run(engine.breakdown, found.users, found.codes, found.values,
+                    breakdown.limit)
 
 
 def _ranked(breakdown: Breakdown, scope: Scope) -> tuple[int, list]:

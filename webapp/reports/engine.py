@@ -1,4 +1,4 @@
-"""Funnels, paths and retention computed over columns of events in memory (NumPy).
+"""Funnels, paths, retention and breakdowns computed over columns of events in memory (NumPy).
 
 The reports' SQL reads every event of its range row by row, sorts them by user and joins them
 with themselves: at 10M events that takes tens of seconds on two cores. Here the same
@@ -6,87 +6,23 @@ definitions run over three arrays (user number, microseconds, type code) already
 user, time and storage id (see `webapp.reports.columns`), as a handful of passes over whole
 arrays, with no per-event Python. Each function gives exactly what its SQL gives; the
 property tests check both against the same plain-Python model.
+
+The four passes (funnels, paths, retention, breakdowns) stay in one module of about 330
+lines: each is a section of its own over the same `Events` (`webapp.reports.events`), and
+they are read, and checked by the property tests, side by side with their SQL.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 import numpy as np
 
 from webapp.reads.ranges import day_start
+from webapp.reports.events import DAY_US, EPOCH, NO_CODE, Events, instant_us, micros, run_starts
 
-NO_CODE = -1
 BITMAP_CELLS = 64 * 2**20  # a breakdown's users per value in one pass while this fits (bytes)
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-DAY_US = 86_400 * 1_000_000
-
-
-@dataclass(frozen=True)
-class Events:
-    """Events sorted by (user, timestamp, storage id): `users` (int64 numbers, one per user of
-    the project), `times` (int64 microseconds since 1970 UTC), `kinds` (int16 index into
-    `names`, the event types)."""
-
-    users: np.ndarray
-    times: np.ndarray
-    kinds: np.ndarray
-    names: tuple[str, ...]
-
-    @classmethod
-    def empty(cls) -> Events:
-        return cls(np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.int16), ())
-
-    def __len__(self) -> int:
-        return len(self.times)
-
-    def code(self, name: str | None) -> int:
-        """The code of an event type (NO_CODE when no event has it)."""
-        try:
-            return self.names.index(name)
-        except ValueError:
-            return NO_CODE
-
-    def between(self, start_us: int | None, end_us: int | None) -> Events:
-        return self.where(within(self.times, start_us, end_us))
-
-    def where(self, keep: np.ndarray | None) -> Events:
-        """The events `keep` marks (all of them for None)."""
-        if keep is None:
-            return self
-        return Events(self.users[keep], self.times[keep], self.kinds[keep], self.names)
-
-    def of(self, event_type: str | None) -> np.ndarray:
-        """Which events have this type (every event for None)."""
-        if event_type is None:
-            return np.ones(len(self), bool)
-        return self.kinds == self.code(event_type)
-
-    def firsts(self) -> np.ndarray:
-        """Whether each event is its user's first."""
-        first = np.ones(len(self), bool)
-        first[1:] = self.users[1:] != self.users[:-1]
-        return first
-
-
-def within(times: np.ndarray, start_us: int | None, end_us: int | None) -> np.ndarray | None:
-    """Which times lie in [start_us, end_us) (None bounds: unbounded); None when all do, as
-    when a range of whole days was read (no copy of the arrays is needed then)."""
-    if not len(times) or ((start_us is None or times.min() >= start_us) and
-                          (end_us is None or times.max() < end_us)):
-        return None
-    keep = np.ones(len(times), bool)
-    if start_us is not None:
-        keep &= times >= start_us
-    if end_us is not None:
-        keep &= times < end_us
-    return keep
-
-
-def micros(delta: timedelta) -> int:
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
 # ---- funnels --------------------------------------------------------------------------------
@@ -178,7 +114,7 @@ def _ordered(events: Events, codes: list[int], window: timedelta
     furthest = np.choose(level - 1, when) if k > 1 else when[0]
     needed = np.where(level > 1, furthest - micros(window), np.iinfo(np.int64).min)
     holds = np.flatnonzero(times[starts] >= needed[block])
-    first = holds[_starts(block[holds])]  # one per block, in block order
+    first = holds[run_starts(block[holds])]  # one per block, in block order
     chosen_block = _earliest_furthest(lead_user, level)
     attempt = starts[first[chosen_block]]
     levels = level[chosen_block]
@@ -194,7 +130,7 @@ def _earliest_furthest(owner: np.ndarray, level: np.ndarray) -> np.ndarray:
     group = np.cumsum(new_user) - 1
     best = np.maximum.reduceat(level, np.flatnonzero(new_user))
     candidates = np.flatnonzero(level == best[group])  # attempts in order of position
-    return candidates[_starts(group[candidates])]  # each user's first
+    return candidates[run_starts(group[candidates])]  # each user's first
 
 
 def _summary(levels: np.ndarray, reached: list[np.ndarray]
@@ -209,11 +145,6 @@ def _summary(levels: np.ndarray, reached: list[np.ndarray]
         quantiles.append([float(seconds[_disc(len(seconds), f)]) for f in (0.5, 0.9)]
                          if len(seconds) else None)
     return counts, quantiles
-
-
-def _starts(sorted_keys: np.ndarray) -> np.ndarray:
-    """Where each run of equal keys begins, in an array sorted by key."""
-    return np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
 
 
 def _disc(count: int, fraction: float) -> int:
@@ -310,11 +241,6 @@ def local_days(times: np.ndarray, first: date, last: date, zone: str
     return np.where(found >= 0, near[np.maximum(found, 0)], -1), first
 
 
-def instant_us(moment: datetime) -> int:
-    """Microseconds since 1970 UTC, exactly."""
-    return (moment - EPOCH) // timedelta(microseconds=1)
-
-
 def retention(events: Events, start_us: int, end_us: int, born_type: str | None,
               back_type: str | None, week: bool, periods: int, on_or_after: bool,
               zone: str, first: date, last: date, shown: int
@@ -352,7 +278,7 @@ def retention(events: Events, start_us: int, end_us: int, born_type: str | None,
     bits = np.zeros(len(births), np.int64)
     latest = np.full(len(births), -1, np.int64)
     if len(who):
-        runs = _starts(who)
+        runs = run_starts(who)
         shown_bit = np.where(period < shown, np.left_shift(1, np.minimum(period, shown - 1)), 0)
         bits[who[runs]] = np.bitwise_or.reduceat(shown_bit, runs)
         latest[who[runs]] = np.maximum.reduceat(period, runs)

@@ -13,7 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from webapp.reports import columns, engine
+from webapp.reports import engine
+from webapp.reports.columns import load
 from webapp.reports.definition import BadReport, Match, Scope, percent, query
 
 MIN_STEPS, MAX_STEPS = 2, 8
@@ -163,11 +164,11 @@ def _fast(funnel: Funnel, scope: Scope) -> tuple[list[int], list] | None:
     """The same numbers from the packed days (None when the engine cannot serve it)."""
     if funnel.breakdown is not None or any(step.conditions for step in funnel.steps):
         return None
-    events = columns.of_scope(scope)
+    events = load.of_scope(scope)
     if events is None:
         return None
-    return columns.run(engine.funnel, events, tuple(step.event_type for step in funnel.steps),
-                       funnel.window, funnel.mode == "strict")
+    return load.run(engine.funnel, events, tuple(step.event_type for step in funnel.steps),
+                    funnel.window, funnel.mode == "strict")
 
 
 def _breakdown(funnel: Funnel, scope: Scope, k: int) -> list[dict]:

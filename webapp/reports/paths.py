@@ -12,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from webapp.db import database
-from webapp.reports import columns, engine
+from webapp.reports import engine
+from webapp.reports.columns import load
 from webapp.reports.definition import BadReport, Match, Scope, query
 
 MAX_DEPTH = 5
@@ -54,11 +55,11 @@ def _fast(paths: Paths, scope: Scope) -> tuple[int, list] | None:
     """Users and top walks from the packed days (None when the engine cannot serve it)."""
     if paths.anchor.conditions:
         return None
-    events = columns.of_scope(scope)
+    events = load.of_scope(scope)
     if events is None:
         return None
-    return columns.run(engine.paths, events, paths.anchor.event_type,
-                       paths.direction == "after", paths.depth, TOP)
+    return load.run(engine.paths, events, paths.anchor.event_type,
+                    paths.direction == "after", paths.depth, TOP)
 
 
 def _walks(paths: Paths, scope: Scope) -> tuple[int, list]:

@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from webapp.reads.ranges import local_date
-from webapp.reports import columns, engine
+from webapp.reports import engine
+from webapp.reports.columns import load
 from webapp.reports.definition import BadReport, Match, Scope, percent, query
-from webapp.reports.engine import instant_us
+from webapp.reports.events import instant_us
 
 UNITS = {"day": 1, "week": 7}
 MODES = ("on", "on_or_after")
@@ -75,12 +76,12 @@ def _fast(retention: Retention, scope: Scope) -> list[tuple] | None:
     it); births need every earlier event of the project too."""
     if retention.start.conditions or retention.back.conditions:
         return None
-    events = columns.of_scope(scope, history=True)
+    events = load.of_scope(scope, history=True)
     if events is None:
         return None
     first = local_date(scope.start, scope.time_zone)
     last = local_date(scope.end - timedelta(microseconds=1), scope.time_zone)
-    found = columns.run(
+    found = load.run(
         engine.retention, events, instant_us(scope.start), instant_us(scope.end),
         retention.start.event_type, retention.back.event_type, retention.unit == "week",
         retention.periods, retention.mode == "on_or_after", scope.time_zone, first, last,

@@ -19,7 +19,7 @@ from webapp.models import Event, iso
 from webapp.reads.events import decode_cursor, encode_cursor
 from webapp.reports import cache
 from webapp.reports.definition import Scope
-from webapp.reports.engine import EPOCH, instant_us
+from webapp.reports.events import EPOCH, instant_us
 
 RECENT_DAYS = (0, 6)  # a page is read from today's rows, then the last week's, then all
 SUMMARY = """

@@ -13,8 +13,6 @@ from webapp.models import InvalidRollupMinute
 # The batch travels as one JSON parameter that PostgreSQL unpacks (no per-row work in Python).
 # Only the rows actually inserted reach the per-minute and per-hour rollups (the hours are
 # summed from the batch's few minute groups), so a redelivered batch counts nothing twice.
-# An id derived from a delivery (`delivery:<key>`) is also skipped when the same delivery was
-# stored before derived ids had their prefix (a sender retrying across the upgrade).
 # Rollup rows are written in one order (time, then type) by every writer, so two writers
 # touching the same minutes cannot deadlock.
 ROLLUPS = """,
@@ -61,10 +59,6 @@ STORE = INSERT + ROWS + """
           AND seen."timestamp" >= date_trunc('day', e.ts, 'UTC') - interval '1 day'
           AND seen."timestamp" < date_trunc('day', e.ts, 'UTC') + interval '2 days')
     ELSE true END
-    AND (e.id NOT LIKE 'delivery:%%' OR NOT EXISTS (
-        SELECT 1 FROM event legacy, delivery_namespace
-        WHERE legacy.project_id = %(project)s AND legacy.event_id = substr(e.id, 10)
-          AND legacy.received_at < delivery_namespace.since))
     ORDER BY e.id
     ON CONFLICT DO NOTHING
     RETURNING event_type, "timestamp"

@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 from redis import Redis
 
 from webapp.db import database
-from webapp.models import Project
 from webapp.store import uniques
 
 DAY = timedelta(days=1)
@@ -67,9 +66,3 @@ def rebuild_sketches(redis: Redis, start: datetime) -> None:
                 pipe.execute()
         pipe.execute()
 
-
-def invalidate_all(redis: Redis) -> None:
-    from webapp.reads.stats import invalidate
-
-    for (project_id,) in Project.select(Project.id).tuples():
-        invalidate(redis, project_id)

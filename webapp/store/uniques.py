@@ -1,4 +1,7 @@
-"""Unique users per window: exact in SQL while cheap, else HyperLogLog in Redis."""
+"""Unique-user sketches: each batch's users added to HyperLogLogs in Redis, one per bucket.
+
+The reads count from them (`webapp.reads.uniques`) once a window holds too many events to
+count exactly."""
 
 from __future__ import annotations
 
@@ -6,14 +9,7 @@ from datetime import datetime
 
 from redis import Redis
 
-from webapp.models import MAX_FUTURE, Event
-from webapp.reads.windows import Window
-
-EXACT_LIMIT = 50_000  # events in a window up to which COUNT(DISTINCT) is used
-# Redis's HyperLogLog has a standard error of 0.81%; about 99.7% of counts are within 3 of that.
-STANDARD_ERROR = 0.0081
-ERROR_NOTE = "±2.4% (3 standard errors of Redis's HyperLogLog)"
-SKETCH_SECONDS = {"hour": 60, "day": 1800, "week": 10800}  # one sketch per chart bucket
+# sketch width (seconds) -> how long its sketches are kept
 KEEP_SECONDS = {60: 2 * 3600, 1800: 3 * 86400, 10800: 9 * 86400}
 
 
@@ -37,22 +33,3 @@ def record(redis: Redis, project_id: int, payload: list[dict]) -> None:
         redis.pfadd(key, *users)
         redis.expire(key, KEEP_SECONDS[int(key.split(":")[3])])
 
-
-def exact(project_id: int, start: datetime) -> int:
-    return (Event.select(Event.user_id)
-            .where(Event.project == project_id, Event.timestamp >= start)
-            .distinct().count())
-
-
-def count(redis: Redis, project_id: int, window: Window, now: datetime,
-          total_events: int) -> tuple[int, bool]:
-    """(unique users in the window, whether the number is an estimate)."""
-    start = window.start(now)
-    seconds = SKETCH_SECONDS.get(window.name)
-    if seconds is None or total_events <= EXACT_LIMIT:
-        return exact(project_id, start), False
-    starts = window.bucket_starts(now)
-    while starts[-1] + window.bucket <= now + MAX_FUTURE:  # events stamped a little ahead
-        starts.append(starts[-1] + window.bucket)
-    keys = [sketch_key(project_id, seconds, int(moment.timestamp())) for moment in starts]
-    return int(redis.pfcount(*keys)), True

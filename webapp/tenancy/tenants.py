@@ -10,8 +10,8 @@ from webapp.db import database
 from webapp.ingest.quota import problem as limit_problem
 from webapp.ingest.signatures import new_secret
 from webapp.models import ApiKey, Organization, Project, SigningSecret, digest, split_handle
-from webapp.reads.ranges import zone
 from webapp.tenancy import auth
+from webapp.zones import zone
 
 DEFAULT_SLUG = "default"
 KEY_PREFIXES = {"ingest": "pb_live_", "read": "pb_read_"}

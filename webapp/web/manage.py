@@ -9,9 +9,9 @@ from webapp.alerts import panel as alerts_panel
 from webapp.db import database
 from webapp.ingest.limits import limiter
 from webapp.models import ApiKey, Membership, Organization, Project, SigningSecret, User
-from webapp.reads.ranges import valid_zones
 from webapp.tenancy import accounts, tenants
 from webapp.tenancy import members as membership
+from webapp.zones import valid_zones
 
 bp = Blueprint("manage", __name__, url_prefix="/manage")
 MANAGERS = ("owner", "admin")

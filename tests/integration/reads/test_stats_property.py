@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 from tests.conftest import TABLES, start_worker, stop_process, worker_alive
 from tests.helpers import INGEST_HEADERS, READ_HEADERS, drain, sql_scalar, wait_until
 from webapp.models import iso
+from webapp.reads import uniques
 from webapp.reads.windows import WINDOWS
-from webapp.store import uniques
 
 pytestmark = pytest.mark.usefixtures("worker")
 TYPES = ["page_view", "click", "signup", "purchase", "search", "error", "logout"]

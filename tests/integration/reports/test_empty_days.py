@@ -12,7 +12,8 @@ from werkzeug.datastructures import MultiDict
 
 from tests.integration.reports.test_reports_property import store
 from webapp.models import iso
-from webapp.reports import breakdown, columns, params
+from webapp.reports import breakdown, params
+from webapp.reports.columns import load
 from webapp.reports.definition import Scope, time_limit
 
 BASE = datetime(2026, 3, 7, tzinfo=UTC)
@@ -95,7 +96,7 @@ def test_breakdowns_by_properties_no_event_has_keep_no_rows(app, project):
         assert rows("report_prop") == 0
         # a property on two of the three days: their rows; the third day from report_day
         got = breakdown.compute(breakdown.Breakdown("plan"), scope)
-        with columns.off():
+        with load.off():
             assert got == breakdown.compute(breakdown.Breakdown("plan"), scope)
         assert rows("report_prop") == 2
         assert [(v["value"], v["count"]) for v in got["values"]] == [

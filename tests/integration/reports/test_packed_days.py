@@ -8,16 +8,16 @@ from datetime import UTC, datetime
 import numpy as np
 
 from tests.integration.reports.test_reports_property import store
-from webapp.reports import columns
+from webapp.reports.columns import build
 
 BASE = datetime(2026, 3, 7, tzinfo=UTC)
 
 
 def packed(project_id: int, day) -> tuple:
     """The day's row as the full statement packs it, sorted as the row is."""
-    start, end = columns.day_bounds(day)
-    (names,), c = columns._build(columns.DAY_BUILD,
-                                 {"project": project_id, "start": start, "end": end}, 1)
+    start, end = build.day_bounds(day)
+    (names,), c = build._build(build.DAY_BUILD,
+                              {"project": project_id, "start": start, "end": end}, 1)
     order = np.lexsort((c["ids"], c["times"], c["users"]))
     return (names, c["users"][order].tolist(), c["times"][order].tolist(),
             c["kinds"][order].tolist())
@@ -41,23 +41,23 @@ def test_the_lean_and_the_full_statement_pack_a_day_alike(app, project):
     with app.app_context():
         from webapp.db import database
 
-        start, end = columns.day_bounds(day)
+        start, end = build.day_bounds(day)
         params = {"project": project.id, "start": start, "end": end}
-        assert columns._lean(columns.LEAN_DAY, params, 0) is not None  # numbers new users
-        columns.build_day(project.id, day, 1, 1)
+        assert build._lean(build.LEAN_DAY, params, 0) is not None  # numbers new users
+        build.build_day(project.id, day, 1, 1)
         assert stored(project.id, day) == packed(project.id, day)
         assert stored(project.id, day)[0] == ["buy", "signup", "view"]
         # the rollups list a type no event of the day has: the row lists only the day's own
         database.execute_sql("DELETE FROM event WHERE project_id = %s AND "
                              "event_type = 'signup'", (project.id,))
-        columns.build_day(project.id, day, 1, 3)
+        build.build_day(project.id, day, 1, 3)
         assert stored(project.id, day) == packed(project.id, day)
         assert stored(project.id, day)[0] == ["buy", "view"]
         # a type the rollups do not list: the full statement packs the day
         database.execute_sql("DELETE FROM event_rollup_hour WHERE project_id = %s AND "
                              "event_type = 'buy'", (project.id,))
-        assert columns._lean(columns.LEAN_DAY, params, 0) is None
-        columns.build_day(project.id, day, 1, 3)
+        assert build._lean(build.LEAN_DAY, params, 0) is None
+        build.build_day(project.id, day, 1, 3)
         assert stored(project.id, day) == packed(project.id, day)
 
 
@@ -72,9 +72,9 @@ def test_the_lean_and_the_full_statement_pack_a_property_alike(app, project):
               ("buy", "p-a", 30, {"plan": "pro"}), ("view", "p-c", 90, {"page": "/b"}),
               ("buy", "p-b", 86_400 + 5, {"page": "/z"})]
     store(app, project.id, BASE, events)
-    start, end = columns.day_bounds(BASE.date())
+    start, end = build.day_bounds(BASE.date())
     params = {"project": project.id, "start": start, "end": end, "prop": "page"}
     with app.app_context():
-        lean = columns._lean(columns.LEAN_PROP, params, 1)
+        lean = build._lean(build.LEAN_PROP, params, 1)
         assert lean is not None and lean[0] == [["buy", "view"], ["/a", "/b"]]
-        assert by_row(*lean) == by_row(*columns._build(columns.PROP_BUILD, params, 2))
+        assert by_row(*lean) == by_row(*build._build(build.PROP_BUILD, params, 2))

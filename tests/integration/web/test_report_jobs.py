@@ -104,15 +104,15 @@ def test_within_a_time_limit_a_report_over_too_many_events_goes_to_the_workers_a
     from datetime import UTC, datetime, timedelta
 
     from webapp.db import database
-    from webapp.reports import columns
+    from webapp.reports.columns import load
     from webapp.reports.definition import Scope
 
     now = datetime.now(UTC)
     scope = Scope(project.id, now - timedelta(days=1), now + timedelta(minutes=1))
-    monkeypatch.setattr(columns, "INLINE_EVENTS_PER_MS", 0.001)  # 6 events: too many in 1 s
+    monkeypatch.setattr(load, "INLINE_EVENTS_PER_MS", 0.001)  # 6 events: too many in 1 s
     with app.app_context():
         with time_limit(1000), pytest.raises(TooSlow):
-            columns.of_scope(scope)
+            load.of_scope(scope)
         # counted from the rollups, before any day was packed in this process
         assert database.execute_sql("SELECT count(*) FROM report_day").fetchone()[0] == 0
-        assert len(columns.of_scope(scope)) == 6  # without a limit it is packed and read
+        assert len(load.of_scope(scope)) == 6  # without a limit it is packed and read

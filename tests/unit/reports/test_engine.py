@@ -13,6 +13,7 @@ from webapp.reads.ranges import local_date
 from webapp.reports import engine
 from webapp.reports.breakdown import Breakdown
 from webapp.reports.definition import Match, Scope
+from webapp.reports.events import Events, instant_us
 from webapp.reports.funnel import MODES, Funnel
 from webapp.reports.paths import DIRECTIONS, TOP, Paths
 from webapp.reports.retention import MAX_PERIODS, Retention
@@ -37,14 +38,14 @@ def rows_of(history) -> list[model.Row]:
             for i, (kind, user, offset) in enumerate(history)]
 
 
-def columns_of(rows: list[model.Row]) -> engine.Events:
+def columns_of(rows: list[model.Row]) -> Events:
     """What the packed days hold: sorted by (user number, time, storage id)."""
     numbers = {user: 1000 + 7 * i for i, user in enumerate(sorted({r.user for r in rows}))}
     names = tuple(sorted({r.type for r in rows}))
     ordered = sorted(rows, key=lambda r: (numbers[r.user], r.ts, r.id))
-    return engine.Events(
+    return Events(
         np.array([numbers[r.user] for r in ordered], np.int64),
-        np.array([engine.instant_us(r.ts) for r in ordered], np.int64),
+        np.array([instant_us(r.ts) for r in ordered], np.int64),
         np.array([names.index(r.type) for r in ordered], np.int16), names)
 
 
@@ -57,8 +58,8 @@ def scopes(draw):
     return Scope(1, start, end, draw(st.sampled_from(ZONES)))
 
 
-def in_scope(events: engine.Events, scope: Scope) -> engine.Events:
-    return events.between(engine.instant_us(scope.start), engine.instant_us(scope.end))
+def in_scope(events: Events, scope: Scope) -> Events:
+    return events.between(instant_us(scope.start), instant_us(scope.end))
 
 
 @EXAMPLES
@@ -104,11 +105,11 @@ def test_paths(history, scope, anchor, direction, depth):
 def test_retention(history, scope, born, back, week, periods, mode):
     rows = rows_of(history)
     definition = Retention(Match(born), Match(back), "week" if week else "day", periods, mode)
-    events = columns_of(rows).between(None, engine.instant_us(scope.end))
+    events = columns_of(rows).between(None, instant_us(scope.end))
     first = local_date(scope.start, scope.time_zone)
     last = local_date(scope.end - timedelta(microseconds=1), scope.time_zone)
-    found = engine.retention(events, engine.instant_us(scope.start),
-                             engine.instant_us(scope.end), born, back, week, periods,
+    found = engine.retention(events, instant_us(scope.start),
+                             instant_us(scope.end), born, back, week, periods,
                              mode == "on_or_after", scope.time_zone, first, last, MAX_PERIODS)
     expected = model.retention(definition, scope, rows)
     step = 7 if week else 1
@@ -162,7 +163,7 @@ def test_local_days_are_the_local_dates_of_the_instants(offsets, first, days, zo
     start = BASE.date() + timedelta(days=first)
     last = start + timedelta(days=days)
     instants = sorted(BASE + timedelta(seconds=n) for n in offsets)
-    got, _ = engine.local_days(np.array([engine.instant_us(m) for m in instants], np.int64),
+    got, _ = engine.local_days(np.array([instant_us(m) for m in instants], np.int64),
                                start, last, zone)
     expected = [-1 if day < start else min((day - start).days, days + 1)
                 for day in (local_date(m, zone) for m in instants)]

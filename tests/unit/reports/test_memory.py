@@ -6,8 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from webapp.reports import columns
-from webapp.reports.columns import Memory
+from webapp.reports.columns.memory import MEMORY, Memory, merge, merge_kept
 
 
 def day(n: int) -> tuple:
@@ -61,22 +60,22 @@ def test_the_kept_merge_gives_what_merging_every_day_gives(data, count):
     first = [data.draw(packed_day(n, 0)) for n in range(count)]
     rebuilt = [data.draw(packed_day(n, 1)) if data.draw(st.booleans()) else day
                for n, day in enumerate(first)]
-    columns.MEMORY.items.clear()
-    columns.MEMORY.size, columns.MEMORY.budget = 0, 2**20
+    MEMORY.items.clear()
+    MEMORY.size, MEMORY.budget = 0, 2**20
     try:
         for days in (first, first, rebuilt, rebuilt):
-            merged = columns._merge_kept(days)
-            expected = columns._merge([value for _, value in days])
+            merged = merge_kept(days)
+            expected = merge([value for _, value in days])
             assert merged.names == expected.names
             for got, want in ((merged.users, expected.users), (merged.times, expected.times),
                               (merged.kinds, expected.kinds)):
                 assert got.tolist() == want.tolist()
-        assert any(key[0] == "merged" for key in columns.MEMORY.items) == (count >= 3)
-        columns.MEMORY.items.clear()
-        columns.MEMORY.size, columns.MEMORY.budget = 0, 16  # no merge fits: none is made
-        merged, expected = columns._merge_kept(rebuilt), columns._merge([v for _, v in rebuilt])
+        assert any(key[0] == "merged" for key in MEMORY.items) == (count >= 3)
+        MEMORY.items.clear()
+        MEMORY.size, MEMORY.budget = 0, 16  # no merge fits: none is made
+        merged, expected = merge_kept(rebuilt), merge([v for _, v in rebuilt])
         assert merged.users.tolist() == expected.users.tolist()
-        assert merged.times.tolist() == expected.times.tolist() and not columns.MEMORY.items
+        assert merged.times.tolist() == expected.times.tolist() and not MEMORY.items
     finally:
-        columns.MEMORY.items.clear()
-        columns.MEMORY.size, columns.MEMORY.budget = 0, 0
+        MEMORY.items.clear()
+        MEMORY.size, MEMORY.budget = 0, 0
