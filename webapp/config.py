@@ -18,7 +18,6 @@ class Config:
     """Production and development settings; an instance reads the environment when made."""
 
     MAX_CONTENT_LENGTH = 1024 * 1024  # a webhook body is at most 1 MB
-    MAX_BATCH_EVENTS = 1000
     RETRY_AFTER_SECONDS = 5  # advertised on 503 when the queue is unavailable
     WORKER_HEARTBEAT_TTL = 30  # seconds without a worker heartbeat before /health fails
     SESSION_COOKIE_HTTPONLY = True

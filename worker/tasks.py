@@ -1,4 +1,4 @@
-"""Worker tasks: store a batch of events, count rejected ones, push live updates."""
+"""Worker tasks: store journaled batches of events, count rejected ones, push live updates."""
 
 from __future__ import annotations
 
@@ -16,13 +16,7 @@ from werkzeug.datastructures import MultiDict
 
 from webapp.alerts import oncommit
 from webapp.ingest import journal
-from webapp.ingest.accept import (
-    RECORD_INVALID,
-    STORE_BATCH,
-    STORE_EVENTS,
-    STORE_PENDING,
-    wake_message,
-)
+from webapp.ingest.accept import RECORD_INVALID, STORE_PENDING, wake_message
 from webapp.live import publish
 from webapp.logs import task_request_ids
 from webapp.models import Project
@@ -81,22 +75,6 @@ def store_pending(self, project_id: int) -> int:
     task_request_ids.set([r for entry in taken.values() for r in entry.get("r") or []])
     events = [event for entry in taken.values() for event in entry["e"]]
     return store(self, project_id, events, list(taken))
-
-
-@shared_task(name=STORE_BATCH, bind=True, max_retries=MAX_RETRIES)
-def store_batch(self, project_id: int, batch_id: str) -> int:
-    """Store one journaled batch named by its message (as queued before wake-ups)."""
-    redis = current_app.extensions["redis"]
-    entry = journal.read(redis, batch_id)
-    if entry is None:
-        return 0
-    return store(self, project_id, entry["e"], [batch_id])
-
-
-@shared_task(name=STORE_EVENTS, bind=True, max_retries=MAX_RETRIES)
-def store_events(self, project_id: int, events: list[dict]) -> int:
-    """Store events carried in the message itself."""
-    return store(self, project_id, events)
 
 
 def store(task, project_id: int, events: list[dict], batch_ids: list[str] | None = None) -> int:
