@@ -14,13 +14,13 @@ from celery.exceptions import Reject
 from flask import current_app
 from werkzeug.datastructures import MultiDict
 
+from webapp import counters
 from webapp.alerts import oncommit
 from webapp.ingest import journal
 from webapp.ingest.accept import RECORD_INVALID, STORE_PENDING, wake_message
 from webapp.live import publish
 from webapp.logs import task_request_ids
 from webapp.models import Project
-from webapp.ops import metrics
 from webapp.reads import stats
 from webapp.reports import cache as report_cache
 from webapp.reports import jobs, params
@@ -101,7 +101,7 @@ def store(task, project_id: int, events: list[dict], batch_ids: list[str] | None
     redis = current_app.extensions["redis"]
     pipe = redis.pipeline(transaction=False)
     uniques.record(pipe, project_id, events)
-    metrics.stored(pipe, inserted, lag_seconds(events))
+    counters.stored(pipe, inserted, lag_seconds(events))
     # unconditional: a redelivery after a failure here must still refresh caches and tabs
     stats.invalidate(pipe, project_id)
     report_cache.touch(pipe, project_id, events)

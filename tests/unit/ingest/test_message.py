@@ -7,10 +7,11 @@ import json
 import time
 
 import orjson
+import pytest
 from celery import Celery
 
 from webapp.ingest.accept import STORE_PENDING, wake_message
-from webapp.ingest.message import Route, task_message
+from webapp.ingest.message import FormatChanged, Route, check, differences, task_message
 
 
 def kombus_message(app: Celery, args: list, task_id: str, headers: dict,
@@ -80,3 +81,22 @@ def test_celery_reads_the_message_back_as_the_task():
         assert message.headers["task"] == STORE_PENDING and message.headers["id"] == "batch"
         assert message.headers["request_ids"] == ["r"]
         assert message.delivery_info["routing_key"] == "celery"
+
+
+def test_the_startup_check_passes_for_the_pinned_celery():
+    app = Celery("check", broker="memory://")
+    app.conf.update(task_serializer="json", accept_content=["json"], task_ignore_result=True)
+    assert differences(app) == []
+    check(app)
+
+
+def test_a_celery_that_writes_another_message_is_refused_at_start():
+    """Protocol 1 stands for a Celery upgrade that changed the message: every difference is
+    named, and the process refuses to start."""
+    app = Celery("older", broker="memory://")
+    app.conf.update(task_serializer="json", accept_content=["json"], task_protocol=1)
+    problems = differences(app)
+    assert any(problem.startswith("headers.") for problem in problems)
+    assert any(problem.startswith("body") for problem in problems)
+    with pytest.raises(FormatChanged, match="differs from Celery's own: .*headers"):
+        check(app)
