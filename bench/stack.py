@@ -76,6 +76,8 @@ class Stack:
         for _ in range(self.celery_workers):
             self.start_celery()
         self.start_celery(JOBS_QUEUES, concurrency=1)  # reports and alerts, as the Procfile's jobs
+        self.processes.append(self._spawn([sys.executable, "-m", "celery", "--app", "worker.app",
+                                           "beat", "--loglevel=warning"]))  # the periodic tasks
         self._wait_healthy()
         return self
 

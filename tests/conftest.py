@@ -197,14 +197,15 @@ ALL_QUEUES = STORE_QUEUES + JOBS_QUEUES
 
 
 def start_worker(services: Services, concurrency: int = 2, queues=ALL_QUEUES,
-                 **env) -> subprocess.Popen:
+                 beat: bool = False, **env) -> subprocess.Popen:
     """A Celery worker process; by default one that does the work of both kinds (the
-    Procfile's `worker` and `jobs`), `queues` makes it one of them."""
+    Procfile's `worker` and `jobs`), `queues` makes it one of them; `beat` runs the Procfile's
+    `beat` inside it (`worker -B`)."""
     return subprocess.Popen(
         [sys.executable, "-m", "celery", "--app", "worker.app", "worker",
          "--queues", ",".join(queues), "--loglevel=warning",
          f"--concurrency={concurrency}", "--without-gossip", "--without-mingle",
-         "--without-heartbeat"],
+         "--without-heartbeat", *(["--beat"] if beat else [])],
         cwd=ROOT, env=services.env(**env), start_new_session=True,
     )
 
@@ -226,8 +227,8 @@ def worker_alive(redis: Redis, since: float, key: str = HEARTBEAT_KEY) -> bool:
 
 class WorkerHandle:
     """The session's Celery workers, as the Procfile runs them: `store` consumes the queues
-    of storing events and pushes, `jobs` those of reports and alerts. A test may stop them;
-    the next test restarts them."""
+    of storing events and pushes, `jobs` those of reports and alerts, with beat inside it. A
+    test may stop them; the next test restarts them."""
 
     KINDS = {"store": (STORE_QUEUES, HEARTBEAT_KEY), "jobs": (JOBS_QUEUES, JOBS_HEARTBEAT_KEY)}
 
@@ -248,7 +249,8 @@ class WorkerHandle:
         for kind, (queues, key) in self.KINDS.items():
             process = self.processes[kind]
             if process is None or process.poll() is not None:
-                self.processes[kind] = start_worker(self.services, queues=queues)
+                self.processes[kind] = start_worker(self.services, queues=queues,
+                                                     beat=kind == "jobs")
                 started.append(key)
         for key in started:
             wait_until(lambda k=key: worker_alive(self.redis, since, k), timeout=30,

@@ -14,9 +14,8 @@ from werkzeug.exceptions import HTTPException, ServiceUnavailable
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from webapp import config as settings
-from webapp import db, logs, redisconn, vendor
+from webapp import counters, db, logs, redisconn, vendor
 from webapp.ingest.queue import celery_init_app
-from webapp.ops import metrics
 from webapp.responses import fail
 
 # Only our own origin may supply scripts, styles, images and connections; no framing.
@@ -157,7 +156,7 @@ def _register(app: Flask) -> None:
             return render_template("error.html", error=exc), exc.code, headers
         if request.endpoint == "api.webhook" and exc.code in (413, 429):
             reason = "too_large" if exc.code == 413 else "rate_limited"
-            metrics.rejected(app.extensions["redis"], reason)
+            counters.rejected(app.extensions["redis"], reason)
         messages = {413: api.TOO_LARGE,
                     429: f"Rate limit exceeded: {exc.description}"}
         return fail(exc.code or 500, messages.get(exc.code, exc.description or exc.name),

@@ -189,6 +189,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("ACCESS_LOG", bool, False,
             "`1` writes gunicorn's access log (method, path and query, status) to stdout.",
             group="processes"),
+    Setting("PROMETHEUS_MULTIPROC_DIR", str, None,
+            "Where gunicorn's processes keep their metrics for `/metrics` (prometheus-client's "
+            "multiprocess mode); unset, a new temporary folder each start.",
+            group="processes", development="`var/prometheus`"),
     Setting("WORKER_CONCURRENCY", int, 2,
             "Pool processes of each `worker` (stores events, pushes panels).",
             group="processes"),

@@ -1,11 +1,15 @@
-"""gunicorn settings: gevent workers, with psycopg2 made cooperative in each worker.
+"""gunicorn settings: gevent workers, with psycopg2 made cooperative in each worker, and
+prometheus-client's multiprocess mode (each worker's own metrics merged at /metrics).
 
 The worker class is defined here rather than in the `webapp` package: gunicorn imports it in
 the master, before forking, and importing `webapp` there would create its locks and clients
 before gevent patches the worker (a plain lock then blocks every request of the process)."""
 
 import importlib.util
+import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 from gunicorn.workers.ggevent import GeventPyWSGIWorker, PyWSGIHandler
@@ -59,6 +63,25 @@ graceful_timeout = 10
 keepalive = 5
 accesslog = "-" if setting("ACCESS_LOG") else None
 loglevel = setting("LOG_LEVEL")
+
+# prometheus-client keeps each worker's metrics in files here, merged when /metrics is read; set
+# before any worker imports the client. A directory of this server's own unless one is given.
+MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"
+if not setting(MULTIPROC_DIR):
+    os.environ[MULTIPROC_DIR] = tempfile.mkdtemp(prefix="pulseboard-metrics-")
+
+
+def on_starting(server):
+    """Values of an earlier run's processes are no part of this one's."""
+    folder = os.environ[MULTIPROC_DIR]
+    shutil.rmtree(folder, ignore_errors=True)
+    os.makedirs(folder, exist_ok=True)
+
+
+def child_exit(server, worker):
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
 
 
 def post_fork(server, worker):

@@ -1,5 +1,9 @@
 """The workers' heartbeats in Redis, which /health reads: one for those that store events, one
-for those that run reports and alerts."""
+for those that run reports and alerts.
+
+A thread in each worker, not a beat task: a task proves only that some worker of a queue ran
+it, and only while beat runs and the queue is not behind; the thread proves that this worker
+process is up, whatever beat and the queue are doing (the store's lag is a check of its own)."""
 
 from __future__ import annotations
 
@@ -29,8 +33,7 @@ def _beat(redis, keys: list[str], ttl: int) -> None:
 
 @worker_ready.connect
 def start_heartbeat(sender, **_):
-    from worker.app import flask_app
-
+    flask_app = sender.app.flask_app
     keys = ([HEARTBEAT_KEY] if roles.stores(sender) else []) + (
         [JOBS_HEARTBEAT_KEY] if roles.runs_jobs(sender) else [])
     thread = threading.Thread(

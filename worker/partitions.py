@@ -1,21 +1,23 @@
-"""Partition upkeep: a thread in each worker that runs jobs (reports, alerts) that, at start
-and every PARTITION_CHECK_SECONDS, creates the days ahead and drops expired days (one worker
-at a time does the work)."""
+"""Partition upkeep: a task, sent by beat every PARTITION_CHECK_SECONDS and by each worker that
+runs jobs (reports, alerts) when it starts, that creates the days ahead and drops expired days
+(one worker at a time does the work)."""
 
 from __future__ import annotations
 
 import logging
-import threading
 from datetime import UTC, datetime
 
-from celery.signals import worker_ready, worker_shutdown
+from celery import shared_task
+from celery.signals import worker_ready
+from flask import current_app
 
+from webapp.ingest.queue import REPORTS_QUEUE
 from webapp.reports import cache as report_cache
 from webapp.store import partitions
 from worker import roles
 
 log = logging.getLogger(__name__)
-_stop = threading.Event()
+UPKEEP_TASK = "pulseboard.partitions_upkeep"
 
 
 def run_once(flask_app) -> dict | None:
@@ -33,22 +35,13 @@ def run_once(flask_app) -> dict | None:
         return None
 
 
-def _run(flask_app, interval: float) -> None:
-    run_once(flask_app)
-    while not _stop.wait(interval):
-        run_once(flask_app)
+@shared_task(name=UPKEEP_TASK, ignore_result=True, acks_on_failure_or_timeout=True)
+def upkeep() -> None:
+    run_once(current_app._get_current_object())
 
 
 @worker_ready.connect
-def start_upkeep(sender, **_):
-    if not roles.runs_jobs(sender):
-        return
-    from worker.app import flask_app
-
-    threading.Thread(target=_run, args=(flask_app, flask_app.config["PARTITION_CHECK_SECONDS"]),
-                     name="partition-upkeep", daemon=True).start()
-
-
-@worker_shutdown.connect
-def stop_upkeep(**_):
-    _stop.set()
+def upkeep_at_start(sender, **_):
+    """A jobs worker's start makes the days ahead at once, not at beat's next check."""
+    if roles.runs_jobs(sender):
+        sender.app.send_task(UPKEEP_TASK, queue=REPORTS_QUEUE, ignore_result=True)

@@ -1,4 +1,4 @@
-"""Worker tasks: store a batch of events, count rejected ones, push live updates."""
+"""Worker tasks: store journaled batches of events, count rejected ones, push live updates."""
 
 from __future__ import annotations
 
@@ -14,19 +14,13 @@ from celery.exceptions import Reject
 from flask import current_app
 from werkzeug.datastructures import MultiDict
 
+from webapp import counters
 from webapp.alerts import oncommit
 from webapp.ingest import journal
-from webapp.ingest.accept import (
-    RECORD_INVALID,
-    STORE_BATCH,
-    STORE_EVENTS,
-    STORE_PENDING,
-    wake_message,
-)
+from webapp.ingest.accept import RECORD_INVALID, STORE_PENDING, wake_message
 from webapp.live import publish
 from webapp.logs import task_request_ids
 from webapp.models import Project
-from webapp.ops import metrics
 from webapp.reads import stats
 from webapp.reports import cache as report_cache
 from webapp.reports import jobs, params
@@ -83,22 +77,6 @@ def store_pending(self, project_id: int) -> int:
     return store(self, project_id, events, list(taken))
 
 
-@shared_task(name=STORE_BATCH, bind=True, max_retries=MAX_RETRIES)
-def store_batch(self, project_id: int, batch_id: str) -> int:
-    """Store one journaled batch named by its message (as queued before wake-ups)."""
-    redis = current_app.extensions["redis"]
-    entry = journal.read(redis, batch_id)
-    if entry is None:
-        return 0
-    return store(self, project_id, entry["e"], [batch_id])
-
-
-@shared_task(name=STORE_EVENTS, bind=True, max_retries=MAX_RETRIES)
-def store_events(self, project_id: int, events: list[dict]) -> int:
-    """Store events carried in the message itself."""
-    return store(self, project_id, events)
-
-
 def store(task, project_id: int, events: list[dict], batch_ids: list[str] | None = None) -> int:
     """Insert, then refresh counters, caches and tabs; retries while PostgreSQL is away.
 
@@ -123,7 +101,7 @@ def store(task, project_id: int, events: list[dict], batch_ids: list[str] | None
     redis = current_app.extensions["redis"]
     pipe = redis.pipeline(transaction=False)
     uniques.record(pipe, project_id, events)
-    metrics.stored(pipe, inserted, lag_seconds(events))
+    counters.stored(pipe, inserted, lag_seconds(events))
     # unconditional: a redelivery after a failure here must still refresh caches and tabs
     stats.invalidate(pipe, project_id)
     report_cache.touch(pipe, project_id, events)

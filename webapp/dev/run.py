@@ -67,6 +67,8 @@ def main() -> int:
     env.setdefault("PORT", str(settings.value("PORT", env)))
     env.setdefault("ADMIN_EMAIL", settings.value("ADMIN_EMAIL", env))
     env.setdefault("PULSEBOARD_ENV", "development")
+    # prometheus-client's multiprocess files of the web processes (gunicorn empties it at start)
+    env.setdefault("PROMETHEUS_MULTIPROC_DIR", str(VAR / "prometheus"))
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     started = []
     try:
@@ -82,12 +84,13 @@ def main() -> int:
         subprocess.run([*flask, "bootstrap"], env=env, cwd=ROOT, check=True)
         print(banner(env), flush=True)
         honcho = subprocess.Popen(
-            [sys.executable, "-m", "honcho", "start", "-f", "Procfile", "web", "worker", "jobs"],
+            [sys.executable, "-m", "honcho", "start", "-f", "Procfile", "web", "worker", "jobs",
+             "beat"],
             env=env, cwd=ROOT,
         )
 
         def stop(signum, _frame):
-            honcho.send_signal(signal.SIGTERM)  # honcho stops web and both workers
+            honcho.send_signal(signal.SIGTERM)  # honcho stops web, both workers and beat
 
         signal.signal(signal.SIGINT, stop)
         signal.signal(signal.SIGTERM, stop)

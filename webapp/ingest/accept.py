@@ -31,8 +31,6 @@ from webapp.models import iso
 
 log = logging.getLogger(__name__)
 
-STORE_EVENTS = "pulseboard.store_events"  # events in the message (dead-letter replays of old)
-STORE_BATCH = "pulseboard.store_batch"  # the message names one journaled batch (older ones)
 STORE_PENDING = "pulseboard.store_pending"  # a wake-up: store the project's journaled batches
 RECORD_INVALID = "pulseboard.record_invalid"
 JSON_TYPES = ("application/json",)

@@ -37,8 +37,8 @@ import time
 import orjson
 from redis import Redis
 
+from webapp import counters
 from webapp.ingest import scripts
-from webapp.ops import metrics
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +80,7 @@ def write(redis: Redis, batch_id: str, project_id: int, events: list[dict],
     queue, raw = message or ("", b"")
     return bool(scripts.run(
         redis, scripts.WRITE,
-        [BATCHES, DUE, pending_key(project_id), OWNERS, wake_key(project_id), metrics.KEY, queue],
+        [BATCHES, DUE, pending_key(project_id), OWNERS, wake_key(project_id), counters.KEY, queue],
         [batch_id, entry, time.time(), project_id, raw, len(events), WAKE_TTL_MS]))
 
 
@@ -207,7 +207,7 @@ class Sweeper:
                 self.republish(project, first[project], [])
                 woken += 1
         if woken:
-            self.redis.hincrby(metrics.KEY, REWOKEN, woken)
+            self.redis.hincrby(counters.KEY, REWOKEN, woken)
             log.debug("woke %d projects whose last wake-up lapsed untaken", woken)
         return woken
 
@@ -252,7 +252,7 @@ class Sweeper:
             first.setdefault(project, (batch_id, entry.get("r") or []))
         for project, (batch_id, request_ids) in sorted(first.items()):
             self.republish(project, batch_id, request_ids)
-            self.redis.hincrby(metrics.KEY, RESENT, 1)
+            self.redis.hincrby(counters.KEY, RESENT, 1)
             log.warning("batches of project %d (%s first) had no message left; woken again",
                         project, batch_id)
         return len(first)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from celery import Celery, Task
 
 from webapp import redisconn
+from webapp.ingest import message
 
 HEARTBEAT_KEY = "pulseboard:worker:heartbeat"  # written by the workers that store events
 JOBS_HEARTBEAT_KEY = "pulseboard:jobs:heartbeat"  # by the workers that run reports and alerts
@@ -58,6 +59,10 @@ def celery_init_app(app) -> Celery:
     )
     celery.pulseboard_redis = app.extensions["redis"]  # for counters kept beside the queue
     celery.pulseboard_group_ms = app.config["INGEST_GROUP_MS"]  # the group commit's longest wait
+    celery.flask_app = app  # for the worker's signal handlers, which run outside any task
     celery.set_default()
+    # The web writes wake-up messages by hand (webapp/ingest/message.py): a Celery upgrade that
+    # changed the message refuses to start here rather than lose batches.
+    message.check(celery)
     app.extensions["celery"] = celery
     return celery

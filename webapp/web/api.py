@@ -12,6 +12,7 @@ from flask import Blueprint, Response, current_app, g, request
 from redis.exceptions import RedisError
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from webapp import counters
 from webapp.db import database
 from webapp.ingest import accept, signed
 from webapp.ingest.limits import RateLimited, sender_key, webhook_limit
@@ -63,7 +64,7 @@ def refusal(exc: Exception, webhook: bool) -> Response:
     else:
         raise exc
     if reason:
-        metrics.rejected(current_app.extensions["redis"], reason, count)
+        counters.rejected(current_app.extensions["redis"], reason, count)
     return response
 
 

@@ -8,10 +8,10 @@ import orjson
 from flask import Blueprint, Response, current_app, g, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from webapp import counters
 from webapp.ingest import accept
 from webapp.ingest.limits import RateLimited, key_sender, webhook_limit
 from webapp.ingest.protocols import base, posthog, segment
-from webapp.ops import metrics
 from webapp.tenancy import auth
 from webapp.web import api
 
@@ -33,7 +33,7 @@ def ingest(protocol: str, key: str | None, missing: str, translate) -> None:
         lambda now: base.prepare(translate(now), now),
         request_id=g.get("request_id"), retry_after=config["RETRY_AFTER_SECONDS"],
         sender=key_sender(key), limit=webhook_limit(current_app, key))
-    metrics.accepted_via(current_app.extensions["redis"], protocol, len(accepted.event_ids))
+    counters.accepted_via(current_app.extensions["redis"], protocol, len(accepted.event_ids))
 
 
 def raw_body() -> bytes:

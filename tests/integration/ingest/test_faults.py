@@ -12,10 +12,9 @@ import pytest
 
 from tests.conftest import Services, start_worker, stop_process, worker_alive
 from tests.helpers import INGEST_HEADERS, INGEST_KEY, READ_HEADERS, READ_TOKEN, drain, wait_until
-from webapp import create_app
+from webapp import counters, create_app
 from webapp.dev.servers import PrivatePostgres, PrivateRedis
 from webapp.ingest import accept, journal
-from webapp.ops import metrics
 from webapp.tenancy.tenants import ensure_default_project
 
 pytestmark = pytest.mark.slow
@@ -137,7 +136,7 @@ def test_a_message_lost_between_broker_and_worker_is_published_again(app, client
     assert redis.llen("celery") == 0 and redis.hlen("unacked") == 0
     worker.ensure_running()
     assert_stored_exactly(app, client, accepted, timeout=60)
-    assert int(redis.hget(metrics.KEY, journal.REWOKEN)) == 1
+    assert int(redis.hget(counters.KEY, journal.REWOKEN)) == 1
 
 
 def test_the_sweeper_publishes_only_batches_whose_message_is_gone(redis, clean, worker):

@@ -51,8 +51,9 @@ def test_metrics_count_accepted_and_rejected_by_reason(client, project, worker, 
     assert 'pulseboard_events_rejected_total{reason="malformed_json"} 1' in text
     assert 'pulseboard_events_rejected_total{reason="validation"} 2' in text
     assert 'pulseboard_events_rejected_total{reason="unauthorized"} 1' in text
-    assert re.search(r"^pulseboard_events_stored_total 3$", text, re.M)
-    assert re.search(r"^pulseboard_queue_depth \d+$", text, re.M)
+    assert re.search(r"^pulseboard_events_stored_total 3\.0$", text, re.M)
+    for queue in ("celery", "live", "reports", "alerts"):  # every queue's depth
+        assert re.search(rf'^pulseboard_queue_depth{{queue="{queue}"}} \d+\.0$', text, re.M)
     assert "# TYPE pulseboard_ingest_to_commit_lag_seconds gauge" in text
 
 
@@ -72,3 +73,16 @@ def test_json_log_lines_carry_the_request_id(app, client, project):
     assert line["request_ids"] == ["req-123", "req-456"] and line["level"] == "info"
     answer = client.get("/health", headers={"X-Request-ID": "abc"})
     assert answer.headers["X-Request-ID"] == "abc"
+
+
+def test_metrics_tell_the_depth_of_every_queue(client, redis, worker):
+    worker.stop()  # nothing takes the messages while they are counted
+    redis.delete("celery", "live", "reports", "alerts")
+    for queue, waiting in (("celery", 1), ("live", 2), ("reports", 3), ("alerts", 4)):
+        redis.lpush(queue, *[b"{}"] * waiting)
+    try:
+        text = client.get("/metrics").get_data(as_text=True)
+    finally:
+        redis.delete("celery", "live", "reports", "alerts")
+    for queue, waiting in (("celery", 1), ("live", 2), ("reports", 3), ("alerts", 4)):
+        assert f'pulseboard_queue_depth{{queue="{queue}"}} {waiting}.0' in text

@@ -70,7 +70,8 @@ def test_procfile_deploys_from_an_empty_database(services, fresh_database):
     assert release.returncode == 0, release.stdout + release.stderr
     assert "project 'default' is ready" in release.stdout
 
-    command, options = honcho("start", "web", "worker", "jobs", env=env, start_new_session=True)
+    command, options = honcho("start", "web", "worker", "jobs", "beat", env=env,
+                                start_new_session=True)
     dynos = subprocess.Popen(command, **options)
     base = f"http://127.0.0.1:{port}"
     try:

@@ -7,14 +7,15 @@ import json
 import time
 
 import orjson
+import pytest
 from celery import Celery
 
-from webapp.ingest.accept import STORE_BATCH, STORE_PENDING, wake_message
-from webapp.ingest.message import Route, task_message
+from webapp.ingest.accept import STORE_PENDING, wake_message
+from webapp.ingest.message import FormatChanged, Route, check, differences, task_message
 
 
 def kombus_message(app: Celery, args: list, task_id: str, headers: dict,
-                   name: str = STORE_BATCH) -> dict:
+                   name: str = STORE_PENDING) -> dict:
     """What `send_task` hands the transport (kombu's virtual channel, which the Redis transport
     shares: the Redis one then pushes it as JSON to the queue's list)."""
     app.send_task(name, args=args, task_id=task_id, headers=headers)
@@ -27,7 +28,7 @@ def test_the_envelope_matches_kombus_for_the_same_task():
     app.conf.update(task_serializer="json", accept_content=["json"], task_ignore_result=True)
     args, task_id, headers = [42, "0f" * 16], "0f" * 16, {"request_ids": ["r-1", "r-2"]}
     theirs = kombus_message(app, args, task_id, headers)
-    ours = orjson.loads(task_message(Route.of(app), STORE_BATCH, args, task_id, headers))
+    ours = orjson.loads(task_message(Route.of(app), STORE_PENDING, args, task_id, headers))
     # a delivery tag is a fresh uuid per message; the origin names the sending process
     for message in (theirs, ours):
         assert len(message["properties"].pop("delivery_tag")) == 36
@@ -71,12 +72,31 @@ def test_the_webs_wake_up_for_new_batches_says_when_it_was_written():
 def test_celery_reads_the_message_back_as_the_task():
     app = Celery("reader", broker="memory://")
     app.conf.update(task_serializer="json", accept_content=["json"])
-    raw = task_message(Route.of(app), STORE_BATCH, [7, "batch"], "batch", {"request_ids": ["r"]})
+    raw = task_message(Route.of(app), STORE_PENDING, [7, "batch"], "batch", {"request_ids": ["r"]})
     with app.connection_for_write() as connection:
         channel = connection.default_channel
         message = channel.Message(orjson.loads(raw), channel=channel)
         assert message.decode() == [[7, "batch"], {}, {"callbacks": None, "errbacks": None,
                                                        "chain": None, "chord": None}]
-        assert message.headers["task"] == STORE_BATCH and message.headers["id"] == "batch"
+        assert message.headers["task"] == STORE_PENDING and message.headers["id"] == "batch"
         assert message.headers["request_ids"] == ["r"]
         assert message.delivery_info["routing_key"] == "celery"
+
+
+def test_the_startup_check_passes_for_the_pinned_celery():
+    app = Celery("check", broker="memory://")
+    app.conf.update(task_serializer="json", accept_content=["json"], task_ignore_result=True)
+    assert differences(app) == []
+    check(app)
+
+
+def test_a_celery_that_writes_another_message_is_refused_at_start():
+    """Protocol 1 stands for a Celery upgrade that changed the message: every difference is
+    named, and the process refuses to start."""
+    app = Celery("older", broker="memory://")
+    app.conf.update(task_serializer="json", accept_content=["json"], task_protocol=1)
+    problems = differences(app)
+    assert any(problem.startswith("headers.") for problem in problems)
+    assert any(problem.startswith("body") for problem in problems)
+    with pytest.raises(FormatChanged, match="differs from Celery's own: .*headers"):
+        check(app)

@@ -46,12 +46,13 @@ def procfile() -> dict[str, str]:
                 if line.strip())
 
 
-def test_procfile_has_release_web_and_both_workers():
+def test_procfile_has_release_web_both_workers_and_beat():
     entries = procfile()
-    assert set(entries) == {"release", "web", "worker", "jobs"}
+    assert set(entries) == {"release", "web", "worker", "jobs", "beat"}
     assert "bootstrap" in entries["release"]  # migrations and the default project
     assert "gunicorn" in entries["web"] and "webapp/gunicorn_conf.py" in entries["web"]
     assert entries["worker"].split()[0] == "celery" and entries["jobs"].split()[0] == "celery"
+    assert entries["beat"].split()[:4] == ["celery", "--app", "worker.app", "beat"]
 
 
 def queues_of(command: list[str]) -> set[str]:
@@ -69,7 +70,9 @@ def test_events_are_stored_by_workers_that_run_no_report_nor_alert():
     assert not set(STORE_QUEUES) & set(JOBS_QUEUES)
     assert STORE_QUEUE == "celery"  # Celery's default queue: the store's wake-ups go there
     assert alerting.QUEUE == ALERTS_QUEUE and jobs.QUEUE == REPORTS_QUEUE
-    assert '"web", "worker", "jobs"' in (ROOT / "webapp/dev/run.py").read_text()
+    run = (ROOT / "webapp/dev/run.py").read_text()
+    assert '"web", "worker", "jobs",\n             "beat"' in run
+    assert compose["beat"]["command"][:4] == ["celery", "--app", "worker.app", "beat"]
 
 
 def test_dockerfile_copies_only_what_exists():
