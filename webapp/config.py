@@ -141,7 +141,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("JOURNAL_GRACE_SECONDS", int, 30,
             "Age at which a journaled batch that no queued or taken message can reach is "
             "published again (`webapp/ingest/journal.py`)."),
-    Setting("JOURNAL_SWEEP_SECONDS", int, 1, "How often the workers sweep the journal."),
+    Setting("JOURNAL_SWEEP_SECONDS", int, 1,
+            "How often each `worker` process sweeps the journal for batches no message can "
+            "reach (a thread of the worker, not a beat task: `worker/sweeper.py`)."),
     Setting("STORE_LAG_LIMIT_SECONDS", float, 60.0,
             "`/health` answers `503` once the oldest batch answered `202` has waited longer "
             "than this to be stored (the age is also on `/metrics`)."),
@@ -167,15 +169,17 @@ SETTINGS: tuple[Setting, ...] = (
             "Let alert rules send to loopback and private networks (`1`); off, public "
             "addresses only."),
     Setting("ALERTS_CHECK_SECONDS", float, 10.0,
-            "How often one jobs worker checks every alert rule (how \"too few\" rules fire when "
-            "nothing arrives, and windows slide past a burst)."),
+            "How often `beat` sends the check of every alert rule to a `jobs` worker (how "
+            "\"too few\" rules fire when nothing arrives, and windows slide past a burst; "
+            "at least 0.2). Read by `beat`."),
     Setting("RETENTION_DAYS", int, 365,
             "Days of raw events a project keeps unless it sets its own `retention_days` (at "
             "least 8); rollups are kept longer."),
     Setting("PARTITION_DAYS_AHEAD", int, 7,
             "Daily partitions of `event` made ahead (`webapp/store/partitions.py`)."),
     Setting("PARTITION_CHECK_SECONDS", int, 3600,
-            "How often the jobs workers run the partition upkeep."),
+            "How often `beat` sends the partition upkeep to a `jobs` worker (each `jobs` "
+            "worker also sends one when it starts). Read by `beat`."),
     # -- processes ---------------------------------------------------------------------------
     Setting("PORT", int, 8000, "The port gunicorn listens on.", group="processes"),
     Setting("WEB_CONCURRENCY", int, 2, "gunicorn worker processes.", group="processes"),
@@ -191,7 +195,8 @@ SETTINGS: tuple[Setting, ...] = (
             group="processes"),
     Setting("PROMETHEUS_MULTIPROC_DIR", str, None,
             "Where gunicorn's processes keep their metrics for `/metrics` (prometheus-client's "
-            "multiprocess mode); unset, a new temporary folder each start.",
+            "multiprocess mode), emptied when gunicorn starts; unset, a new temporary folder "
+            "each start.",
             group="processes", development="`var/prometheus`"),
     Setting("WORKER_CONCURRENCY", int, 2,
             "Pool processes of each `worker` (stores events, pushes panels).",
