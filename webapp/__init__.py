@@ -102,7 +102,7 @@ def _register(app: Flask) -> None:
     from flask_wtf.csrf import CSRFProtect
 
     from webapp.ingest import limits
-    from webapp.ops import cli
+    from webapp.cli import projects as cli
     from webapp.web import (  # noqa: F401 (their routes)
         api,
         dashboard,

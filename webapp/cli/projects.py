@@ -293,6 +293,6 @@ def init_app(app) -> None:
     app.cli.add_command(rollups_cli)
     app.cli.add_command(partitions_cli)
     app.cli.add_command(deadletter_cli)
-    from webapp.ops.alerts_cli import alerts_cli
+    from webapp.cli.alerts import alerts_cli
 
     app.cli.add_command(alerts_cli)

@@ -6,7 +6,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from webapp.ops.cli import _project
+from webapp.cli.projects import _project
 
 alerts_cli = AppGroup("alerts", help="Alert rules and their deliveries.")
 
