@@ -6,13 +6,14 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from webapp.cli.projects import _project
+from webapp.alerts import panel, rules
+from webapp.cli.params import PROJECT
 
 alerts_cli = AppGroup("alerts", help="Alert rules and their deliveries.")
 
 
 @alerts_cli.command("add")
-@click.argument("project_slug")
+@click.argument("project", type=PROJECT)
 @click.option("--name", required=True, help="what the rule is called in messages")
 @click.option("--when", required=True,
               help="'error > 100 in 5 min', 'signup < 1 in 12 h', 'checkout spike', '* drop'")
@@ -22,11 +23,8 @@ alerts_cli = AppGroup("alerts", help="Alert rules and their deliveries.")
 @click.option("--max-per-day", default="10", show_default=True, help="firings sent in 24 h")
 @click.option("--z", default="3", show_default=True, help="spike/drop: |z-score| to fire")
 @click.option("--min-volume", default="10", show_default=True, help="spike/drop: events needed")
-def add_command(project_slug, name, when, where, url, slack, max_per_day, z, min_volume):
+def add_command(project, name, when, where, url, slack, max_per_day, z, min_volume):
     """Add a rule; prints its destination's signing secret (whsec_...)."""
-    from webapp.alerts import rules
-
-    project = _project(project_slug)
     values, errors = rules.validate(
         {"name": name, "when": when, "where": where, "url": url,
          "format": "slack" if slack else "standard", "max_per_day": max_per_day, "z": z,
@@ -39,39 +37,32 @@ def add_command(project_slug, name, when, where, url, slack, max_per_day, z, min
 
 
 @alerts_cli.command("list")
-@click.argument("project_slug")
-def list_command(project_slug):
+@click.argument("project", type=PROJECT)
+def list_command(project):
     """A project's rules: id, condition, state, destination."""
-    from webapp.alerts import panel
-
-    for rule, condition in panel.rules_with_conditions(_project(project_slug).id):
+    for rule, condition in panel.rules_with_conditions(project.id):
         state = rule.state if rule.active else "paused"
         click.echo(f"#{rule.id}\t{rule.name}\t{condition}\t{state}\t{rule.url}")
 
 
 @alerts_cli.command("set")
-@click.argument("project_slug")
+@click.argument("project", type=PROJECT)
 @click.argument("rule_id", type=int)
 @click.argument("action", type=click.Choice(["pause", "resume", "delete"]))
-def set_command(project_slug, rule_id, action):
+def set_command(project, rule_id, action):
     """Pause, resume or delete a rule."""
-    from webapp.alerts import rules
-
-    project = _project(project_slug)
     done = (rules.delete(project.id, rule_id) if action == "delete"
             else rules.set_active(project.id, rule_id, action == "resume"))
     if not done:
-        raise click.UsageError(f"no rule #{rule_id} in {project_slug!r}")
+        raise click.UsageError(f"no rule #{rule_id} in {project.handle!r}")
     click.echo(f"rule #{rule_id}: {action} done")
 
 
 @alerts_cli.command("log")
-@click.argument("project_slug")
-def log_command(project_slug):
+@click.argument("project", type=PROJECT)
+def log_command(project):
     """The latest notices and how their delivery went."""
-    from webapp.alerts import panel
-
-    for n in panel.recent_notices(_project(project_slug).id):
+    for n in panel.recent_notices(project.id):
         next_try = f"next try {n.next_try_at:%H:%M:%S}" if n.status == "pending" else ""
         click.echo(f"{n.at:%Y-%m-%d %H:%M:%S}\t{n.rule.name}\t{n.kind}\t{n.status}\t"
                    f"{n.attempts} attempt(s)\t{n.last_code or ''}\t{next_try}")

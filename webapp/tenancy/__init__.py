@@ -1,1 +1,2 @@
-"""Tenancy: organizations, projects, keys and users, and who a caller is."""
+"""Tenancy: organizations, projects, keys and users; how a project is named (projects), who
+is calling (credentials) and what they may see (policy)."""

@@ -1,8 +1,9 @@
-"""Who is calling: the ingest key of `/webhook`, the read token (or session) of the read API."""
+"""Who is calling, by credential: the ingest key of `/webhook`, a read token, a signed
+delivery's project, and the short-lived memory of what the database said of each (a revoked
+key stops working within seconds; a flood of unknown keys costs no database time)."""
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from collections.abc import Callable
@@ -12,19 +13,11 @@ from flask import request
 from peewee import PeeweeException
 from playhouse.pool import MaxConnectionsExceeded
 
-from webapp.models import (
-    ApiKey,
-    Membership,
-    Organization,
-    Project,
-    ShareLink,
-    SigningSecret,
-    UserSession,
-    digest,
-    split_handle,
-)
+from webapp.errors import DatabaseUnavailable, Unauthorized
+from webapp.models import ApiKey, Organization, Project, SigningSecret
+from webapp.tenancy import projects
+from webapp.tenancy.projects import Handle
 
-SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")  # what a project's or organization's slug can be
 _CACHE_SECONDS = 5  # a revoked key stops working within this time
 MAX_UNKNOWN = 10_000  # unknown keys remembered; a flood of them forgets only unknown ones
 _known: dict[tuple[str, str], tuple[float, Any]] = {}  # keys the database confirmed, and values
@@ -36,16 +29,6 @@ _lookups: dict[tuple[str, str], threading.Lock] = {}
 # wrong or missing key (set by the rate limits: it counts refusals per address and raises once
 # the caller's address has had too many).
 lookup_guard: Callable[[int], None] | None = None
-
-
-class DatabaseUnavailable(Exception):
-    """A key could not be checked because PostgreSQL is unreachable."""
-
-
-class Unauthorized(Exception):
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
 
 
 def presented_key(*headers: str, source=None) -> str | None:
@@ -61,7 +44,7 @@ def presented_key(*headers: str, source=None) -> str | None:
     return None
 
 
-def _project_id(kind: str, secret: str) -> Any:
+def project_of(kind: str, secret: str) -> Any:
     """Key or token (or project handle) to project id, remembered briefly (see `remembered`);
     for "limits" (an ingest key) and "project-limits" (a project id), the (requests, events)
     limits."""
@@ -155,13 +138,14 @@ def _guard(refused: int) -> None:
         lookup_guard(refused)
 
 
+def refused() -> None:
+    """A request refused for a missing credential: counted against the caller's address."""
+    _guard(1)
+
+
 def _look_up(kind: str, secret: str) -> int | None:
-    if kind == "slug":  # a project's handle: "<org>/<slug>", or a bare slug (the oldest)
-        organization, slug = split_handle(secret)
-        query = Project.select(Project.id).where(Project.slug == slug)
-        if organization is not None:
-            query = query.join(Organization).where(Organization.slug == organization)
-        return query.order_by(Project.id).scalar()
+    if kind == "slug":  # a signed delivery's project: "<org>/<slug>", or a bare slug (the oldest)
+        return projects.oldest_id(secret)
     return ApiKey.project_id_for(kind, secret)
 
 
@@ -176,8 +160,7 @@ def names_project(project_id: int, handle: str) -> bool:
         if row is None:
             return False
         _names[project_id] = row
-    organization, slug = split_handle(handle)
-    return _names[project_id][1] == slug and organization in (None, _names[project_id][0])
+    return Handle.parse(handle).names(*_names[project_id])
 
 
 def _remember(key: tuple[str, str], value: Any, credential: bool) -> None:
@@ -209,7 +192,7 @@ def project_for_ingest_key(key: str | None) -> int:
     if key is None:
         _guard(1)
         raise Unauthorized("Missing API key: send it as X-API-Key or Authorization: Bearer")
-    project_id = _project_id("ingest", key)
+    project_id = project_of("ingest", key)
     if project_id is None:
         raise Unauthorized("Invalid API key")
     return project_id
@@ -235,82 +218,17 @@ def webhook_limits(key: str | None, project_id: int | None) -> tuple[str | None,
     if name is None:
         return None, None
     try:
-        return _project_id(kind, str(name)) or (None, None)
+        return project_of(kind, str(name)) or (None, None)
     except DatabaseUnavailable:  # the key was confirmed: limit it by the default meanwhile
         return None, None
-
-
-class Forbidden(Exception):
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
-
-
-def read_project_id() -> int:
-    return read_access()[0]
-
-
-def read_access() -> tuple[int, tuple]:
-    """The project a read is for (the read token's, or one the dashboard session may see),
-    and who reads: ("token", hash, project) or ("session", hash, project), for still_allowed.
-
-    `?project=<slug>` picks among a session's projects; with a token it must name the token's.
-    """
-    from webapp.tenancy import accounts
-
-    slug = request.args.get("project") or None
-    token = presented_key()
-    if token is None:
-        if accounts.current_user() is None:
-            _guard(1)
-            raise Unauthorized("Missing read token: send it as Authorization: Bearer")
-        project_id = accounts.session_project_id(slug)
-        if project_id is None:
-            raise Forbidden("You may not see this project")
-        return project_id, ("session", digest(accounts.current_session_id()), project_id)
-    project_id = _project_id("read", token)
-    if project_id is None:
-        raise Unauthorized("Invalid read token")
-    if slug is not None and not names_project(project_id, slug):
-        raise Forbidden("This token may not read that project")
-    return project_id, ("token", digest(token), project_id)
-
-
-def still_allowed(principals: set[tuple]) -> set[tuple]:
-    """Those of `principals` (from read_access, or a shared dashboard's link) that may still
-    read their project: the token or the share link is live, or the session is and its user is
-    still a member of the project's organization."""
-    from webapp.tenancy.accounts import oldest_session
-
-    allowed: set[tuple] = set()
-    tokens = {hashed for kind, hashed, _ in principals if kind == "token"}
-    if tokens:
-        rows = (ApiKey.select(ApiKey.key_hash, ApiKey.project)
-                .where(ApiKey.key_hash.in_(list(tokens)), ApiKey.kind == "read",
-                       ApiKey.revoked_at.is_null()).tuples())
-        allowed |= {("token", hashed, project_id) for hashed, project_id in rows}
-    shares = {link_id for kind, link_id, _ in principals if kind == "share"}
-    if shares:
-        rows = (ShareLink.select(ShareLink.id, ShareLink.project)
-                .where(ShareLink.id.in_(list(shares)), ShareLink.revoked_at.is_null()).tuples())
-        allowed |= {("share", link_id, project_id) for link_id, project_id in rows}
-    sessions = {hashed for kind, hashed, _ in principals if kind == "session"}
-    if sessions:
-        rows = (UserSession.select(UserSession.token_hash, Project.id)
-                .join(Membership, on=Membership.user == UserSession.user)
-                .join(Project, on=Project.organization == Membership.organization)
-                .where(UserSession.token_hash.in_(list(sessions)),
-                       UserSession.created_at >= oldest_session()).tuples())
-        allowed |= {("session", hashed, project_id) for hashed, project_id in rows}
-    return allowed & principals
 
 
 def project_id_for_slug(slug: str) -> int:
     """The project a signed delivery names in its URL (/webhook/<org>/<slug>, or
     /webhook/<slug> for the oldest project of that slug)."""
-    if not all(SLUG.fullmatch(part) for part in slug.split("/", 1)):  # not one (a NUL
-        raise Unauthorized(f"No project {slug!r}")  # would not even reach PostgreSQL)
-    project_id = _project_id("slug", slug)
+    if not Handle.parse(slug).well_formed:  # names none (a NUL would not reach PostgreSQL)
+        raise Unauthorized(f"No project {slug!r}")
+    project_id = project_of("slug", slug)
     if project_id is None:
         raise Unauthorized(f"No project {slug!r}")
     return project_id

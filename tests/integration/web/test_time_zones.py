@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from tests.helpers import READ_HEADERS, csrf_token, sql_scalar
 from webapp.models import iso
-from webapp.reads.ranges import python_zones, valid_zones
+from webapp.tenancy.values import python_zones, valid_zones
 
 UNKNOWN_TO_POSTGRESQL = "localtime"
 

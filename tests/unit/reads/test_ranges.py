@@ -16,13 +16,12 @@ from webapp.reads.ranges import (
     local_date,
     parse_range,
     previous,
-    python_zones,
-    zone,
 )
 from webapp.reads.span import BUCKETS, bucket_keys, label, whole_hours
 from webapp.reports import engine
 from webapp.reports.definition import Scope
 from webapp.reports.engine import instant_us
+from webapp.tenancy.values import python_zones, zone
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 

@@ -1,30 +1,33 @@
-"""Management pages: a project's alert rules and their delivery log (htmx forms)."""
+"""A project's alert rules and their delivery log (htmx forms)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import abort, current_app, request
+from flask import Blueprint, current_app
 
 from webapp.alerts import deliver, rules
+from webapp.errors import NotFound
 from webapp.ingest.queue import ALERTS_QUEUE
 from webapp.models import AlertRule
-from webapp.tenancy import accounts
-from webapp.web.manage import _partial_or_page, _project, _project_context, bp
+from webapp.tenancy import accounts, policy
+from webapp.tenancy.projects import Handle
+from webapp.web.manage.forms import AlertForm
+from webapp.web.manage.pages import partial_or_page, project_context
 
-FIELDS = ("name", "when", "where", "url", "format", "max_per_day", "z", "min_volume")
+bp = Blueprint("alerts", __name__)
 
 
 def _answer(project, status: int = 200, **extra):
-    return _partial_or_page("manage/project.html", "manage/_alerts.html",
-                            **_project_context(project, **extra)), status
+    return partial_or_page("manage/project.html", "manage/_alerts.html",
+                           **project_context(project, **extra)), status
 
 
-@bp.post("/projects/<path:slug>/alerts")
+@bp.post("/projects/<project:slug>/alerts")
 @accounts.login_required
-def create_alert(slug: str):
-    project = _project(slug)
-    form = {name: request.form.get(name, "") for name in FIELDS}
+def create_alert(slug: Handle):
+    project = policy.managed_project(slug)
+    form = AlertForm().values()
     values, errors = rules.validate(
         form, current_app.config["ALERTS_ALLOW_PRIVATE_DESTINATIONS"])
     if errors:
@@ -33,25 +36,25 @@ def create_alert(slug: str):
     return _answer(project, alert_secret=(rule.name, rule.secret))
 
 
-@bp.post("/projects/<path:slug>/alerts/<int:rule_id>/test")
+@bp.post("/projects/<project:slug>/alerts/<int:rule_id>/test")
 @accounts.login_required
-def test_alert(slug: str, rule_id: int):
+def test_alert(slug: Handle, rule_id: int):
     """Send a test message now (the delivery log shows how it went)."""
-    project = _project(slug)
+    project = policy.managed_project(slug)
     rule = AlertRule.get_or_none(AlertRule.id == rule_id, AlertRule.project == project.id)
     if rule is None:
-        abort(404)
+        raise NotFound("No such alert rule")
     notice_id = deliver.send_test(rule, datetime.now(UTC))
     current_app.extensions["celery"].send_task(deliver.TASK, args=[notice_id], queue=ALERTS_QUEUE)
     return _answer(project)
 
 
-@bp.post("/projects/<path:slug>/alerts/<int:rule_id>/<any(pause, resume, delete):action>")
+@bp.post("/projects/<project:slug>/alerts/<int:rule_id>/<any(pause, resume, delete):action>")
 @accounts.login_required
-def change_alert(slug: str, rule_id: int, action: str):
-    project = _project(slug)
+def change_alert(slug: Handle, rule_id: int, action: str):
+    project = policy.managed_project(slug)
     done = (rules.delete(project.id, rule_id) if action == "delete"
             else rules.set_active(project.id, rule_id, action == "resume"))
     if not done:
-        abort(404)
+        raise NotFound("No such alert rule")
     return _answer(project)
