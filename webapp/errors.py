@@ -19,7 +19,11 @@ class PulseboardError(Exception):
         self.message = message
         self.problems = list(problems)
         self.errors: list[dict] | None = [{"message": p} for p in self.problems] or None
-        self.headers = dict(headers or {})
+        self._headers = dict(headers or {})
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return self._headers
 
     @property
     def summary(self) -> str:
@@ -135,13 +139,16 @@ class IngestError(PulseboardError):
 
     def __init__(self, status: int, message: str, errors: list | None = None,
                  retry_after: int | None = None, invalid: int = 0, reason: str | None = None):
-        super().__init__(message, headers={"Retry-After": str(retry_after)} if retry_after
-                         else None)
+        super().__init__(message)
         self.status = status
         self.errors = errors
         self.retry_after = retry_after
         self.invalid = invalid
         self.reason = reason  # the metrics' rejection reason, when the status does not say it
+
+    @property
+    def headers(self) -> dict[str, str]:  # (the enqueue sets retry_after after the fact)
+        return {"Retry-After": str(self.retry_after)} if self.retry_after else {}
 
 
 class RateLimited(PulseboardError):

@@ -60,3 +60,10 @@ def test_bad_input_is_still_a_value_error():
     """Code that catches ValueError around parsing keeps catching the app's refusals of it."""
     for cls in (errors.BadQuery, errors.BadFilter, errors.BadReport, errors.TenantError):
         assert issubclass(cls, ValueError)
+
+
+def test_an_ingest_refusal_tells_when_to_retry_whenever_that_is_known():
+    refused = errors.IngestError(503, "Queue unavailable, retry later")
+    assert refused.headers == {}
+    refused.retry_after = 5  # the enqueue knows the app's RETRY_AFTER_SECONDS
+    assert refused.headers == {"Retry-After": "5"}

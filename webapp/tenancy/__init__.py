@@ -1,2 +1,1 @@
-"""Tenancy: organizations, projects, keys and users; how a project is named (projects), who
-is calling (credentials) and what they may see (policy)."""
+"""Tenancy: organizations, projects, keys and users; naming projects, credentials, access."""
