@@ -146,7 +146,7 @@ def clean(app, redis):
 def reset(app, redis: Redis) -> None:
     """Empty tables and our Redis keys (the broker's own keys stay)."""
     from webapp import db
-    from webapp.tenancy import auth
+    from webapp.tenancy import credentials
 
     with app.app_context():
         for attempt in range(5):  # a worker may still be finishing the last test's tasks
@@ -162,7 +162,7 @@ def reset(app, redis: Redis) -> None:
     keys += redis.scan_iter("LIMITS:*")  # the rate limiter's counters (`limits` names them so)
     if keys:
         redis.delete(*keys)
-    auth.forget_keys()
+    credentials.forget_keys()
 
 
 @pytest.fixture

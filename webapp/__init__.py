@@ -8,37 +8,18 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from dotenv import load_dotenv
-from flask import Flask, abort, g, render_template, request
-from playhouse.pool import MaxConnectionsExceeded
-from werkzeug.exceptions import HTTPException, ServiceUnavailable
+from flask import Flask, abort, g, request
+from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from webapp import cli, db, logs, redisconn, vendor
 from webapp import config as settings
-from webapp import counters, db, logs, redisconn, vendor
+from webapp.ingest import limits
 from webapp.ingest.queue import celery_init_app
-from webapp.responses import fail
-
-# Only our own origin may supply scripts, styles, images and connections; no framing.
-SECURITY_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-        "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; "
-        "form-action 'self'; frame-ancestors 'none'"
-    ),
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "same-origin",
-}
-
-
-def finish(response, request_id: str, env: str):
-    """Headers every answer carries: its request id and the security headers."""
-    response.headers["X-Request-ID"] = request_id
-    for name, value in SECURITY_HEADERS.items():
-        response.headers.setdefault(name, value)
-    if env == "production":
-        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-    return response
+from webapp.tenancy import projects
+from webapp.web import answers, api, dashboard, manage, protocols, reports, shares
+from webapp.web.fastpath import KeyedWebhook
+from webapp.web.headers import finish
 
 
 def create_app(config: dict | None = None, test: bool = False) -> Flask:
@@ -59,8 +40,6 @@ def create_app(config: dict | None = None, test: bool = False) -> Flask:
         app.config, socket_connect_timeout=2, socket_timeout=5, health_check_interval=30)
     celery_init_app(app)
     _register(app)
-    from webapp.web.fastpath import KeyedWebhook
-
     app.wsgi_app = KeyedWebhook(app, app.wsgi_app)
     if proxies := app.config["TRUSTED_PROXIES"]:  # the client address, as the proxies saw it
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
@@ -99,21 +78,8 @@ def nul_in_request() -> bool:
 
 
 def _register(app: Flask) -> None:
-    from flask_wtf.csrf import CSRFProtect
-
-    from webapp.ingest import limits
-    from webapp.ops import cli
-    from webapp.web import (  # noqa: F401 (their routes)
-        api,
-        dashboard,
-        manage,
-        manage_alerts,
-        protocols,
-        reports,
-        shares,
-    )
-
     limits.init_app(app)
+    projects.init_app(app)  # the `project` URL converter
     csrf = CSRFProtect(app)
     csrf.exempt(api.bp)  # the API authenticates with keys and tokens, not cookies
     csrf.exempt(reports.bp)
@@ -126,6 +92,7 @@ def _register(app: Flask) -> None:
     app.register_blueprint(reports.bp)
     app.register_blueprint(reports.pages)
     app.register_blueprint(shares.bp)
+    answers.init_app(app)
     cli.init_app(app)
 
     app.jinja_env.filters["tojson_text"] = json_text
@@ -144,33 +111,3 @@ def _register(app: Flask) -> None:
     @app.after_request
     def _headers(response):
         return finish(response, g.get("request_id", ""), app.config["ENV"])
-
-    @app.errorhandler(HTTPException)
-    def _http_error(exc: HTTPException):
-        # what the exception says of itself (a 405's Allow), then a 429's rate-limit headers
-        headers = {name: value for name, value in exc.get_headers()
-                   if name.lower() != "content-type"}
-        if exc.code == 429:
-            headers.update(limits.refusal_headers())
-        if request.blueprint in ("dashboard", "manage", "report_pages", "shares"):
-            return render_template("error.html", error=exc), exc.code, headers
-        if request.endpoint == "api.webhook" and exc.code in (413, 429):
-            reason = "too_large" if exc.code == 413 else "rate_limited"
-            counters.rejected(app.extensions["redis"], reason)
-        messages = {413: api.TOO_LARGE,
-                    429: f"Rate limit exceeded: {exc.description}"}
-        return fail(exc.code or 500, messages.get(exc.code, exc.description or exc.name),
-                    headers=headers)
-
-    @app.errorhandler(MaxConnectionsExceeded)
-    def _pool_exhausted(exc: MaxConnectionsExceeded):
-        app.logger.warning("database connection pool exhausted")
-        answer = _http_error(ServiceUnavailable("Database busy, retry later"))
-        response = app.make_response(answer)
-        response.headers["Retry-After"] = str(app.config["RETRY_AFTER_SECONDS"])
-        return response
-
-    @app.errorhandler(Exception)
-    def _unexpected(exc: Exception):
-        app.logger.exception("unhandled error")
-        return fail(500, "Internal server error")

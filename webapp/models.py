@@ -26,12 +26,6 @@ from webapp.db import database
 MAX_FUTURE = timedelta(minutes=5)  # how far ahead of the clock an event may be stamped
 
 
-def split_handle(handle: str) -> tuple[str | None, str]:
-    """"<org>/<slug>" or a bare "<slug>" -> (organization slug or None, project slug)."""
-    organization, _, slug = handle.rpartition("/")
-    return organization or None, slug
-
-
 def digest(secret: str) -> str:
     """How keys and tokens are stored: SHA-256 hex (they are long random strings)."""
     return hashlib.sha256(secret.encode()).hexdigest()

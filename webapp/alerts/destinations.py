@@ -15,13 +15,11 @@ from dataclasses import dataclass
 from functools import partial
 from urllib.parse import urlsplit
 
+from webapp.errors import DestinationRefused as Refused
+
 TIMEOUT_SECONDS = 5  # per attempt, all included: connection, TLS, request and the whole answer
 NAT64 = ipaddress.ip_network("64:ff9b::/96")  # RFC 6052: the IPv4 address in the last 32 bits
 NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")  # RFC 8215: a network's own translator
-
-
-class Refused(Exception):
-    """A destination we will not send to (private address, bad URL, unresolvable host)."""
 
 
 class Deadline:

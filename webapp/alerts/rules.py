@@ -6,8 +6,8 @@ import re
 from dataclasses import dataclass
 
 from webapp.alerts import destinations
-from webapp.ingest.signatures import new_secret
 from webapp.models import AlertRule, Project
+from webapp.tenancy.values import new_secret
 
 MAX_WINDOW_MINUTES = 24 * 60  # the per-minute rollups of one day at most
 MAX_THRESHOLD = 2**63 - 1  # the column is a bigint

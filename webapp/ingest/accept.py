@@ -15,6 +15,7 @@ from redis.exceptions import RedisError
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wsgi import get_input_stream
 
+from webapp.errors import IngestError
 from webapp.ingest import journal, message
 from webapp.ingest.groupcommit import GroupCommit, cooperative
 from webapp.ingest.limits import take
@@ -34,20 +35,6 @@ log = logging.getLogger(__name__)
 STORE_PENDING = "pulseboard.store_pending"  # a wake-up: store the project's journaled batches
 RECORD_INVALID = "pulseboard.record_invalid"
 JSON_TYPES = ("application/json",)
-
-
-class IngestError(Exception):
-    """A request ingestion refuses; carries the HTTP status and the envelope's parts."""
-
-    def __init__(self, status: int, message: str, errors: list | None = None,
-                 retry_after: int | None = None, invalid: int = 0, reason: str | None = None):
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.errors = errors
-        self.retry_after = retry_after
-        self.invalid = invalid
-        self.reason = reason  # the metrics' rejection reason, when the status does not say it
 
 
 @dataclass

@@ -18,9 +18,12 @@ from limits.storage import storage_from_string
 from limits.strategies import SlidingWindowCounterRateLimiter
 
 from webapp import redisconn
-from webapp.ingest.quota import Quota, parsed, problem
-from webapp.tenancy import auth
-from webapp.tenancy.auth import presented_key, webhook_limits
+from webapp.errors import RateLimited
+from webapp.ingest.quota import Quota
+from webapp.tenancy import credentials
+from webapp.tenancy.credentials import presented_key, webhook_limits
+from webapp.tenancy.values import limit_problem as problem
+from webapp.tenancy.values import parsed
 
 log = logging.getLogger(__name__)
 fast_path_address: ContextVar[str] = ContextVar("fast_path_address")
@@ -51,7 +54,7 @@ def init_app(app) -> None:
     storage = storage_from_string(app.config["RATELIMIT_STORAGE_URI"],
                                   **app.config["RATELIMIT_STORAGE_OPTIONS"])
     app.extensions["webhook_limiter"] = Quota(SlidingWindowCounterRateLimiter(storage))
-    auth.lookup_guard = guard_unauthenticated
+    credentials.lookup_guard = guard_unauthenticated
 
 
 def webhook_limit(app, key: str | None, project_id: int | None = None) -> tuple:
@@ -96,15 +99,6 @@ def sender_key() -> str:
 def key_sender(key: str) -> str:
     """The limit's key for an ingest key (hashed: the secret never reaches Redis)."""
     return "key:" + hashlib.sha256(key.encode()).hexdigest()[:32]
-
-
-class RateLimited(Exception):
-    """A sender went over its /webhook limit; carries the 429's headers."""
-
-    def __init__(self, limit: str, headers: dict[str, str]):
-        super().__init__(f"Rate limit exceeded: {limit}")
-        self.message = str(self)
-        self.headers = headers
 
 
 def take(limit: tuple, sender: str, requests: int, events: int) -> None:

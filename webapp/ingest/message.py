@@ -29,6 +29,7 @@ import orjson
 from celery.utils.nodenames import anon_nodename
 from kombu import Connection
 
+from webapp.errors import FormatChanged
 from webapp.ingest import journal
 
 EMBED = {"callbacks": None, "errbacks": None, "chain": None, "chord": None}
@@ -70,10 +71,6 @@ def task_message(route: Route, name: str, args: list, task_id: str,
             "body_encoding": "base64", "delivery_tag": str(uuid.uuid4()),
         },
     })
-
-
-class FormatChanged(RuntimeError):
-    """Celery or kombu no longer writes what this module writes or reads: a start refused."""
 
 
 def _comparable(message: dict) -> dict:

@@ -10,48 +10,13 @@ is refused up to a few percent early; what a process admits is never more than i
 
 from __future__ import annotations
 
-import functools
-import re
 import time
 from dataclasses import dataclass
 
-from limits import RateLimitItem, parse_many
+from limits import RateLimitItem
 
 SHARE = 0.01  # of a limit's amount a process takes at once
 HOLD = 0.1  # of a limit's window a share may be used for
-MAX_AMOUNT = 1_000_000_000  # in one window
-MAX_PERIOD = 24 * 3600  # seconds: a longer window is a quota, not a rate
-ZERO_PERIOD = re.compile(r"(?:/|per)\s*0+\s*[a-z]", re.IGNORECASE)  # `limits` reads as 1
-
-
-@functools.lru_cache(maxsize=256)
-def parsed(text: str) -> tuple[RateLimitItem, ...]:
-    return tuple(parse_many(text))
-
-
-@functools.lru_cache(maxsize=1024)
-def problem(text: str) -> str | None:
-    """Why `text` is not a usable limit (flask-limiter notation, at most 200 characters, each
-    part an amount of 1 to MAX_AMOUNT per a period of 1 second to a day); None when it is.
-    A count of 0 would refuse everything (and divide by zero working out Retry-After); a
-    period past what Redis can expire would never be counted at all."""
-    if len(text) > 200:
-        return "is longer than 200 characters"
-    try:
-        items = parsed(text)
-    except ValueError:
-        return "is not a limit"
-    if not items:
-        return "is not a limit"
-    if any(item.amount < 1 for item in items):
-        return "allows no request at all: the count must be at least 1"
-    if any(item.amount > MAX_AMOUNT for item in items):
-        return f"counts past {MAX_AMOUNT:,} in one window"
-    if ZERO_PERIOD.search(text):
-        return "has a period of 0"
-    if any(item.get_expiry() > MAX_PERIOD for item in items):
-        return "has a period longer than a day"
-    return None
 
 
 @dataclass

@@ -7,25 +7,12 @@ import binascii
 import hashlib
 import hmac
 import re
-import secrets as random
+
+from webapp.errors import SignatureError
+from webapp.tenancy.values import SECRET_PREFIX
 
 TOLERANCE_SECONDS = 5 * 60
 SECONDS = re.compile(r"[0-9]{1,12}")
-SECRET_PREFIX = "whsec_"
-
-
-class SignatureError(Exception):
-    """A signed request that fails verification; the message says why."""
-
-    def __init__(self, status: int, message: str, unmatched: bool = False):
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.unmatched = unmatched  # well formed and timely, but no secret given signed it
-
-
-def new_secret() -> str:
-    return SECRET_PREFIX + base64.b64encode(random.token_bytes(32)).decode()
 
 
 def secret_bytes(secret: str) -> bytes:

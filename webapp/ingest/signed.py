@@ -11,7 +11,7 @@ from redis import Redis
 from redis.exceptions import RedisError
 
 from webapp.ingest.signatures import SignatureError, verify
-from webapp.tenancy import auth
+from webapp.tenancy import credentials
 
 # How long the answer to a signed delivery is remembered. Standard Webhooks senders retry any
 # non-2xx for days, re-signing with a fresh timestamp: within this time a retry gets the very
@@ -27,7 +27,7 @@ def is_signed() -> bool:
 def verify_request(project_id: int, raw: bytes) -> str:
     """Check the signature headers against the project's live secrets; returns the webhook-id.
     A signature that none of the remembered secrets made is checked once more against the
-    secrets looked up again (bounded: see auth.signing_secrets_after_miss), so that a secret
+    secrets looked up again (bounded: see credentials.signing_secrets_after_miss), so that a secret
     added a moment ago verifies at once in every web process."""
     headers = request.headers
     signed = (headers.get("webhook-id"), headers.get("webhook-timestamp"),
@@ -38,7 +38,7 @@ def verify_request(project_id: int, raw: bytes) -> str:
     except SignatureError as exc:
         if not exc.unmatched:
             raise
-        fresh = auth.signing_secrets_after_miss(project_id)
+        fresh = credentials.signing_secrets_after_miss(project_id)
         if fresh == secrets:
             raise
         verify(fresh, *signed)
@@ -47,7 +47,7 @@ def verify_request(project_id: int, raw: bytes) -> str:
 
 def live_secrets(project_id: int) -> list[str]:
     """Raises DatabaseUnavailable (503) when PostgreSQL is away and they are not remembered."""
-    return auth.signing_secrets(project_id)
+    return credentials.signing_secrets(project_id)
 
 
 def answer_key(project_id: int, msg_id: str) -> str:

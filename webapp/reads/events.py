@@ -8,6 +8,7 @@ from datetime import datetime
 
 from peewee import SQL
 
+from webapp.errors import BadQuery
 from webapp.models import Event
 from webapp.reads import filters
 from webapp.reads.filters import Condition
@@ -16,10 +17,6 @@ from webapp.reads.windows import Window
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
-
-
-class BadQuery(ValueError):
-    """A query parameter that cannot be used; the message names it."""
 
 
 WHOLE = re.compile(r"[0-9]{1,19}")  # ASCII digits only: str.isdigit also takes "²" and "٣"

@@ -9,6 +9,8 @@ from collections.abc import Iterator
 
 from redis import Redis
 
+from webapp.errors import ExportsBusy
+
 TAKE = """
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
 if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[2]) then
@@ -18,14 +20,6 @@ if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[2]) then
 end
 return 0
 """
-
-
-class ExportsBusy(Exception):
-    """The project has as many exports running as it may; retry after `retry_after` seconds."""
-
-    def __init__(self, limit: int, retry_after: int):
-        super().__init__(f"At most {limit} exports of a project run at once; retry later")
-        self.message, self.retry_after = str(self), retry_after
 
 
 def _key(project_id: int) -> str:

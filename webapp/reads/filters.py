@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from webapp.errors import BadFilter
+
 OPERATORS = ("eq", "prefix")  # `key=value` and `key^=value`
 MAX_CONDITIONS = 8
 
@@ -73,14 +75,6 @@ def conditions(args, name: str, problems: list[str]) -> tuple[Condition, ...]:
     if len(given) > MAX_CONDITIONS:  # empty ones too: the limit is on the query as written
         problems.append(f'at most {MAX_CONDITIONS} "{name}" conditions')
     return tuple(c for c in found if c is not None)
-
-
-class BadFilter(ValueError):
-    """Filters that cannot be used; `problems` lists each."""
-
-    def __init__(self, problems: list[str]):
-        super().__init__("; ".join(problems))
-        self.problems = problems
 
 
 def from_args(args, name: str = "where") -> tuple[Condition, ...]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from webapp.errors import UnknownFilter
+
 
 @dataclass(frozen=True)
 class Window:
@@ -40,15 +42,10 @@ WINDOWS = {
 DEFAULT_WINDOW = "hour"
 
 
-class UnknownFilter(ValueError):
-    def __init__(self, value: str):
-        super().__init__(f'"filter" must be one of [{", ".join(WINDOWS)}], not "{value}"')
-
-
 def window_for(value: str | None) -> Window:
     """The window a `filter` parameter names; a missing one is the hour, an unknown one an error."""
     if value is None or value == "":
         return WINDOWS[DEFAULT_WINDOW]
     if value not in WINDOWS:
-        raise UnknownFilter(value)
+        raise UnknownFilter(f'"filter" must be one of [{", ".join(WINDOWS)}], not "{value}"')
     return WINDOWS[value]

@@ -10,16 +10,9 @@ from datetime import datetime
 from peewee import OperationalError
 
 from webapp.db import database
+from webapp.errors import BadReport, TooSlow  # noqa: F401 (BadReport: the reports raise it)
 from webapp.reads import ranges
 from webapp.reads.filters import Condition
-
-
-class BadReport(ValueError):
-    """A report definition that cannot be run; `problems` lists every reason at once."""
-
-    def __init__(self, problems: list[str]):
-        super().__init__("; ".join(problems))
-        self.problems = problems
 
 
 @dataclass(frozen=True)
@@ -71,10 +64,6 @@ class Scope:
 
 WORK_MEM = "64MB"  # room for a report's sorts and hashes, so they stay in memory
 TIME_LIMIT: ContextVar[int | None] = ContextVar("report_time_limit", default=None)
-
-
-class TooSlow(Exception):
-    """A report ran past the time limit set for it (see `time_limit`)."""
 
 
 @contextmanager

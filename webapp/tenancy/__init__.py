@@ -1,1 +1,1 @@
-"""Tenancy: organizations, projects, keys and users, and who a caller is."""
+"""Tenancy: organizations, projects, keys and users; naming projects, credentials, access."""

@@ -1,4 +1,4 @@
-"""Dashboard users: passwords, the session, and which projects a user may see."""
+"""Dashboard users: passwords, logging in and out, and server-side sessions."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from functools import wraps
 from flask import current_app, redirect, request, session, url_for
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from webapp.models import Membership, Organization, Project, User, UserSession, digest
-from webapp.tenancy.tenants import DEFAULT_SLUG, pick
+from webapp.models import Membership, Organization, User, UserSession, digest
+from webapp.tenancy.projects import DEFAULT_SLUG
 
 ROLES = ("owner", "admin", "viewer")
 _DUMMY_HASH = generate_password_hash("pulseboard: no such user")
@@ -125,35 +125,3 @@ def login_required(view):
         return view(*args, **kwargs)
 
     return wrapped
-
-
-def visible_projects(user: User) -> list[Project]:
-    """The user's projects (organizations loaded), each with `link`: its slug, or its handle
-    "<org>/<slug>" where another of the user's projects has the same slug."""
-    member = Membership.organization == Project.organization
-    projects = list(Project.select(Project, Organization).join(Organization)
-                    .switch(Project).join(Membership, on=member)
-                    .where(Membership.user == user).order_by(Project.name, Organization.slug))
-    slugs = [p.slug for p in projects]
-    for project in projects:
-        project.link = project.slug if slugs.count(project.slug) == 1 else project.handle
-    return projects
-
-
-def role_in(user: User, organization_id: int) -> str | None:
-    row = (Membership.select(Membership.role)
-           .where(Membership.user == user, Membership.organization == organization_id)
-           .tuples().first())
-    return row[0] if row else None
-
-
-def session_project_id(slug: str | None) -> int | None:
-    """The project the logged-in user asks for (or their first); None if none may be seen."""
-    user = current_user()
-    if user is None:
-        return None
-    projects = visible_projects(user)
-    if slug is None:
-        return projects[0].id if projects else None
-    project = pick(projects, slug)
-    return project.id if project else None

@@ -4,16 +4,9 @@ owner role, and an organization always keeps at least one owner."""
 from __future__ import annotations
 
 from webapp.db import database
+from webapp.errors import RoleError
 from webapp.models import Membership, Organization, User
 from webapp.tenancy.accounts import ROLES, end_sessions
-
-
-class RoleError(Exception):
-    """A change of members that may not be made; `status` is the HTTP answer (400 or 403)."""
-
-    def __init__(self, status: int, message: str):
-        super().__init__(message)
-        self.status, self.message = status, message
 
 
 def _locked_role(organization: Organization, user: User | int) -> str | None:

@@ -7,33 +7,18 @@ import secrets
 from datetime import UTC, datetime
 
 from webapp.db import database
-from webapp.ingest.quota import problem as limit_problem
-from webapp.ingest.signatures import new_secret
-from webapp.models import ApiKey, Organization, Project, SigningSecret, digest, split_handle
-from webapp.tenancy import auth
+from webapp.errors import TenantError
+from webapp.models import ApiKey, Organization, Project, SigningSecret, digest
+from webapp.tenancy import credentials
+from webapp.tenancy.projects import DEFAULT_SLUG, SLUG
+from webapp.tenancy.values import limit_problem, new_secret
 from webapp.zones import zone
 
-DEFAULT_SLUG = "default"
 KEY_PREFIXES = {"ingest": "pb_live_", "read": "pb_read_"}
-SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
-
-
-class TenantError(ValueError):
-    """A request to create or change something that cannot be done; the message says why."""
 
 
 def slugify(name: str, fallback: str = "project") -> str:
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:56] or fallback
-
-
-def pick(projects: list[Project], handle: str) -> Project | None:
-    """The project a handle names among these (their organizations loaded): "<org>/<slug>"
-    exactly, or a bare slug only one of them has (links made before slugs were only unique
-    per organization); None when it names none, or several."""
-    organization, slug = split_handle(handle)
-    found = [p for p in projects
-             if p.slug == slug and organization in (None, p.organization.slug)]
-    return found[0] if len(found) == 1 else None
 
 
 def create_organization(name: str, slug: str | None = None) -> Organization:
@@ -45,7 +30,7 @@ def create_organization(name: str, slug: str | None = None) -> Organization:
         while Organization.select().where(Organization.slug == (
                 slug := f"{base}-{secrets.token_hex(3)}")).exists():
             pass
-    if not SLUG.match(slug):
+    if not SLUG.fullmatch(slug):
         raise TenantError("slug: lowercase letters, digits and dashes, at most 63")
     if Organization.select().where(Organization.slug == slug).exists():
         raise TenantError(f"an organization {slug!r} exists already")
@@ -61,7 +46,7 @@ def create_project(organization: Organization, name: str, slug: str | None = Non
         base = slugify(name)
         slug = next(candidate for n in range(1, len(taken) + 2)
                     if (candidate := base if n == 1 else f"{base}-{n}") not in taken)
-    if not SLUG.match(slug):
+    if not SLUG.fullmatch(slug):
         raise TenantError("slug: lowercase letters, digits and dashes, at most 63")
     if slug in taken:
         raise TenantError(f"this organization has a project {slug!r} already")
@@ -131,7 +116,7 @@ def set_time_zone(project: Project, name: str) -> None:
 def add_signing_secret(project: Project, name: str, secret: str | None = None) -> SigningSecret:
     created = SigningSecret.create(project=project, name=name.strip() or "signing",
                                    secret=secret or new_secret())
-    auth.forget_signing_secrets(project.id)
+    credentials.forget_signing_secrets(project.id)
     return created
 
 
@@ -143,7 +128,7 @@ def revoke_signing_secret(project: Project, secret_id: int) -> None:
                .execute())
     if not revoked:
         raise TenantError(f"no live signing secret #{secret_id} in project {project.slug!r}")
-    auth.forget_signing_secrets(project.id)
+    credentials.forget_signing_secrets(project.id)
 
 
 ENV_KEY_NAME = "from environment"

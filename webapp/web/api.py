@@ -10,83 +10,25 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, g, request
 from redis.exceptions import RedisError
-from werkzeug.exceptions import RequestEntityTooLarge
 
-from webapp import counters
 from webapp.db import database
+from webapp.errors import BadFilter, BadQuery, Forbidden, IngestError, Unauthorized
 from webapp.ingest import accept, signed
-from webapp.ingest.limits import RateLimited, sender_key, webhook_limit
-from webapp.ingest.signatures import SignatureError
+from webapp.ingest.limits import sender_key, webhook_limit
 from webapp.live import stream
 from webapp.models import Project, iso
 from webapp.ops import health, metrics
 from webapp.reads import export, export_slots, filters, replica, span, stats
-from webapp.reads.events import BadQuery, list_events, parse_limit
+from webapp.reads.events import list_events, parse_limit
 from webapp.reads.ranges import parse_range
-from webapp.reads.windows import UnknownFilter, window_for
+from webapp.reads.windows import window_for
 from webapp.responses import envelope, fail, ok
 from webapp.store import deadletters, partitions
-from webapp.tenancy import auth
+from webapp.tenancy import credentials, policy
 from webapp.web import openapi
 
 bp = Blueprint("api", __name__)
 STARTED = time.monotonic()
-
-
-REJECTION_REASONS = {415: "content_type", 413: "too_large", 503: "queue_unavailable"}
-TOO_LARGE = "Request body too large: at most 1 MB"
-
-
-def refusal(exc: Exception, webhook: bool) -> Response:
-    """The answer to a refused API request, counted among rejections by reason (a missing
-    or wrong key only on `webhook`)."""
-    reason, count = None, 1
-    if isinstance(exc, auth.Unauthorized):
-        reason = "unauthorized" if webhook else None
-        response = fail(401, exc.message, headers={"WWW-Authenticate": "Bearer"})
-    elif isinstance(exc, auth.DatabaseUnavailable):
-        retry = str(current_app.config["RETRY_AFTER_SECONDS"])
-        response = fail(503, "Database unavailable, retry later", headers={"Retry-After": retry})
-    elif isinstance(exc, auth.Forbidden):
-        response = fail(403, exc.message)
-    elif isinstance(exc, accept.IngestError):
-        reason = exc.reason or ("validation" if exc.errors
-                                else REJECTION_REASONS.get(exc.status, "malformed_json"))
-        count = max(1, exc.invalid)
-        headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
-        response = fail(exc.status, exc.message, errors=exc.errors, headers=headers)
-    elif isinstance(exc, RateLimited):
-        reason, response = "rate_limited", fail(429, exc.message, headers=exc.headers)
-    elif isinstance(exc, SignatureError):
-        reason, response = "signature", fail(exc.status, exc.message)
-    elif isinstance(exc, RequestEntityTooLarge):
-        reason, response = "too_large", fail(413, TOO_LARGE)
-    else:
-        raise exc
-    if reason:
-        counters.rejected(current_app.extensions["redis"], reason, count)
-    return response
-
-
-@bp.errorhandler(auth.Unauthorized)
-@bp.errorhandler(auth.DatabaseUnavailable)
-@bp.errorhandler(auth.Forbidden)
-@bp.errorhandler(accept.IngestError)
-@bp.errorhandler(RateLimited)
-@bp.errorhandler(SignatureError)
-def _refused(exc):
-    return refusal(exc, webhook=request.endpoint == "api.webhook")
-
-
-@bp.errorhandler(UnknownFilter)
-@bp.errorhandler(BadQuery)
-def _bad_query(exc):
-    return fail(400, "Invalid query", errors=[{"message": str(exc)}])
-
-
-@bp.errorhandler(filters.BadFilter)
-def _bad_filter(exc: filters.BadFilter):
-    return fail(400, "Invalid query", errors=[{"message": p} for p in exc.problems])
 
 
 @bp.get("/health")
@@ -115,12 +57,12 @@ def webhook(project_slug: str | None = None, org_slug: str | None = None):
     """Keyed (`X-API-Key` / Bearer) or signed (Standard Webhooks, to /webhook/<org>/<project>,
     or /webhook/<project> for the oldest project of that slug)."""
     if project_slug is None:
-        project_id = auth.ingest_project_id()
+        project_id = credentials.ingest_project_id()
     else:
         handle = f"{org_slug}/{project_slug}" if org_slug else project_slug
-        project_id = auth.project_id_for_slug(handle)
+        project_id = credentials.project_id_for_slug(handle)
     if not accept.is_json_content_type(request.mimetype):
-        raise accept.IngestError(415, "Content-Type must be application/json")
+        raise IngestError(415, "Content-Type must be application/json")
     delivery = accept.delivery_header(request.headers)
     raw = accept.read_body(request.environ, current_app.config["MAX_CONTENT_LENGTH"])
     msg_id, redis = None, current_app.extensions["redis"]
@@ -137,7 +79,7 @@ def webhook(project_slug: str | None = None, org_slug: str | None = None):
         request_id=g.get("request_id"),
         retry_after=current_app.config["RETRY_AFTER_SECONDS"],
         sender=sender_key(),
-        limit=webhook_limit(current_app, auth.presented_key("X-API-Key"),
+        limit=webhook_limit(current_app, credentials.presented_key("X-API-Key"),
                             project_id if project_slug is not None else None),
     )
     if msg_id is not None:
@@ -168,13 +110,13 @@ def requested_span(project_id: int) -> tuple[datetime, datetime] | None:
     bounds = parse_range(request.args.get("from"), request.args.get("to"),
                          Project.time_zone_of(project_id), datetime.now(UTC), problems)
     if problems:
-        raise filters.BadFilter(problems)
+        raise BadFilter(problems)
     return bounds
 
 
 @bp.get("/events")
 def events():
-    project_id = auth.read_project_id()
+    project_id = policy.read_project_id()
     window = window_for(request.args.get("filter"))
     page = list_events(
         project_id,
@@ -204,7 +146,7 @@ def with_user_links(page: dict) -> dict:
 
 @bp.get("/events/stats")
 def events_stats():
-    project_id = auth.read_project_id()
+    project_id = policy.read_project_id()
     where = filters.from_args(request.args)
     bounds = requested_span(project_id)
     if bounds is not None:
@@ -223,7 +165,7 @@ def events_stats():
 def events_export():
     """Every event of the filter as CSV (default), NDJSON or JSON, streamed; at most
     EXPORT_CONCURRENCY at once per project (else 429 with Retry-After)."""
-    project_id = auth.read_project_id()
+    project_id = policy.read_project_id()
     fmt = request.args.get("format", "csv")
     if fmt not in export.FORMATS:
         raise BadQuery(f'"format" must be one of [{", ".join(export.FORMATS)}]')
@@ -238,10 +180,8 @@ def events_export():
                          request.args.get("userId"), filters.from_args(request.args), end)
     redis, config = current_app.extensions["redis"], current_app.config
     lapse = config["EXPORT_SLOT_SECONDS"]
-    try:
+    try:  # ExportsBusy: a 429 with Retry-After
         slot = export_slots.take(redis, project_id, config["EXPORT_CONCURRENCY"], lapse)
-    except export_slots.ExportsBusy as exc:
-        return fail(429, exc.message, headers={"Retry-After": str(exc.retry_after)})
     except RedisError:
         return fail(503, "Exports are paused while their limit cannot be checked; retry later",
                     headers={"Retry-After": str(config["RETRY_AFTER_SECONDS"])})
@@ -259,11 +199,11 @@ def prometheus_metrics():
     (compared in constant time); in production it is served only when a token is set."""
     token = current_app.config.get("METRICS_TOKEN")
     if token:
-        presented = auth.presented_key() or ""
+        presented = credentials.presented_key() or ""
         if not hmac.compare_digest(presented.encode(), token.encode()):
-            raise auth.Unauthorized("Missing or wrong metrics token")
+            raise Unauthorized("Missing or wrong metrics token")
     elif current_app.config["ENV"] == "production":
-        raise auth.Forbidden("Set METRICS_TOKEN to serve /metrics in production")
+        raise Forbidden("Set METRICS_TOKEN to serve /metrics in production")
     redis = current_app.extensions["redis"]
     body = metrics.render(redis, deadletters.pending_count(), stream.open_clients(redis),
                           partitions.totals(database))

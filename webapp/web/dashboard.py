@@ -21,14 +21,15 @@ from werkzeug.exceptions import ServiceUnavailable
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
-from webapp.ingest.limits import RateLimited, limiter, limits_available, login_account_key
+from webapp.errors import UnknownFilter
+from webapp.ingest.limits import limiter, limits_available, login_account_key
 from webapp.live.panels import RECENT, panel_data
 from webapp.live.stream import stream as live_stream
 from webapp.reads import chart, span
 from webapp.reads.events import list_events
 from webapp.reads.ranges import parse_range
-from webapp.reads.windows import WINDOWS, UnknownFilter, Window, window_for
-from webapp.tenancy import accounts, auth, tenants
+from webapp.reads.windows import WINDOWS, Window, window_for
+from webapp.tenancy import accounts, policy
 
 bp = Blueprint("dashboard", __name__)
 
@@ -85,18 +86,21 @@ def _window():
 @bp.get("/")
 @accounts.login_required
 def index():
-    user = accounts.current_user()
-    projects = accounts.visible_projects(user)
-    slug = request.args.get("project")
-    project = tenants.pick(projects, slug) if slug else (projects[0] if projects else None)
-    if project is None:
-        abort(404 if slug else 403, "No such project for your account")
+    handle = request.args.get("project")
+    if handle:
+        user, visible, project = policy.user_project(handle)
+    else:
+        user = accounts.current_user()
+        visible = policy.visible_projects(user)
+        if not visible:
+            abort(403, "No such project for your account")
+        project = visible[0]
     if request.args.get("from") or request.args.get("to"):
-        return render_template("dashboard.html", project=project, projects=projects, user=user,
+        return render_template("dashboard.html", project=project, projects=visible, user=user,
                                **range_data(project))
     window = _window()
     context = panel_data(project.id, window, datetime.now(UTC))
-    return render_template("dashboard.html", project=project, projects=projects, user=user,
+    return render_template("dashboard.html", project=project, projects=visible, user=user,
                            **context)
 
 
@@ -124,23 +128,12 @@ def range_data(project) -> dict:
 @bp.get("/stream")
 def stream():
     """Server-sent events of one project and filter: for a session or a read token."""
-    try:
-        project_id, principal = auth.read_access()
-    except auth.Unauthorized as exc:
-        return Response(exc.message + "\n", 401, mimetype="text/plain")
-    except auth.Forbidden as exc:
-        return Response(exc.message + "\n", 403, mimetype="text/plain")
-    except RateLimited as exc:
-        return Response(exc.message + "\n", 429, mimetype="text/plain", headers=exc.headers)
-    except auth.DatabaseUnavailable:
-        retry = str(current_app.config["RETRY_AFTER_SECONDS"])
-        return Response("Database unavailable, retry later\n", 503, mimetype="text/plain",
-                        headers={"Retry-After": retry})
+    project_id, principal = policy.read_access()  # a refusal: plain text (see answers.py)
     window = _window()
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no", "Connection": "close"}
     if request.method == "HEAD":  # the headers only: no client registered, no channel claimed
         return Response(b"", mimetype="text/event-stream", headers=headers)
-    body = live_stream(project_id, window.name, principal, auth.still_allowed)
+    body = live_stream(project_id, window.name, principal, policy.still_allowed)
     # Connection: close, so that a stream ended by a stopping process takes its connection
     # with it and the browser reconnects to a process that is still serving
     return Response(body, mimetype="text/event-stream", headers=headers)

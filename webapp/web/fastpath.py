@@ -13,19 +13,18 @@ from __future__ import annotations
 import logging
 
 import orjson
-from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.http import parse_options_header
 
-from webapp import SECURITY_HEADERS, finish, logs
+from webapp import logs
+from webapp.errors import IngestError
 from webapp.ingest import accept
-from webapp.ingest.limits import RateLimited, fast_path_address, key_sender, limit_for
+from webapp.ingest.limits import fast_path_address, key_sender, limit_for
 from webapp.responses import fail
-from webapp.tenancy import auth
-from webapp.web import api
+from webapp.tenancy import credentials
+from webapp.web import answers, api
+from webapp.web.headers import SECURITY_HEADERS, finish
 
 log = logging.getLogger(__name__)
-REFUSALS = (auth.Unauthorized, auth.DatabaseUnavailable, accept.IngestError, RateLimited,
-            RequestEntityTooLarge)
 
 
 class RequestHeaders:
@@ -84,10 +83,10 @@ class KeyedWebhook:
 
     def refused(self, exc: Exception, request_id: str):
         """The answer to a refused request (or a 500, logged), built in an app context."""
-        if not isinstance(exc, REFUSALS):
+        if not isinstance(exc, answers.REFUSALS):
             log.exception("unhandled error")
         with self.app.app_context():
-            response = (api.refusal(exc, webhook=True) if isinstance(exc, REFUSALS)
+            response = (answers.refusal(exc, webhook=True) if isinstance(exc, answers.REFUSALS)
                         else fail(500, "Internal server error"))
             return finish(response, request_id, self.app.config["ENV"])
 
@@ -97,12 +96,12 @@ class KeyedWebhook:
         an app context (pushing and tearing one down cost more than the rest of this method);
         any other key is looked up inside one, which returns the database connection after."""
         headers = RequestHeaders(environ)
-        key = auth.presented_key("X-API-Key", source=headers)
-        confirmed = auth.confirmed_ingest_key(key)
+        key = credentials.presented_key("X-API-Key", source=headers)
+        confirmed = credentials.confirmed_ingest_key(key)
         if confirmed is None:
             with self.app.app_context():
-                project_id = auth.project_for_ingest_key(key)
-                limits = auth.webhook_limits(key, None)
+                project_id = credentials.project_for_ingest_key(key)
+                limits = credentials.webhook_limits(key, None)
                 return self.enqueue(environ, headers, request_id, key, project_id, limits)
         return self.enqueue(environ, headers, request_id, key, *confirmed)
 
@@ -110,7 +109,7 @@ class KeyedWebhook:
                 project_id: int, limits: tuple) -> accept.Accepted:
         mimetype, _ = parse_options_header(environ.get("CONTENT_TYPE", ""))
         if not accept.is_json_content_type(mimetype):
-            raise accept.IngestError(415, "Content-Type must be application/json")
+            raise IngestError(415, "Content-Type must be application/json")
         config = self.app.config
         raw = accept.read_body(environ, config["MAX_CONTENT_LENGTH"])
         return accept.accept(

@@ -6,27 +6,25 @@ from __future__ import annotations
 
 import orjson
 from flask import Blueprint, Response, current_app, g, request
-from werkzeug.exceptions import RequestEntityTooLarge
 
 from webapp import counters
+from webapp.errors import Unauthorized
 from webapp.ingest import accept
-from webapp.ingest.limits import RateLimited, key_sender, webhook_limit
+from webapp.ingest.limits import key_sender, webhook_limit
 from webapp.ingest.protocols import base, posthog, segment
-from webapp.tenancy import auth
-from webapp.web import api
+from webapp.tenancy import credentials
+from webapp.web import answers
 
 segment_bp = Blueprint("segment", __name__)
 posthog_bp = Blueprint("posthog", __name__)
-REFUSALS = (auth.Unauthorized, auth.DatabaseUnavailable, accept.IngestError, RateLimited,
-            RequestEntityTooLarge)
 SEGMENT_CALLS = "any(" + ", ".join(("batch", *segment.CALLS)) + ")"
 
 
 def ingest(protocol: str, key: str | None, missing: str, translate) -> None:
     """Accept the events `translate(now)` gives, under the project of ingest key `key`."""
     if key is None:
-        raise auth.Unauthorized(missing)
-    project_id = auth.project_for_ingest_key(key)
+        raise Unauthorized(missing)
+    project_id = credentials.project_for_ingest_key(key)
     config = current_app.config
     accepted = accept.accept_with(
         current_app.extensions["celery"], project_id,
@@ -49,7 +47,7 @@ def answer(body: dict, status: int = 200, headers=None) -> Response:
 
 def refused(exc: Exception, adapter) -> Response:
     """The refusal /webhook would give (and count), in the adapter's shape."""
-    response = api.refusal(exc, webhook=True)
+    response = answers.refusal(exc, webhook=True)
     status, body = adapter.refusal(response.status_code, response.get_json())
     headers = {name: value for name, value in response.headers.items()
                if name == "Retry-After" or name.startswith("X-RateLimit")}
@@ -65,7 +63,7 @@ def segment_call(call: str):
     body = segment.read(raw_body(), call, gzipped)
     basic = request.authorization
     key = segment.write_key(body, basic.username if basic and basic.type == "basic" else None)
-    ingest("segment", key or auth.presented_key("X-API-Key"),
+    ingest("segment", key or credentials.presented_key("X-API-Key"),
            "Missing write key: send it as the HTTP Basic username or as writeKey",
            lambda now: segment.translate(body, call, now))
     return answer(segment.OK)
@@ -80,7 +78,7 @@ def posthog_capture():
     body = posthog.read(raw_body(), request.headers.get("Content-Encoding", ""),
                         request.mimetype == "application/x-www-form-urlencoded",
                         request.args.get("compression"))
-    key = posthog.api_key(body) or auth.presented_key("X-API-Key")
+    key = posthog.api_key(body) or credentials.presented_key("X-API-Key")
     ingest("posthog", key, "Missing API key: send the project's ingest key as api_key",
            lambda now: posthog.translate(body, now, key))
     return answer(posthog.OK)
@@ -94,13 +92,13 @@ def posthog_capture_v1():
                      False, None),
         request.headers.get("PostHog-Request-Timestamp"),
         request.headers.get("PostHog-Sdk-Info", ""))
-    key = auth.presented_key("X-API-Key")
+    key = credentials.presented_key("X-API-Key")
     ingest("posthog", key, "Missing API key: send the project's ingest key as "
            "Authorization: Bearer", lambda now: posthog.translate(body, now, key))
     return answer(posthog.v1_results(body))
 
 
 for _blueprint, _adapter in ((segment_bp, segment), (posthog_bp, posthog)):
-    for _kind in REFUSALS:
+    for _kind in answers.REFUSALS:
         _blueprint.register_error_handler(
             _kind, lambda exc, adapter=_adapter: refused(exc, adapter))

@@ -21,62 +21,21 @@ from flask import (
 )
 
 from webapp.db import database
+from webapp.errors import BadQuery, BadReport, ReportFailed, StillRunning, TooSlow
 from webapp.models import Project, iso
 from webapp.reads import filters
-from webapp.reads.events import BadQuery, parse_limit
+from webapp.reads.events import parse_limit
 from webapp.reads.ranges import parse_range
 from webapp.reports import jobs, params, pathsvg, saved, tables, timeline
-from webapp.reports.definition import BadReport, Scope, TooSlow, time_limit
-from webapp.responses import fail, ok
-from webapp.tenancy import accounts, auth, tenants
-from webapp.web.api import refusal
+from webapp.reports.definition import Scope, time_limit
+from webapp.responses import ok
+from webapp.tenancy import accounts, policy
+from webapp.tenancy.projects import Handle
 
 bp = Blueprint("reports", __name__)
 pages = Blueprint("report_pages", __name__)
 KINDS = tuple(params.MODULES)
 KIND = f"any({', '.join(KINDS)}):kind"  # one documented operation per kind
-
-
-@bp.errorhandler(auth.Unauthorized)
-@bp.errorhandler(auth.DatabaseUnavailable)
-@bp.errorhandler(auth.Forbidden)
-def _refused(exc):
-    return refusal(exc, webhook=False)
-
-
-@bp.errorhandler(BadReport)
-def _bad_report(exc: BadReport):
-    return fail(400, "Invalid report", errors=[{"message": p} for p in exc.problems])
-
-
-@bp.errorhandler(BadQuery)
-def _bad_query(exc: BadQuery):
-    return fail(400, "Invalid query", errors=[{"message": str(exc)}])
-
-
-class StillRunning(Exception):
-    """A report the workers are computing did not finish while its request waited."""
-
-
-class ReportFailed(Exception):
-    """The worker computing a report failed (or its job expired)."""
-
-
-def _retry_later(title: str, message: str):
-    response = fail(503, title, errors=[{"message": message}])
-    response.headers["Retry-After"] = "5"
-    return response
-
-
-@bp.errorhandler(StillRunning)
-def _still_running(exc):
-    return _retry_later("Report still running", "the workers are still computing this "
-                        "report; ask again in a few seconds for its result")
-
-
-@bp.errorhandler(ReportFailed)
-def _report_failed(exc):
-    return _retry_later("Report failed", "the worker computing this report failed; ask again")
 
 
 def api_report(kind: str, project_id: int) -> dict:
@@ -108,12 +67,12 @@ def api_report(kind: str, project_id: int) -> dict:
 
 @bp.get(f"/reports/<{KIND}>")
 def report_json(kind: str):
-    return ok(api_report(kind, auth.read_project_id()))
+    return ok(api_report(kind, policy.read_project_id()))
 
 
 @bp.get(f"/reports/<{KIND}>.csv")
 def report_csv(kind: str):
-    data = api_report(kind, auth.read_project_id())
+    data = api_report(kind, policy.read_project_id())
     return Response(tables.as_csv(kind, data), content_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{kind}.csv"'})
 
@@ -149,30 +108,16 @@ def requested_user() -> str:
 
 @bp.get("/users")
 def user_json():
-    return ok(user_timeline(request.args, auth.read_project_id(), requested_user()))
+    return ok(user_timeline(request.args, policy.read_project_id(), requested_user()))
 
 
 @bp.get("/users/<path:user_id>")
 def user_json_by_path(user_id: str):
     """The older form, for ids a path carries unchanged."""
-    return ok(user_timeline(request.args, auth.read_project_id(), user_id))
+    return ok(user_timeline(request.args, policy.read_project_id(), user_id))
 
 
 # ---- pages ----------------------------------------------------------------------------------
-
-def page_project(handle: str) -> tuple:
-    """(user, their projects, the one "<org>/<slug>" names, or a bare slug when only one of
-    theirs has it); 404 for anything else."""
-    user = accounts.current_user()
-    projects = accounts.visible_projects(user)
-    project = tenants.pick(projects, handle)
-    if project is None:
-        if any(p.handle.endswith("/" + handle) for p in projects):
-            abort(404, f"Several of your organizations have a project {handle!r}: name it as "
-                  f"<organization>/{handle}")
-        abort(404, "No such project for your account")
-    return user, projects, project
-
 
 def event_types(project_id: int) -> list[str]:
     rows = database.execute_sql(
@@ -181,12 +126,12 @@ def event_types(project_id: int) -> list[str]:
     return [kind for (kind,) in rows]
 
 
-@pages.get("/projects/<path:slug>/reports/<kind>")
+@pages.get("/projects/<project:slug>/reports/<kind>")
 @accounts.login_required
-def report_page(slug: str, kind: str):
+def report_page(slug: Handle, kind: str):
     if kind not in KINDS:
         abort(404)
-    user, projects, project = page_project(slug)
+    user, projects, project = policy.user_project(slug)
     data, problems, job = None, [], None
     own_query = urlencode(list(request.args.items(multi=True)))
     if request.args:
@@ -238,13 +183,13 @@ def sse(event: str, html: str) -> str:
     return f"event: {event}\n" + "".join(f"data: {line}\n" for line in html.splitlines()) + "\n"
 
 
-@pages.get("/projects/<path:slug>/reports/<kind>/jobs/<job>")
+@pages.get("/projects/<project:slug>/reports/<kind>/jobs/<job>")
 @accounts.login_required
-def job_stream(slug: str, kind: str, job: str):
+def job_stream(slug: Handle, kind: str, job: str):
     """Server-sent events of a long report: its state while it runs, then its result."""
     if kind not in KINDS:
         abort(404)
-    _, _, project = page_project(slug)
+    _, _, project = policy.user_project(slug)
     args = request.args.copy()
     if jobs.job_id(project.id, kind, urlencode(list(args.items(multi=True)))) != job:
         abort(404)  # a job of another project or report
@@ -273,19 +218,19 @@ def job_stream(slug: str, kind: str, job: str):
                     headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
 
-@pages.get("/projects/<slug>/users/<path:user_id>")
+@pages.get("/projects/<project:slug>/users/<path:user_id>")
 @accounts.login_required
-def user_page_by_path(slug: str, user_id: str):
+def user_page_by_path(slug: Handle, user_id: str):
     """The older form of a user's page, for ids a path carries unchanged."""
-    page_project(slug)
+    policy.user_project(slug)
     args = {**request.args.to_dict(flat=False), "id": user_id}
     return redirect(url_for("report_pages.user_page", slug=slug, **args))
 
 
-@pages.get("/projects/<path:slug>/users")
+@pages.get("/projects/<project:slug>/users")
 @accounts.login_required
-def user_page(slug: str):
-    user, projects, project = page_project(slug)
+def user_page(slug: Handle):
+    user, projects, project = policy.user_project(slug)
     user_id = request.args.get("id")
     if not user_id:
         abort(400, '"id" is required: the user id')

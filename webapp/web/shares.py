@@ -18,18 +18,18 @@ from flask import (
     url_for,
 )
 from werkzeug.datastructures import MultiDict
-from werkzeug.exceptions import UnprocessableEntity
 
+from webapp.errors import BadReport, BrokenSavedReport, TooSlow
 from webapp.ingest.limits import limiter
 from webapp.live.panels import panel_data
 from webapp.live.stream import stream as live_stream
 from webapp.models import Project, SavedReport
 from webapp.reads.windows import WINDOWS
 from webapp.reports import jobs, params, pathsvg, saved, tables
-from webapp.reports.definition import BadReport, TooSlow, time_limit
-from webapp.tenancy import accounts, auth
-from webapp.web.manage import _project as managed_project
-from webapp.web.reports import KINDS, page_project
+from webapp.reports.definition import time_limit
+from webapp.tenancy import accounts, policy
+from webapp.tenancy.projects import Handle
+from webapp.web.reports import KINDS
 
 bp = Blueprint("shares", __name__)
 SHARE_WAIT_SECONDS = 5  # a shared report the workers compute: how long its page waits for it
@@ -44,15 +44,6 @@ def _not_kept(response):
     return response
 
 
-@bp.errorhandler(BadReport)
-def _broken_saved_report(exc: BadReport):
-    """A shared report whose saved query is no longer valid (saved before a rule it breaks)."""
-    error = UnprocessableEntity("This shared report cannot be shown: its saved query has "
-                                "problems (" + "; ".join(exc.problems) + "). Ask whoever "
-                                "shared it to save the report again.")
-    return render_template("error.html", error=error), error.code
-
-
 def query_problems(kind: str, query: str, project: Project) -> list[str]:
     """What is wrong with a report's query, found as running it would, without running it."""
     args, problems = MultiDict(parse_qsl(query)), []
@@ -61,10 +52,10 @@ def query_problems(kind: str, query: str, project: Project) -> list[str]:
     return problems
 
 
-@bp.post("/projects/<path:slug>/reports/<kind>/save")
+@bp.post("/projects/<project:slug>/reports/<kind>/save")
 @accounts.login_required
-def save_report(slug: str, kind: str):
-    _, _, project = page_project(slug)
+def save_report(slug: Handle, kind: str):
+    _, _, project = policy.user_project(slug)
     query = request.form.get("query", "")
     try:
         if kind in KINDS and (problems := query_problems(kind, query, project)):
@@ -81,23 +72,23 @@ def _shares_page(project: Project, new_link: str | None = None, status: int = 20
                            links=saved.links_for(project.id), new_link=new_link), status
 
 
-def _back_to_shares(slug: str, found: bool):
+def _back_to_shares(slug: Handle, found: bool):
     """Back to the shares page after a change; 404 when there was nothing to change."""
     if not found:
         abort(404)
     return redirect(url_for("shares.shares", slug=slug))
 
 
-@bp.get("/projects/<path:slug>/shares")
+@bp.get("/projects/<project:slug>/shares")
 @accounts.login_required
-def shares(slug: str):
-    return _shares_page(managed_project(slug))
+def shares(slug: Handle):
+    return _shares_page(policy.managed_project(slug))
 
 
-@bp.post("/projects/<path:slug>/shares")
+@bp.post("/projects/<project:slug>/shares")
 @accounts.login_required
-def create_share(slug: str):
-    project = managed_project(slug)
+def create_share(slug: Handle):
+    project = policy.managed_project(slug)
     target = request.form.get("saved_report") or None
     if target is not None and not NUMBER.fullmatch(target):
         abort(400, f"saved_report must be the number of a saved report, not {target[:20]!r}")
@@ -109,17 +100,17 @@ def create_share(slug: str):
     return _shares_page(project, url_for("shares.shared", token=token, _external=True))
 
 
-@bp.post("/projects/<path:slug>/shares/<int:link_id>/revoke")
+@bp.post("/projects/<project:slug>/shares/<int:link_id>/revoke")
 @accounts.login_required
-def revoke_share(slug: str, link_id: int):
-    project = managed_project(slug)
+def revoke_share(slug: Handle, link_id: int):
+    project = policy.managed_project(slug)
     return _back_to_shares(slug, saved.revoke(project.id, link_id))
 
 
-@bp.post("/projects/<path:slug>/saved-reports/<int:report_id>/rename")
+@bp.post("/projects/<project:slug>/saved-reports/<int:report_id>/rename")
 @accounts.login_required
-def rename_saved_report(slug: str, report_id: int):
-    project = managed_project(slug)
+def rename_saved_report(slug: Handle, report_id: int):
+    project = policy.managed_project(slug)
     try:
         found = saved.rename(project.id, report_id, request.form.get("name", ""))
     except BadReport as exc:
@@ -127,10 +118,10 @@ def rename_saved_report(slug: str, report_id: int):
     return _back_to_shares(slug, found)
 
 
-@bp.post("/projects/<path:slug>/saved-reports/<int:report_id>/delete")
+@bp.post("/projects/<project:slug>/saved-reports/<int:report_id>/delete")
 @accounts.login_required
-def delete_saved_report(slug: str, report_id: int):
-    project = managed_project(slug)
+def delete_saved_report(slug: Handle, report_id: int):
+    project = policy.managed_project(slug)
     return _back_to_shares(slug, saved.delete(project.id, report_id))
 
 
@@ -150,7 +141,7 @@ def shared_stream(token: str):
         abort(403)
     window = _window()
     body = live_stream(link.project_id, window.name, ("share", link.id, link.project_id),
-                       auth.still_allowed)
+                       policy.still_allowed)
     return Response(body, mimetype="text/event-stream",
                     headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no",
                              "Connection": "close"})
@@ -182,7 +173,10 @@ def shared(token: str):
     report = SavedReport.get_or_none(SavedReport.id == link.saved_report_id)
     if report is None:  # deleted since the link was read
         abort(404)
-    data = _report_data(project, report)
+    try:
+        data = _report_data(project, report)
+    except BadReport as exc:  # saved before a rule it breaks
+        raise BrokenSavedReport(exc.problems) from None
     if data is None:  # still computing: the page asks again shortly
         html = render_template("reports/shared_report.html", project=project, report=report,
                                kind=report.kind, data=None)

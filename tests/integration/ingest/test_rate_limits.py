@@ -15,7 +15,7 @@ from tests.conftest import start_gunicorn, stop_process
 from tests.helpers import INGEST_KEY, csrf_token
 from webapp import create_app
 from webapp.models import ApiKey, Project
-from webapp.tenancy import auth
+from webapp.tenancy import credentials
 from webapp.tenancy.tenants import TenantError, create_key, limit_errors, set_limits
 
 
@@ -60,7 +60,7 @@ def test_a_key_and_its_project_have_their_own_limits(app, services, project):
         own = ApiKey.get(ApiKey.name == "other").id
         set_limits(project, "2 per minute", "")
         set_limits(project, "3 per minute", "", key_id=own)
-    auth.forget_keys()
+    credentials.forget_keys()
     assert codes(client, 1, 3) == [202, 202, 429]  # the project's
     assert codes(client, 1, 4, key=other) == [202, 202, 202, 429]  # the key's own
     with app.app_context():
@@ -70,7 +70,7 @@ def test_a_key_and_its_project_have_their_own_limits(app, services, project):
             set_limits(project, "lots", "")
         with pytest.raises(TenantError, match="no ingest key"):
             set_limits(project, "1 per second", "", key_id=own + 100)
-    auth.forget_keys()
+    credentials.forget_keys()
     assert codes(client, 1, 1) == [202]  # the default again
 
 
@@ -162,11 +162,11 @@ def test_a_stored_limit_that_is_not_usable_gives_way_to_the_default(app, service
     with app.app_context():
         Project.update(request_limit="1 per 99999999999999999999 seconds",
                        event_limit="0 per second").where(Project.id == project.id).execute()
-    auth.forget_keys()
+    credentials.forget_keys()
     assert codes(client, 1, 3) == [202, 202, 429]  # the defaults, enforced
     with app.app_context():
         ApiKey.update(request_limit="0 per second").execute()
-    auth.forget_keys()
+    credentials.forget_keys()
     assert codes(client, 1, 1) == [429]  # still the default's window, not a 500
 
 

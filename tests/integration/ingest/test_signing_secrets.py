@@ -17,10 +17,10 @@ from tests.helpers import INGEST_KEY, csrf_token, wait_until
 from tests.integration.ingest.test_signed_webhooks import BODY, deliver, signed_headers
 from webapp import create_app
 from webapp.dev.servers import free_port
-from webapp.ingest.signatures import new_secret
 from webapp.models import ApiKey, SigningSecret
-from webapp.tenancy import auth
+from webapp.tenancy import credentials
 from webapp.tenancy.tenants import add_signing_secret
+from webapp.tenancy.values import new_secret
 
 pytestmark = pytest.mark.usefixtures("worker")
 
@@ -119,14 +119,14 @@ def database_away(services, app):
 def test_signed_route_answers_503_with_retry_after_when_the_database_is_away(app, secrets,
                                                                            database_away):
     with app.app_context():  # the project's slug is known, its secrets are not
-        assert auth.project_id_for_slug("default")
+        assert credentials.project_id_for_slug("default")
     web = database_away()
     client = web.test_client()
     response = deliver(client, signed_headers(secrets[0], "msg_away"))
     assert response.status_code == 503, response.get_json()
     assert response.headers["Retry-After"] == str(web.config["RETRY_AFTER_SECONDS"])
     assert response.get_json()["message"] == "Database unavailable, retry later"
-    auth.forget_keys()  # nothing known at all: the same answer
+    credentials.forget_keys()  # nothing known at all: the same answer
     assert deliver(client, signed_headers(secrets[0], "msg_away2")).status_code == 503
 
 
@@ -147,7 +147,7 @@ def test_a_secret_added_on_the_page_or_the_command_line_verifies_at_once(service
     attempt = iter(range(10_000))  # gunicorn remembers these two (an earlier test's before)
     wait_until(lambda: post_signed(live_server.url, secrets[0], f"warm-{next(attempt)}") == 202,
                timeout=10, what="the project's secrets remembered")
-    time.sleep(auth.RELOAD_SECONDS)  # (past a lookup the warming itself may have caused)
+    time.sleep(credentials.RELOAD_SECONDS)  # (past a lookup the warming itself may have caused)
     page = logged_in.get("/manage/projects/default").get_data(as_text=True)
     made = logged_in.post("/manage/projects/default/signing-secrets",
                           data={"csrf_token": csrf_token(page), "name": "rotated"})
@@ -157,7 +157,7 @@ def test_a_secret_added_on_the_page_or_the_command_line_verifies_at_once(service
     printed = flask_cli(services, "projects", "signing-secret", "default", "--name", "cli")
     assert printed.returncode == 0, printed.stderr
     added = re.search(r"whsec_\S+", printed.stdout)[0]
-    time.sleep(max(0.0, looked_up + auth.RELOAD_SECONDS - time.monotonic()))
+    time.sleep(max(0.0, looked_up + credentials.RELOAD_SECONDS - time.monotonic()))
     assert post_signed(live_server.url, added, "cli-at-once") == 202
     assert post_signed(live_server.url, secrets[1], "older-still") == 202
     wrong = "whsec_" + base64.b64encode(b"w" * 32).decode()
@@ -168,11 +168,11 @@ def test_secrets_are_looked_up_again_at_most_once_a_second_per_project(app, secr
     """A flood of signatures that match nothing costs the database one lookup a second."""
     with app.app_context():
         project_id = SigningSecret.get().project_id
-        assert len(auth.signing_secrets(project_id)) == 2  # remembered
+        assert len(credentials.signing_secrets(project_id)) == 2  # remembered
         SigningSecret.create(project=project_id, name="elsewhere", secret=new_secret())
-        assert len(auth.signing_secrets(project_id)) == 2  # still the remembered ones
-        assert len(auth.signing_secrets_after_miss(project_id)) == 3  # looked up again
+        assert len(credentials.signing_secrets(project_id)) == 2  # still the remembered ones
+        assert len(credentials.signing_secrets_after_miss(project_id)) == 3  # looked up again
         SigningSecret.create(project=project_id, name="later", secret=new_secret())
-        assert len(auth.signing_secrets_after_miss(project_id)) == 3  # not within the second
-        time.sleep(auth.RELOAD_SECONDS)
-        assert len(auth.signing_secrets_after_miss(project_id)) == 4
+        assert len(credentials.signing_secrets_after_miss(project_id)) == 3  # not within the second
+        time.sleep(credentials.RELOAD_SECONDS)
+        assert len(credentials.signing_secrets_after_miss(project_id)) == 4

@@ -15,7 +15,7 @@ from tests.conftest import start_gunicorn, start_nginx, stop_process
 from tests.helpers import ADMIN_EMAIL, ADMIN_PASSWORD, INGEST_KEY, READ_HEADERS, csrf_token
 from webapp.dev.servers import free_port
 from webapp.models import ApiKey
-from webapp.tenancy import auth
+from webapp.tenancy import credentials
 
 
 def test_metrics_token_is_compared_in_constant_time(client, project, monkeypatch):
@@ -56,16 +56,16 @@ def test_a_flood_of_unknown_keys_cannot_evict_a_valid_one(app, project, monkeypa
         return real(kind, secret) if secret == INGEST_KEY else None
 
     monkeypatch.setattr(ApiKey, "project_id_for", counted)
-    monkeypatch.setattr(auth, "lookup_guard", None, raising=False)  # the flood is not limited
+    monkeypatch.setattr(credentials, "lookup_guard", None, raising=False)  # floods unlimited
     with app.app_context():
-        assert auth.project_for_ingest_key(INGEST_KEY) == project.id
+        assert credentials.project_for_ingest_key(INGEST_KEY) == project.id
         for i in range(25_000):
-            with pytest.raises(auth.Unauthorized):
-                auth.project_for_ingest_key(f"pb_live_unknown_{i}")
+            with pytest.raises(credentials.Unauthorized):
+                credentials.project_for_ingest_key(f"pb_live_unknown_{i}")
         before = len(lookups)
-        assert auth.project_for_ingest_key(INGEST_KEY) == project.id
+        assert credentials.project_for_ingest_key(INGEST_KEY) == project.id
     assert len(lookups) == before  # still cached: no new lookup
-    assert len(auth._lookups) <= 1  # no lock kept per unknown key
+    assert len(credentials._lookups) <= 1  # no lock kept per unknown key
 
 
 def test_unauthenticated_requests_are_limited_per_address(client, project, monkeypatch):

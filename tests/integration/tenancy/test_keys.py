@@ -60,7 +60,7 @@ def test_a_crowd_with_one_key_costs_one_lookup(app, project, monkeypatch):
     import threading
     import time
 
-    from webapp.tenancy import auth
+    from webapp.tenancy import credentials
 
     lookups = []
     real = ApiKey.project_id_for
@@ -75,7 +75,7 @@ def test_a_crowd_with_one_key_costs_one_lookup(app, project, monkeypatch):
 
     def ask():
         with app.app_context():
-            answers.append(auth._project_id("ingest", INGEST_KEY))
+            answers.append(credentials.project_of("ingest", INGEST_KEY))
 
     threads = [threading.Thread(target=ask) for _ in range(30)]
     for thread in threads:

@@ -16,8 +16,8 @@ from tests.conftest import ROOT
 from webapp.alerts import deliver, destinations
 from webapp.alerts.destinations import Refused, addresses, check_url, is_public, split
 from webapp.alerts.oncommit import as_text
-from webapp.ingest.signatures import new_secret
 from webapp.models import AlertNotice, AlertRule, Project
+from webapp.tenancy.values import new_secret
 
 
 def parts(body_format: str = "standard"):

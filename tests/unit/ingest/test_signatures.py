@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 import pytest
 from standardwebhooks import Webhook
 
-from webapp.ingest.signatures import SignatureError, new_secret, sign, verify
+from webapp.ingest.signatures import SignatureError, sign, verify
+from webapp.tenancy.values import new_secret
 
 NOW = 1_790_000_000
 BODY = b'{"eventType":"page_view","userId":"123"}'

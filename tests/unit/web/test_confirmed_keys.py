@@ -5,49 +5,49 @@ from __future__ import annotations
 
 import pytest
 
-from webapp.tenancy import auth
+from webapp.tenancy import credentials
 
 
 @pytest.fixture(autouse=True)
 def empty_cache():
-    auth.forget_keys()
+    credentials.forget_keys()
     yield
-    auth.forget_keys()
+    credentials.forget_keys()
 
 
 @pytest.fixture
 def clock(monkeypatch):
     now = [1000.0]
-    monkeypatch.setattr(auth.time, "monotonic", lambda: now[0])
+    monkeypatch.setattr(credentials.time, "monotonic", lambda: now[0])
     return now
 
 
 def test_a_key_needs_its_project_and_its_limits_confirmed(clock):
-    assert auth.confirmed_ingest_key(None) is None
-    assert auth.confirmed_ingest_key("k") is None
-    auth._remember(("ingest", "k"), 7, credential=True)
-    assert auth.confirmed_ingest_key("k") is None  # limits not looked up yet
-    auth._remember(("limits", "k"), None, credential=False)  # the defaults
-    assert auth.confirmed_ingest_key("k") == (7, (None, None))
-    auth._remember(("limits", "k"), ("5/second", None), credential=False)
-    assert auth.confirmed_ingest_key("k") == (7, ("5/second", None))
-    assert auth.confirmed_ingest_key("other") is None
+    assert credentials.confirmed_ingest_key(None) is None
+    assert credentials.confirmed_ingest_key("k") is None
+    credentials._remember(("ingest", "k"), 7, credential=True)
+    assert credentials.confirmed_ingest_key("k") is None  # limits not looked up yet
+    credentials._remember(("limits", "k"), None, credential=False)  # the defaults
+    assert credentials.confirmed_ingest_key("k") == (7, (None, None))
+    credentials._remember(("limits", "k"), ("5/second", None), credential=False)
+    assert credentials.confirmed_ingest_key("k") == (7, ("5/second", None))
+    assert credentials.confirmed_ingest_key("other") is None
 
 
 def test_an_unknown_key_is_never_confirmed(clock):
-    auth._remember(("ingest", "bad"), None, credential=True)
-    auth._remember(("limits", "bad"), None, credential=False)
-    assert auth.confirmed_ingest_key("bad") is None
+    credentials._remember(("ingest", "bad"), None, credential=True)
+    credentials._remember(("limits", "bad"), None, credential=False)
+    assert credentials.confirmed_ingest_key("bad") is None
 
 
 @pytest.mark.parametrize("stale", ["ingest", "limits"])
 def test_a_confirmation_lasts_the_cache_seconds(clock, stale):
-    auth._remember(("ingest", "k"), 7, credential=True)
-    auth._remember(("limits", "k"), None, credential=False)
-    clock[0] += auth._CACHE_SECONDS - 0.01
-    assert auth.confirmed_ingest_key("k") == (7, (None, None))
+    credentials._remember(("ingest", "k"), 7, credential=True)
+    credentials._remember(("limits", "k"), None, credential=False)
+    clock[0] += credentials._CACHE_SECONDS - 0.01
+    assert credentials.confirmed_ingest_key("k") == (7, (None, None))
     clock[0] += 0.02
-    assert auth.confirmed_ingest_key("k") is None
-    auth._remember(("ingest" if stale == "limits" else "limits", "k"),
+    assert credentials.confirmed_ingest_key("k") is None
+    credentials._remember(("ingest" if stale == "limits" else "limits", "k"),
                    7 if stale == "limits" else None, credential=stale == "limits")
-    assert auth.confirmed_ingest_key("k") is None  # the other one is still stale
+    assert credentials.confirmed_ingest_key("k") is None  # the other one is still stale

@@ -1,0 +1,1 @@
+"""Alerts: rules on a project's counts, evaluated by the worker, delivered as signed webhooks."""

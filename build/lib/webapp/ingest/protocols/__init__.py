@@ -1,0 +1,1 @@
+"""Adapters from other products' wire formats (Segment, PostHog) onto /webhook's ingest path."""

@@ -1,0 +1,1 @@
+"""Live: the worker's coalesced pushes, the web's streams, and the panels both render."""

@@ -1,0 +1,1 @@
+"""Reads: stats, event listings and exports over time windows, from rollups, cache and indexes."""

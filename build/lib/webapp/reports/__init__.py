@@ -1,0 +1,1 @@
+"""Reports: funnels, retention, paths, breakdowns and user timelines, computed in PostgreSQL."""

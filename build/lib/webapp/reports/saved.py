@@ -1,0 +1,98 @@
+"""Saved reports and read-only share links: unguessable, revocable, optionally password-locked,
+each scoped to one project and one view."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+from urllib.parse import parse_qsl
+
+from peewee import IntegrityError
+from werkzeug.datastructures import MultiDict
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from webapp.db import database
+from webapp.models import SavedReport, ShareLink, digest
+from webapp.reports.definition import BadReport
+
+KINDS = ("funnel", "retention", "paths", "breakdown")
+MAX_QUERY = 4000
+NO_REPORT = "no such saved report in this project"
+
+
+def _name_problems(name: str) -> list[str]:
+    if not name.strip() or len(name) > 200:
+        return ["give the report a name of at most 200 characters"]
+    return []
+
+
+def save(project_id: int, name: str, kind: str, query: str) -> SavedReport:
+    problems = _name_problems(name)
+    if kind not in KINDS:
+        problems.append(f"kind is one of {', '.join(KINDS)}")
+    if len(query) > MAX_QUERY:
+        problems.append(f"a report's query is at most {MAX_QUERY} characters")
+    if problems:
+        raise BadReport(problems)
+    return SavedReport.create(project=project_id, name=name.strip(), kind=kind, query=query)
+
+
+def rename(project_id: int, report_id: int, name: str) -> bool:
+    """False when the project has no such report."""
+    problems = _name_problems(name)
+    if problems:
+        raise BadReport(problems)
+    return bool(SavedReport.update(name=name.strip())
+                .where(SavedReport.id == report_id, SavedReport.project == project_id).execute())
+
+
+def delete(project_id: int, report_id: int) -> bool:
+    """Deletes the report, and with it its share links (their foreign key cascades); False
+    when the project has no such report."""
+    return bool(SavedReport.delete().where(SavedReport.id == report_id,
+                                           SavedReport.project == project_id).execute())
+
+
+def saved_for(project_id: int) -> list[SavedReport]:
+    return list(SavedReport.select().where(SavedReport.project == project_id)
+                .order_by(SavedReport.name, SavedReport.id))
+
+
+def args_of(report: SavedReport) -> MultiDict:
+    return MultiDict(parse_qsl(report.query, keep_blank_values=False))
+
+
+def share(project_id: int, saved_report_id: int | None, password: str = "") -> str:
+    """A new link's token (shown once; only its SHA-256 is kept)."""
+    if saved_report_id is not None and not SavedReport.select().where(
+            SavedReport.id == saved_report_id, SavedReport.project == project_id).exists():
+        raise BadReport([NO_REPORT])
+    token = secrets.token_urlsafe(32)
+    try:
+        with database.atomic():
+            ShareLink.create(project=project_id, saved_report=saved_report_id,
+                             token_hash=digest(token),
+                             password_hash=generate_password_hash(password) if password else None)
+    except IntegrityError:  # the report was deleted since the check above
+        raise BadReport([NO_REPORT]) from None
+    return token
+
+
+def links_for(project_id: int) -> list[ShareLink]:
+    return list(ShareLink.select().where(ShareLink.project == project_id,
+                                         ShareLink.revoked_at.is_null()).order_by(ShareLink.id))
+
+
+def revoke(project_id: int, link_id: int) -> bool:
+    return bool(ShareLink.update(revoked_at=datetime.now(UTC))
+                .where(ShareLink.id == link_id, ShareLink.project == project_id,
+                       ShareLink.revoked_at.is_null()).execute())
+
+
+def live_link(token: str) -> ShareLink | None:
+    return ShareLink.get_or_none(ShareLink.token_hash == digest(token),
+                                 ShareLink.revoked_at.is_null())
+
+
+def unlocks(link: ShareLink, password: str) -> bool:
+    return link.password_hash is None or check_password_hash(link.password_hash, password)

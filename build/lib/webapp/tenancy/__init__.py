@@ -1,0 +1,1 @@
+"""Tenancy: organizations, projects, keys and users; naming projects, credentials, access."""
