@@ -8,6 +8,7 @@ import time
 from datetime import UTC, datetime
 from urllib.parse import parse_qsl
 
+import orjson
 from celery import current_app as current_celery
 from celery import shared_task
 from celery.exceptions import Reject
@@ -161,19 +162,19 @@ def push_live(project_id: int) -> None:
     publish.push(current_app.extensions["redis"], project_id)
 
 
-@shared_task(name=jobs.RUN_TASK, ignore_result=True, acks_late=False)
-def run_report(project_id: int, kind: str, query: str, job: str) -> None:
-    """Compute a long report (its result lands in the report cache) and say how it went."""
-    redis = current_app.extensions["redis"]
-    jobs.mark_running(redis, job)
+@shared_task(name=jobs.RUN_TASK, bind=True, ignore_result=False, acks_late=False)
+def run_report(self, project_id: int, kind: str, query: str) -> dict:
+    """Compute a long report (its result lands in the report cache too); the result backend
+    keeps its state, from queued (webapp/reports/jobs.py) to the report or the failure."""
+    jobs.mark_running(self)
     started = time.monotonic()
     try:
         data = params.run(kind, MultiDict(parse_qsl(query)), project_id,
                           Project.time_zone_of(project_id), datetime.now(UTC))
     except Exception:
-        log.exception("report %s of project %s failed", kind, project_id)
-        jobs.set_state(redis, job, "failed")
-        return
+        log.error("report %s of project %s failed", kind, project_id)
+        raise  # Celery logs the traceback and stores the job as failed
     if not data["cached"]:  # how long the next run of this kind may take
-        jobs.record_duration(redis, project_id, kind, time.monotonic() - started)
-    jobs.finish(redis, job, data)
+        jobs.record_duration(current_app.extensions["redis"], project_id, kind,
+                             time.monotonic() - started)
+    return orjson.loads(orjson.dumps(data))  # as JSON reads it back: dates as ISO text

@@ -1,8 +1,10 @@
-"""Celery bound to the Flask app: broker settings, and tasks that run inside an app context."""
+"""Celery bound to the Flask app: broker and result backend settings, and tasks that run
+inside an app context."""
 
 from __future__ import annotations
 
 from celery import Celery, Task
+from celery.backends.redis import RedisBackend, SentinelBackend
 
 from webapp import redisconn
 from webapp.ingest import message
@@ -20,6 +22,35 @@ ALERTS_QUEUE = "alerts"  # alert evaluation and delivery
 REPORTS_QUEUE = "reports"  # long reports (webapp/reports/jobs.py)
 STORE_QUEUES = (STORE_QUEUE, LIVE_QUEUE)
 JOBS_QUEUES = (ALERTS_QUEUE, REPORTS_QUEUE)
+
+# Only report jobs keep a result (their state, progress and answer; webapp/reports/jobs.py),
+# for as long as a job is followed: every other task ignores its result.
+RESULTS_SECONDS = 600
+RESULTS_PREFIX = "pulseboard:"  # result keys beside our others: `pulseboard:celery-task-meta-<id>`
+
+
+class _Polled:
+    """A result backend that is read by polling. Redis's own subscribes the sending process to
+    the result channel of every task it sends, on a pub/sub connection it keeps and whose
+    replies nothing here would read: the web sends tasks (counts of invalid events, alert
+    deliveries, report jobs) but never waits on a channel."""
+
+    def on_task_call(self, producer, task_id) -> None:
+        pass
+
+
+class PolledRedisBackend(_Polled, RedisBackend):
+    pass
+
+
+class PolledSentinelBackend(_Polled, SentinelBackend):
+    pass
+
+
+def result_backend(broker_url: str) -> str:
+    """The result backend: the broker's Redis (or Sentinel), through a polled backend."""
+    polled = PolledSentinelBackend if broker_url.startswith("sentinel://") else PolledRedisBackend
+    return f"{__name__}:{polled.__name__}+{broker_url}"  # Celery's "class+URL" form
 
 
 def celery_init_app(app) -> Celery:
@@ -48,6 +79,13 @@ def celery_init_app(app) -> Celery:
             **sentinel_options,
         },
         task_ignore_result=True,
+        result_backend=result_backend(broker_url),
+        result_backend_transport_options={**sentinel_options, "global_keyprefix": RESULTS_PREFIX},
+        result_backend_thread_safe=True,  # one client per process, not one per greenlet
+        result_cache_max=-1,  # a job's state is read again, never from an earlier answer
+        result_expires=RESULTS_SECONDS,
+        redis_socket_connect_timeout=2,
+        redis_socket_timeout=10,
         task_serializer="json",
         accept_content=["json"],
         task_acks_late=True,  # acknowledge after the transaction commits

@@ -1,5 +1,9 @@
-"""Long reports as Celery tasks: a job per report and project, its state in Redis (queued,
-running, done, failed), which the page follows over server-sent events.
+"""Long reports as Celery tasks: a job per report and project, its state in Celery's result
+backend (queued, running, done, failed), which the page follows over server-sent events.
+
+A job's id is its task's id. Starting one stores it as queued, the task says when it started
+(`update_state`) and returns the report, which the backend keeps as the job's result; every
+reader polls the backend (webapp/ingest/queue.py keeps results for TTL_SECONDS).
 
 A single query reports no progress of its own, so the page estimates it: each run records how
 long it took, per project and kind of report, and a running job shows its time so far as a
@@ -11,99 +15,86 @@ from __future__ import annotations
 import hashlib
 import time
 
-import orjson
+from celery import states
 from redis import Redis
 
 RUN_TASK = "pulseboard.run_report"
 QUEUE = "reports"  # its own queue, so a long report never delays the storing of events
-TTL_SECONDS = 600
+TTL_SECONDS = 600  # how long the backend keeps a job (`result_expires`, RESULTS_SECONDS there)
 DURATION_TTL_SECONDS = 30 * 24 * 3600  # how long a run's duration informs the next estimate
+
+QUEUED = "QUEUED"  # our own state, stored as the job is sent (Celery's PENDING means unknown)
+# Celery's states as the pages and the API name them; any other (PENDING: never started, or
+# expired) is no job at all.
+STATES = {QUEUED: "queued", states.STARTED: "running", states.SUCCESS: "done",
+          states.FAILURE: "failed", states.REVOKED: "failed"}
 
 
 def job_id(project_id: int, kind: str, query: str) -> str:
     return hashlib.sha256(f"{project_id}|{kind}|{query}".encode()).hexdigest()[:32]
 
 
-def state_key(job: str) -> str:
-    return f"pulseboard:report-job:{job}"
+def _meta(celery, job: str) -> dict:
+    return celery.backend.get_task_meta(job, cache=False)
 
 
-def start(redis: Redis, celery, project_id: int, kind: str, query: str) -> str:
+def start(celery, project_id: int, kind: str, query: str) -> str:
     """Queue the report unless the same one is already queued or running; returns the job."""
     job = job_id(project_id, kind, query)
-    current = state(redis, job)
-    if current in (None, "done", "failed"):
-        redis.set(state_key(job), "queued", ex=TTL_SECONDS)
-        celery.send_task(RUN_TASK, args=[project_id, kind, query, job], queue=QUEUE)
+    if state(celery, job) in (None, "done", "failed"):
+        backend = celery.backend
+        backend.forget(job)  # the backend never overwrites a stored success
+        backend.store_result(job, None, QUEUED)
+        celery.send_task(RUN_TASK, args=[project_id, kind, query], task_id=job, queue=QUEUE,
+                         ignore_result=False)
     return job
 
 
-def state(redis: Redis, job: str) -> str | None:
-    value = redis.get(state_key(job))
-    return value.decode() if value is not None else None
+def state(celery, job: str) -> str | None:
+    return STATES.get(_meta(celery, job)["status"])
 
 
-def set_state(redis: Redis, job: str, value: str) -> None:
-    redis.set(state_key(job), value, ex=TTL_SECONDS)
+def result(celery, job: str) -> dict | None:
+    """The result of a job that is done (None before, or once it expired)."""
+    meta = _meta(celery, job)
+    return meta["result"] if meta["status"] == states.SUCCESS else None
 
 
-def result_key(job: str) -> str:
-    return f"pulseboard:report-job:{job}:result"
-
-
-def finish(redis: Redis, job: str, data: dict) -> None:
-    """Keep the job's result beside its state, which becomes "done"."""
-    pipe = redis.pipeline(transaction=True)
-    pipe.set(result_key(job), orjson.dumps(data), ex=TTL_SECONDS)
-    pipe.set(state_key(job), "done", ex=TTL_SECONDS)
-    pipe.execute()
-
-
-def result(redis: Redis, job: str) -> dict | None:
-    """The result of a job that is done (None once it expired)."""
-    value = redis.get(result_key(job))
-    return orjson.loads(value) if value is not None else None
-
-
-def wait(redis: Redis, job: str, seconds: float) -> dict | None:
+def wait(celery, job: str, seconds: float) -> dict | None:
     """The job's result once it is done, waiting up to `seconds` for it; None when it is still
     queued or running then, or failed (the next `start` runs it again)."""
     deadline = time.monotonic() + seconds
     while True:
-        state_now = state(redis, job)
+        meta = _meta(celery, job)
+        state_now = STATES.get(meta["status"])
         if state_now == "done":
-            return result(redis, job)
+            return meta["result"]
         if state_now in (None, "failed") or time.monotonic() >= deadline:
             return None
         time.sleep(0.05)
 
 
-def started_key(job: str) -> str:
-    return f"pulseboard:report-job:{job}:started"
+def mark_running(task) -> None:
+    """Said by the job's task as it starts: since when it runs, for the estimate."""
+    task.update_state(state=states.STARTED, meta={"started": time.time()})
 
 
 def duration_key(project_id: int, kind: str) -> str:
     return f"pulseboard:report-duration:{project_id}:{kind}"
 
 
-def mark_running(redis: Redis, job: str) -> None:
-    pipe = redis.pipeline(transaction=False)
-    pipe.set(state_key(job), "running", ex=TTL_SECONDS)
-    pipe.set(started_key(job), time.time(), ex=TTL_SECONDS)
-    pipe.execute()
-
-
 def record_duration(redis: Redis, project_id: int, kind: str, seconds: float) -> None:
     redis.set(duration_key(project_id, kind), round(seconds, 3), ex=DURATION_TTL_SECONDS)
 
 
-def progress(redis: Redis, job: str, project_id: int,
+def progress(celery, redis: Redis, job: str, project_id: int,
              kind: str) -> tuple[str | None, float | None, float | None]:
     """The job's state; while it runs, its seconds so far and the last run's (None if none)."""
-    state, started, last = redis.mget(state_key(job), started_key(job),
-                                      duration_key(project_id, kind))
-    state = state.decode() if state is not None else None
-    if state != "running" or started is None:
-        return state, None, None
-    return (state, max(0.0, time.time() - float(started)),
+    meta = _meta(celery, job)
+    state_now = STATES.get(meta["status"])
+    started = (meta["result"] or {}).get("started") if state_now == "running" else None
+    if started is None:
+        return state_now, None, None
+    last = redis.get(duration_key(project_id, kind))
+    return (state_now, max(0.0, time.time() - float(started)),
             float(last) if last is not None else None)

@@ -48,14 +48,13 @@ def api_report(kind: str, project_id: int) -> dict:
             return params.run(kind, request.args, project_id, zone, datetime.now(UTC))
     except TooSlow:
         pass
-    redis = current_app.extensions["redis"]
-    job = jobs.start(redis, current_app.extensions["celery"], project_id, kind,
-                     urlencode(list(request.args.items(multi=True))))
+    celery = current_app.extensions["celery"]
+    job = jobs.start(celery, project_id, kind, urlencode(list(request.args.items(multi=True))))
     deadline = time.monotonic() + current_app.config["REPORT_WAIT_SECONDS"]
     while time.monotonic() < deadline:
-        state = jobs.state(redis, job)
+        state = jobs.state(celery, job)
         if state == "done":
-            data = jobs.result(redis, job)
+            data = jobs.result(celery, job)
             if data is None:
                 raise ReportFailed()
             return data
@@ -142,8 +141,7 @@ def report_page(slug: Handle, kind: str):
         except BadReport as exc:
             problems = exc.problems
         except TooSlow:  # a Celery task computes it; the page follows it over SSE
-            job = jobs.start(current_app.extensions["redis"], current_app.extensions["celery"],
-                             project.id, kind, own_query)
+            job = jobs.start(current_app.extensions["celery"], project.id, kind, own_query)
     drawing = pathsvg.layout(data) if data and kind == "paths" else None
     live = bool(data) and data["to"] > iso(datetime.now(UTC))  # ISO UTC sorts as text
     table = tables.TABLES[kind](data) if data else None
@@ -158,7 +156,7 @@ def report_page(slug: Handle, kind: str):
 
 
 def result_html(kind: str, args, project, job: str | None = None) -> str:
-    data = (jobs.result(current_app.extensions["redis"], job) if job else None) or \
+    data = (jobs.result(current_app.extensions["celery"], job) if job else None) or \
         params.run(kind, args, project.id, project.time_zone, datetime.now(UTC))
     return render_template(
         "reports/_result.html", kind=kind, project=project, data=data, problems=[],
@@ -193,12 +191,12 @@ def job_stream(slug: Handle, kind: str, job: str):
     args = request.args.copy()
     if jobs.job_id(project.id, kind, urlencode(list(args.items(multi=True)))) != job:
         abort(404)  # a job of another project or report
-    redis = current_app.extensions["redis"]
+    celery, redis = current_app.extensions["celery"], current_app.extensions["redis"]
 
     def events():
         shown = None
         for _ in range(int(jobs.TTL_SECONDS / 0.25)):
-            state, elapsed, expected = jobs.progress(redis, job, project.id, kind)
+            state, elapsed, expected = jobs.progress(celery, redis, job, project.id, kind)
             html = (progress_html(elapsed, expected) if elapsed is not None
                     else f"<span>{escape(state or 'gone')}…</span>")
             if html != shown:

@@ -197,7 +197,6 @@ def _report_data(project: Project, report: SavedReport) -> dict | None:
                               datetime.now(UTC))
     except TooSlow:
         pass
-    redis = current_app.extensions["redis"]
-    job = jobs.start(redis, current_app.extensions["celery"], project.id, report.kind,
-                     urlencode(list(args.items(multi=True))))
-    return jobs.wait(redis, job, SHARE_WAIT_SECONDS)
+    celery = current_app.extensions["celery"]
+    job = jobs.start(celery, project.id, report.kind, urlencode(list(args.items(multi=True))))
+    return jobs.wait(celery, job, SHARE_WAIT_SECONDS)

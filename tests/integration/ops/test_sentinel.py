@@ -1,5 +1,6 @@
 """Redis through Sentinel: web and worker find the master with Debian's redis-sentinel, for
-the cache, the broker, pub/sub and the rate limits alike (REDIS_URL points nowhere)."""
+the cache, the broker, pub/sub, the rate limits and report jobs' results alike (REDIS_URL
+points nowhere)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,9 @@ from redis import Redis
 from bench.sse_clients import Fleet
 from tests.conftest import start_gunicorn, start_worker, stop_process
 from tests.helpers import INGEST_HEADERS, READ_TOKEN, sql_scalar, wait_until
+from webapp import create_app
 from webapp.dev.servers import PrivateRedis, free_port, wait_for_port
+from webapp.reports import jobs
 
 SENTINEL = shutil.which("redis-sentinel") or "/usr/bin/redis-sentinel"
 pytestmark = pytest.mark.skipif(shutil.which("redis-sentinel") is None,
@@ -65,6 +68,14 @@ def test_every_redis_client_goes_through_sentinel(services, app, project, tmp_pa
             clients.close()
         names = {c.get("name", "") for c in Redis(port=master.port).client_list()}
         assert any(name.startswith("pulseboard-live:") for name in names)
+
+        # a report job: queued by the web, run and answered by the worker, in Celery's result
+        # backend on the master
+        web = create_app({"DATABASE_URL": services.database_url, **env}, test=True)
+        celery = web.extensions["celery"]
+        job = jobs.start(celery, project.id, "funnel", "step=s&step=s")
+        assert jobs.wait(celery, job, 30)["steps"][0]["users"] == 1
+        assert Redis(port=master.port).exists(f"pulseboard:celery-task-meta-{job}")
         assert Redis(port=master.port).dbsize() > 0
     finally:
         if server is not None:

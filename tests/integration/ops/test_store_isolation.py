@@ -84,9 +84,9 @@ def test_events_are_stored_within_2s_while_a_year_1_report_and_a_slow_receiver_h
                        "timestamp": "0001-01-01T00:00:00Z"},
                       {"eventType": "now", "userId": "u0", "id": "fires"}])
         wait_until(lambda: connections, timeout=10, what="a delivery to the slow receiver")
-        job = jobs.start(redis, app.extensions["celery"], project.id, "retention", "")
-        wait_until(lambda: jobs.state(redis, job) in ("running", "done"), timeout=10,
-                   what="the report to start")
+        job = jobs.start(app.extensions["celery"], project.id, "retention", "")
+        wait_until(lambda: jobs.state(app.extensions["celery"], job) in ("running", "done"),
+                   timeout=10, what="the report to start")
 
         answered: dict[str, float] = {}
         seen: dict[str, float] = {}

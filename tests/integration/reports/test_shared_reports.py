@@ -34,7 +34,8 @@ def test_a_shared_report_too_long_for_the_web_process_is_computed_by_a_worker(
     assert waiting.headers["Retry-After"] == waiting.headers["Refresh"] == "5"
     assert 'data-testid="still-computing"' in waiting.get_data(as_text=True)
     job = jobs.job_id(project.id, "funnel", QUERY)
-    wait_until(lambda: jobs.state(redis, job) == "done", timeout=30, what="the worker's report")
+    wait_until(lambda: jobs.state(app.extensions["celery"], job) == "done", timeout=30,
+               what="the worker's report")
     shown = client.get(f"/share/{token}")
     assert shown.status_code == 200
     html = shown.get_data(as_text=True)

@@ -27,9 +27,10 @@ def test_a_slow_report_runs_in_the_worker_and_streams_its_result(app, logged_in,
     stream = re.search(r'sse-connect="([^"]+)"', page).group(1).replace("&amp;", "&")
     assert "queued" in page and "<td>signup</td>" not in page
     job = stream.split("/jobs/")[1].split("?")[0]
-    wait_until(lambda: jobs.state(redis, job) in ("done", "failed"), timeout=30,
+    celery = app.extensions["celery"]
+    wait_until(lambda: jobs.state(celery, job) in ("done", "failed"), timeout=30,
                what="the report task")
-    assert jobs.state(redis, job) == "done"
+    assert jobs.state(celery, job) == "done"
     assert float(redis.get(jobs.duration_key(project.id, "funnel"))) > 0
     monkeypatch.undo()  # the stream reads the result the worker cached
     body = logged_in.get(stream).get_data(as_text=True)
@@ -38,17 +39,18 @@ def test_a_slow_report_runs_in_the_worker_and_streams_its_result(app, logged_in,
     assert logged_in.get(stream.replace(job, "0" * 32)).status_code == 404
 
 
-def test_a_running_job_reports_its_time_so_far_and_the_last_runs(redis, project):
-    jobs.mark_running(redis, "j1")
-    redis.set(jobs.started_key("j1"), time.time() - 4.2)
-    state, elapsed, expected = jobs.progress(redis, "j1", project.id, "funnel")
+def test_a_running_job_reports_its_time_so_far_and_the_last_runs(app, redis, project):
+    celery = app.extensions["celery"]
+    # as the task's update_state says it (jobs.mark_running), 4.2 s ago
+    celery.backend.store_result("j1", {"started": time.time() - 4.2}, "STARTED")
+    state, elapsed, expected = jobs.progress(celery, redis, "j1", project.id, "funnel")
     assert (state, expected) == ("running", None) and 4.2 <= elapsed < 6
     jobs.record_duration(redis, project.id, "funnel", 10)
-    state, elapsed, expected = jobs.progress(redis, "j1", project.id, "funnel")
+    state, elapsed, expected = jobs.progress(celery, redis, "j1", project.id, "funnel")
     assert 'value="40"' in progress_html(elapsed, expected) and expected == 10
-    jobs.set_state(redis, "j1", "done")
-    assert jobs.progress(redis, "j1", project.id, "funnel") == ("done", None, None)
-    assert jobs.progress(redis, "j2", project.id, "funnel") == (None, None, None)
+    celery.backend.store_result("j1", {"steps": []}, "SUCCESS")
+    assert jobs.progress(celery, redis, "j1", project.id, "funnel") == ("done", None, None)
+    assert jobs.progress(celery, redis, "j2", project.id, "funnel") == (None, None, None)
 
 
 def test_a_time_limit_stops_a_statement_with_too_slow(app):
