@@ -47,6 +47,11 @@ def init_app(app) -> None:
     app.config.setdefault("RATELIMIT_STORAGE_URI", uri)
     app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"socket_connect_timeout": 2,
                                                         "socket_timeout": 2, **options})
+    # flask-limiter merges each app's RATELIMIT_STORAGE_OPTIONS into the options of its one
+    # Limiter: a process that builds a second app (the suite builds many) would keep the first's
+    # Sentinel options for a plain Redis URL, fail every check and, swallowing errors, limit
+    # nothing. Each app starts from its own options.
+    limiter._storage_options = {}
     limiter.init_app(app)
     # /webhook counts whole groups of requests and their events at once, with the same
     # storage: a sliding window (two counters, weighted), so a sender may burst up to the
