@@ -14,6 +14,10 @@ from tests.helpers import INGEST_HEADERS, settle, wait_stored
 from tests.integration.ingest.test_signed_webhooks import signed_headers
 from webapp.tenancy.tenants import add_signing_secret
 
+# an accepted body is stored by the session's workers, which a test
+# before may have stopped (the live server is the session's: it does not start them again)
+pytestmark = pytest.mark.usefixtures("worker")
+
 MB = 1024 * 1024
 
 

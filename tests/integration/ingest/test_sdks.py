@@ -21,6 +21,10 @@ from segment.analytics.client import Client as SegmentClient
 
 from tests.helpers import INGEST_KEY, settle, sql_scalar, wait_stored
 
+# events sent here are stored by the session's workers, which a test
+# before may have stopped (the live server is the session's: it does not start them again)
+pytestmark = pytest.mark.usefixtures("worker")
+
 WHEN = datetime(2024, 3, 1, 9, 30, 15, 250000, tzinfo=UTC)
 
 
