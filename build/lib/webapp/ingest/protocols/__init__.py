@@ -1,1 +1,0 @@
-"""Adapters from other products' wire formats (Segment, PostHog) onto /webhook's ingest path."""

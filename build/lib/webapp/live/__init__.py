@@ -1,1 +1,0 @@
-"""Live: the worker's coalesced pushes, the web's streams, and the panels both render."""

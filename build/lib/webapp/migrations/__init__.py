@@ -1,1 +1,0 @@
-"""Numbered schema migrations, applied in order by `flask db migrate`."""

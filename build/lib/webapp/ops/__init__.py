@@ -1,1 +1,0 @@
-"""Operations: health, metrics and the command line."""

@@ -1,1 +1,0 @@
-"""Reports: funnels, retention, paths, breakdowns and user timelines, computed in PostgreSQL."""

@@ -1,1 +1,0 @@
-"""Each UTC day's events as packed columns in PostgreSQL, read by the report engine."""

@@ -1,1 +1,0 @@
-"""Tenancy: organizations, projects, keys and users; naming projects, credentials, access."""

@@ -1,1 +1,0 @@
-"""The Celery worker: `celery -A worker.app worker`."""
