@@ -18,8 +18,8 @@ QUEUES = (STORE_QUEUE, LIVE_QUEUE, REPORTS_QUEUE, ALERTS_QUEUE)
 LIVE_STATS = "pulseboard:live:stats"
 
 
-def _counter(name: str, doc: str, value=None, label: str | None = None, values=()):
-    family = CounterMetricFamily(name, doc, labels=[label] if label else None)
+def _family(kind, name: str, doc: str, value=None, label: str | None = None, values=()):
+    family = kind(name, doc, labels=[label] if label else None)
     if label:
         for key, number in values:
             family.add_metric([key], float(number))
@@ -28,14 +28,12 @@ def _counter(name: str, doc: str, value=None, label: str | None = None, values=(
     return family
 
 
-def _gauge(name: str, doc: str, value=None, label: str | None = None, values=()):
-    family = GaugeMetricFamily(name, doc, labels=[label] if label else None)
-    if label:
-        for key, number in values:
-            family.add_metric([key], float(number))
-    else:
-        family.add_metric([], float(value or 0))
-    return family
+def _counter(*args, **kwargs):
+    return _family(CounterMetricFamily, *args, **kwargs)
+
+
+def _gauge(*args, **kwargs):
+    return _family(GaugeMetricFamily, *args, **kwargs)
 
 
 class Install:
