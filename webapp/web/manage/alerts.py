@@ -13,14 +13,13 @@ from webapp.models import AlertRule
 from webapp.tenancy import accounts, policy
 from webapp.tenancy.projects import Handle
 from webapp.web.manage.forms import AlertForm
-from webapp.web.manage.pages import partial_or_page, project_context
+from webapp.web.manage.pages import project_part
 
 bp = Blueprint("alerts", __name__)
 
 
 def _answer(project, status: int = 200, **extra):
-    return partial_or_page("manage/project.html", "manage/_alerts.html",
-                           **project_context(project, **extra)), status
+    return project_part(project, "manage/_alerts.html", status, **extra)
 
 
 @bp.post("/projects/<project:slug>/alerts")

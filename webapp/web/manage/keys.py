@@ -8,14 +8,13 @@ from webapp.errors import NotFound, TenantError
 from webapp.tenancy import accounts, policy, tenants
 from webapp.tenancy.projects import Handle
 from webapp.web.manage.forms import KeyForm, SigningSecretForm
-from webapp.web.manage.pages import partial_or_page, project_context
+from webapp.web.manage.pages import project_part
 
 bp = Blueprint("keys", __name__)
 
 
 def _keys(project, status: int = 200, **extra):
-    return partial_or_page("manage/project.html", "manage/_keys.html",
-                           **project_context(project, **extra)), status
+    return project_part(project, "manage/_keys.html", status, **extra)
 
 
 @bp.post("/projects/<project:slug>/keys")

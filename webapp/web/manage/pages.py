@@ -28,6 +28,12 @@ def partial_or_page(template: str, partial: str, **context):
     return render_template(name, **context)
 
 
+def project_part(project: Project, partial: str, status: int = 200, **extra):
+    """The project's management page, or only `partial` of it for htmx, with `status`."""
+    return partial_or_page("manage/project.html", partial,
+                           **project_context(project, **extra)), status
+
+
 def zone_names() -> list[str]:
     return sorted(valid_zones())
 

@@ -8,7 +8,11 @@ from webapp.errors import Invalid, NotFound, TenantError
 from webapp.tenancy import accounts, policy, tenants
 from webapp.tenancy.projects import Handle
 from webapp.web.manage.forms import LimitsForm, ProjectForm, TimeZoneForm
-from webapp.web.manage.pages import managed_organization, partial_or_page, project_context
+from webapp.web.manage.pages import (
+    managed_organization,
+    project_context,
+    project_part,
+)
 
 bp = Blueprint("projects", __name__)
 
@@ -56,6 +60,5 @@ def set_limits(slug: Handle):
             tenants.set_limits(project, requests, events, key_id)
         except TenantError as exc:
             raise NotFound(exc.message) from None
-    return partial_or_page("manage/project.html", "manage/_limits.html",
-                           **project_context(project, limit_errors={key_id: errors},
-                                             saved=not errors)), 400 if errors else 200
+    return project_part(project, "manage/_limits.html", 400 if errors else 200,
+                        limit_errors={key_id: errors}, saved=not errors)
