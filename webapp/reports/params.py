@@ -8,6 +8,9 @@ share them), listing every problem at once.
     retention: start=signup&return=purchase&unit=week&periods=8&mode=on_or_after
     paths:     event=page_view&direction=before&depth=5
     breakdown: property=plan&eventType=purchase&limit=20
+    trends:    A=signup&B=purchase&B.measure=sum&B.property=amount&formula=B / A
+               &interval=day&compare=previous&cumulative=1&breakdown=plan&breakdown.series=B
+    range=7d                          instead of from/to: today, 7d, 30d, 90d or month (so far)
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from datetime import datetime, timedelta
 from webapp.models import iso
 from webapp.reads import filters
 from webapp.reads.ranges import parse_range
-from webapp.reports import breakdown, cache, funnel, paths, retention
+from webapp.reports import breakdown, cache, funnel, intervals, paths, retention, trends
 from webapp.reports.definition import BadReport, Match, Scope
 
 WINDOW = re.compile(r"^([0-9]{1,6})\s*(m|min|h|d)?$")
@@ -28,6 +31,16 @@ UNIT_SECONDS = {"m": 60, "min": 60, "h": 3600, "d": 86400}
 
 def scope(args, project_id: int, time_zone: str, now: datetime,
           problems: list[str]) -> Scope:
+    preset = args.get("range")
+    if preset:
+        if preset not in intervals.PRESETS:
+            problems.append(f'"range" is one of {", ".join(intervals.PRESETS)}, not "{preset}"')
+        elif args.get("from") or args.get("to"):
+            problems.append('give "range" or "from"/"to", not both')
+        else:
+            start, end = intervals.preset_range(preset, time_zone, now)
+            return Scope(project_id, start, end, time_zone,
+                         filters.conditions(args, "where", problems))
     start, end = parse_range(args.get("from"), args.get("to"), time_zone, now, problems)
     return Scope(project_id, start, end, time_zone, filters.conditions(args, "where", problems))
 
@@ -81,13 +94,16 @@ def build(kind: str, args, problems: list[str]):
             return breakdown.Breakdown(args.get("property") or "",
                                        optional_type(args, "eventType"),
                                        whole(args, "limit", 20, problems))
+        if kind == "trends":
+            return trends.from_args(args, filters.conditions, problems)
     except BadReport as exc:
         problems.extend(exc.problems)
         return None
     raise ValueError(kind)
 
 
-MODULES = {"funnel": funnel, "retention": retention, "paths": paths, "breakdown": breakdown}
+MODULES = {"funnel": funnel, "retention": retention, "paths": paths, "breakdown": breakdown,
+           "trends": trends}
 
 
 def run(kind: str, args, project_id: int, time_zone: str, now: datetime) -> dict:
@@ -95,6 +111,8 @@ def run(kind: str, args, project_id: int, time_zone: str, now: datetime) -> dict
     problems: list[str] = []
     where = scope(args, project_id, time_zone, now, problems)
     definition = build(kind, args, problems)
+    if kind == "trends" and definition is not None and not problems:
+        problems.extend(definition.problems_with(where))
     if problems:
         raise BadReport(problems)
     ranges = [(where.start, where.end)]
@@ -102,6 +120,8 @@ def run(kind: str, args, project_id: int, time_zone: str, now: datetime) -> dict
         ranges.append((where.previous().start, where.start))
     if kind == "retention":  # a user is born at their first event ever: every earlier day too
         ranges = [(None, where.end)]
+    if kind == "trends":  # and the period it is compared with
+        ranges = trends.cache_ranges(definition, where)
     data, hit = cache.cached(project_id, repr((kind, definition, where)),
                              lambda: MODULES[kind].compute(definition, where), ranges)
     data["from"], data["to"], data["timeZone"] = iso(where.start), iso(where.end), time_zone

@@ -15,7 +15,7 @@ from webapp.db import database
 from webapp.models import SavedReport, ShareLink, digest
 from webapp.reports.definition import BadReport
 
-KINDS = ("funnel", "retention", "paths", "breakdown")
+KINDS = ("funnel", "retention", "paths", "breakdown", "trends")
 MAX_QUERY = 4000
 NO_REPORT = "no such saved report in this project"
 

@@ -27,7 +27,36 @@ def breakdown(data: dict) -> tuple[list[str], list[list]]:
         [v["value"], v["count"], v["uniqueUsers"], v["share"]] for v in data["values"]]
 
 
-TABLES = {"funnel": funnel, "retention": retention, "paths": paths, "breakdown": breakdown}
+def trends(data: dict) -> tuple[list[str], list[list]]:
+    """One row per bucket: its start (local) and each series' value (each breakdown line's
+    too), then the formula; a last row of the range's totals."""
+    columns = []  # (header, values, total)
+    for series in data["series"]:
+        columns.append((f"{series['letter']}: {series['label']}", series["values"],
+                        series["total"]))
+        for line in series.get("breakdown", []):
+            name = "other" if line["other"] else ("(none)" if line["value"] is None
+                                                  else line["value"])
+            columns.append((f"{series['letter']} {data['breakdown']['property']} = {name}",
+                            line["values"], line["total"]))
+    if data.get("formula"):
+        formula = data["formula"]
+        columns.append((f"formula: {formula['expression']}", formula["values"],
+                        formula["total"]))
+    compare = data.get("compare")
+    if compare:
+        for series in compare["series"]:
+            columns.append((f"{series['letter']} ({compare['mode']} period)", series["values"],
+                            series["total"]))
+    header = [f"{data['interval']} ({data['timeZone']})", *(c[0] for c in columns)]
+    rows = [[bucket["local"], *(c[1][i] if i < len(c[1]) else None for c in columns)]
+            for i, bucket in enumerate(data["buckets"])]
+    rows.append(["total", *(c[2] for c in columns)])
+    return header, rows
+
+
+TABLES = {"funnel": funnel, "retention": retention, "paths": paths, "breakdown": breakdown,
+          "trends": trends}
 
 
 def as_csv(kind: str, data: dict) -> str:

@@ -188,6 +188,11 @@ def _fetch(table: str, fields: tuple[str, ...], project_id: int, first: date, la
     return [(keys[day], found[day]) for day in sorted(found) if found[day] is not None]
 
 
+def events_between(project_id: int, start: datetime, end: datetime) -> int:
+    """The project's events in the UTC days that [start, end) touches (from the rollups)."""
+    return _events(project_id, *utc_days(start, end))
+
+
 def _events(project_id: int, first: date, last: date) -> int:
     """The project's events in the UTC days `first` to `last`, from the hourly rollups (exact,
     and written in the same statement as the events), whether or not the days are packed."""
@@ -205,6 +210,15 @@ def load(project_id: int, first: date, last: date) -> Events | None:
     if _refresh("report_day", project_id, first, last, build_day) is None:
         return None
     return memory.merge_kept(_fetch("report_day", DAY_FIELDS, project_id, first, last))
+
+
+def days_of(project_id: int, first: date, last: date) -> list[tuple] | None:
+    """The packed days from `first` to `last` as they are (names, users, times, kinds), each
+    sorted by user but not merged: for reports that need no order (trends). None when Redis
+    is away."""
+    if _refresh("report_day", project_id, first, last, build_day) is None:
+        return None
+    return [value for _, value in _fetch("report_day", DAY_FIELDS, project_id, first, last)]
 
 
 def load_prop(project_id: int, first: date, last: date, prop: str) -> Prop | None:
@@ -285,6 +299,14 @@ def of_scope(scope, history: bool = False) -> Events | None:
     if events is None:
         return None
     return events.between(None if history else instant_us(scope.start), instant_us(scope.end))
+
+
+def days_of_scope(scope) -> list[tuple] | None:
+    """The packed days of a report's scope, unmerged (`days_of`); their events may reach past
+    the scope's instants on its first and last days. None when the engine cannot serve it."""
+    if not _servable(scope):
+        return None
+    return days_of(scope.project_id, *utc_days(scope.start, scope.end))
 
 
 def of_scope_prop(scope, prop: str) -> Prop | None:

@@ -1,0 +1,196 @@
+"""A trend's measures over columns of events in memory (NumPy), per slot: a slot is a bucket of
+time, or a bucket of one line of a breakdown (group x bucket), or a whole range.
+
+Every pass is over whole arrays, with no per-event Python: counts by `bincount`, unique users and
+distinct values by a bitmap per slot while one fits (else by sorting keys), order statistics by
+one sort of (slot, rank of the value). Numbers come in as codes into the distinct values' table
+(`Numbers`), so sums are exact: integers scaled by the table's decimal places while they fit in
+64 bits, exact Python integers per distinct value otherwise.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+
+import numpy as np
+
+from webapp.reports import numbers
+
+MEASURES = {"events": "events", "users": "unique users", "per_user": "events per user",
+            "sum": "sum", "avg": "average", "min": "minimum", "max": "maximum",
+            "median": "median", "p90": "90th percentile", "distinct": "distinct values"}
+NUMERIC = ("sum", "avg", "min", "max", "median", "p90")
+OF_PROPERTY = (*NUMERIC, "distinct")
+NOT_CUMULATIVE = ("median", "p90")  # a running percentile would need every value again
+QUANTILES = {"median": 0.5, "p90": 0.9}
+BITMAP_CELLS = 64 * 2**20
+INT64_MAX = 2**63 - 1
+
+
+@dataclass(frozen=True)
+class Numbers:
+    """The numbers among a property's distinct values (by code): each code's decimal (None: not
+    a number), its rank among them, and, when every one fits, its value times 10**places as a
+    64-bit integer."""
+
+    decimals: tuple[Decimal | None, ...]
+    ranks: np.ndarray  # int64 per code; -1 for codes that are not numbers
+    by_rank: tuple[Decimal, ...]
+    scaled: np.ndarray | None
+    places: int
+
+    @classmethod
+    def of(cls, values: tuple[str, ...]) -> Numbers:
+        decimals = tuple(numbers.number(v) for v in values)
+        present = sorted((d, i) for i, d in enumerate(decimals) if d is not None)
+        ranks = np.full(len(values), -1, np.int64)
+        for rank, (_, code) in enumerate(present):
+            ranks[code] = rank
+        places = max((-d.as_tuple().exponent for d, _ in present), default=0)
+        places = max(places, 0)
+        scaled = None
+        if places <= 18:
+            ints = [int(d.scaleb(places)) if d is not None else 0 for d in decimals]
+            if all(abs(i) <= INT64_MAX for i in ints):
+                scaled = np.array(ints, np.int64)
+        return cls(decimals, ranks, tuple(d for d, _ in present), scaled, places)
+
+
+def _slot_counts(slot: np.ndarray, slots: int) -> np.ndarray:
+    return np.bincount(slot, minlength=slots)[:slots].astype(np.int64)
+
+
+def _distinct(slot: np.ndarray, slots: int, keys: np.ndarray) -> np.ndarray:
+    """Distinct keys (non-negative integers) per slot."""
+    if not len(keys):
+        return np.zeros(slots, np.int64)
+    low = int(keys.min())
+    span = int(keys.max()) - low + 1
+    offset = keys - low
+    if slots * span <= BITMAP_CELLS:
+        seen = np.zeros(slots * span, bool)
+        seen[slot * span + offset] = True
+        return np.count_nonzero(seen.reshape(slots, span), axis=1).astype(np.int64)
+    pairs = np.unique(slot.astype(np.int64) * span + offset)
+    return np.bincount(pairs // span, minlength=slots).astype(np.int64)
+
+
+def _first_slots(slot: np.ndarray, shape: tuple[int, int], keys: np.ndarray) -> np.ndarray:
+    """Cumulative distinct keys: per group, how many keys first appear in each bucket or
+    before (slot = group * buckets + bucket)."""
+    groups, width = shape
+    if not len(keys):
+        return np.zeros(groups * width, np.int64)
+    group, bucket = slot // width, slot % width
+    low = int(keys.min())
+    span = int(keys.max()) - low + 1
+    key = group * span + (keys - low)
+    order = np.lexsort((bucket, key))
+    key, bucket, group = key[order], bucket[order], group[order]
+    first = np.r_[True, key[1:] != key[:-1]]
+    counts = np.bincount(group[first] * width + bucket[first], minlength=groups * width)
+    return np.cumsum(counts.reshape(groups, width), axis=1).reshape(-1)
+
+
+def _exact_sums(slot: np.ndarray, slots: int, codes: np.ndarray, table: Numbers) -> list:
+    """Per slot, the exact sum of the numbers (Decimal)."""
+    if table.scaled is not None:
+        scaled = table.scaled[codes]
+        if len(scaled) == 0 or int(np.abs(scaled).max()) * len(scaled) <= INT64_MAX:
+            totals = np.zeros(slots, np.int64)
+            np.add.at(totals, slot, scaled)
+            return [_scaled(int(t), table.places) for t in totals]
+    pairs, counts = np.unique(slot.astype(np.int64) * len(table.decimals) + codes,
+                              return_counts=True)
+    sums = [Fraction(0)] * slots
+    for pair, count in zip(pairs.tolist(), counts.tolist(), strict=True):
+        at, code = divmod(pair, len(table.decimals))
+        sums[at] += Fraction(table.decimals[code]) * count
+    return [_decimal(s) for s in sums]
+
+
+def _scaled(whole: int, places: int) -> Decimal:
+    """whole / 10**places, written out (exact at any size: no context rounds it)."""
+    return Decimal(f"{whole}e-{places}")
+
+
+def _decimal(value: Fraction) -> Decimal:
+    """A sum of decimals, itself a decimal, written out exactly."""
+    places = 0
+    while (value * 10**places).denominator != 1:
+        places += 1
+    return _scaled(int(value * 10**places), places)
+
+
+def compute(measure: str, slot: np.ndarray, shape: tuple[int, int], users: np.ndarray,
+            codes: np.ndarray | None, table: Numbers | None, cumulative: bool = False) -> list:
+    """The measure per slot (groups x buckets, in that order), exact: int, Decimal, Fraction
+    or None (no value: an average of nothing). With `cumulative`, each bucket's value is
+    that of its group's buckets up to and including it."""
+    slots = shape[0] * shape[1]
+    if measure in OF_PROPERTY:  # only events whose value is there (a number, for NUMERIC)
+        keep = codes >= 0
+        if measure != "distinct":
+            keep &= np.append(table.ranks, -1)[codes] >= 0  # -1 (no value) reads the spare
+        slot, users, codes = slot[keep], users[keep], codes[keep]
+    if measure == "events":
+        counts = _slot_counts(slot, slots)
+        return _cumsum(counts, shape).tolist() if cumulative else counts.tolist()
+    if measure in ("users", "distinct"):
+        keys = users if measure == "users" else codes
+        found = _first_slots(slot, shape, keys) if cumulative else _distinct(slot, slots, keys)
+        return found.tolist()
+    if measure == "per_user":
+        events = _slot_counts(slot, slots)
+        people = _first_slots(slot, shape, users) if cumulative else _distinct(slot, slots, users)
+        if cumulative:
+            events = _cumsum(events, shape)
+        return [Fraction(int(e), int(p)) if p else None for e, p in zip(events, people,
+                                                                         strict=True)]
+    counts = _slot_counts(slot, slots)
+    if measure in ("sum", "avg"):
+        sums = _exact_sums(slot, slots, codes, table)
+        if cumulative:
+            sums = _running(sums, shape, lambda a, b: a + b)
+            counts = _cumsum(counts, shape)
+        if measure == "sum":
+            return sums
+        return [Fraction(s) / int(n) if n else None for s, n in zip(sums, counts, strict=True)]
+    ranks = table.ranks[codes]
+    order = np.lexsort((ranks, slot))
+    ranked_slot, ranked = slot[order], ranks[order]
+    begins = np.searchsorted(ranked_slot, np.arange(slots), side="left")
+    values: list = []
+    for at in range(slots):
+        n = int(counts[at])
+        if not n:
+            values.append(None)
+            continue
+        if measure == "min":
+            pick = 0
+        elif measure == "max":
+            pick = n - 1
+        else:
+            pick = max(0, math.ceil(QUANTILES[measure] * n) - 1)  # as percentile_disc
+        values.append(table.by_rank[int(ranked[begins[at] + pick])])
+    if cumulative:
+        better = min if measure == "min" else max
+        values = _running(values, shape, lambda a, b: better(a, b))
+    return values
+
+
+def _cumsum(counts: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    return np.cumsum(np.asarray(counts).reshape(shape), axis=1).reshape(-1)
+
+
+def _running(values: list, shape: tuple[int, int], combine) -> list:
+    """Each group's values combined with the ones before (None: nothing yet)."""
+    out, width = [], shape[1]
+    for at, value in enumerate(values):
+        before = out[-1] if at % width else None
+        out.append(value if before is None else before if value is None else
+                   combine(before, value))
+    return out
