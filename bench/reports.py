@@ -1,5 +1,6 @@
-"""`make bench-reports`: funnel, retention, paths, breakdown and a user's timeline over 30 days
-at 1M and 10M events (200,000 users, 12 types, a few metadata properties), through HTTP."""
+"""`make bench-reports`: funnel, retention, paths, breakdown, trends and a user's timeline over
+30 days at 1M and 10M events (200,000 users, 12 types, a few metadata properties: an amount with
+cents, a country of 20), through HTTP."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from bench.stats import load_with, percentiles, timed_get
 TYPES = [f"event_type_{i}" for i in range(12)]
 PAGES = ["/", "/pricing", "/docs", "/checkout", "/checkout/pay", "/blog"]
 PLANS = ["free", "pro", "team", "enterprise"]
+COUNTRIES = [f"country-{i:02d}" for i in range(20)]
 USERS = 200_000
 HEAVY = "user-heavy"  # one user with many events, for the timeline
 DAYS = 30
@@ -29,7 +31,8 @@ def month_event(rng: random.Random, now: datetime, index: int) -> dict:
         "type": TYPES[int(rng.paretovariate(1.2)) % len(TYPES)],
         "user": HEAVY if rng.random() < 0.001 else f"user-{rng.randrange(USERS)}",
         "ts": (now - timedelta(seconds=rng.random() * DAYS * 86400)).isoformat(),
-        "meta": {"page": rng.choice(PAGES), "plan": rng.choice(PLANS), "n": rng.randrange(1000)},
+        "meta": {"page": rng.choice(PAGES), "plan": rng.choice(PLANS), "n": rng.randrange(1000),
+                 "amount": rng.randrange(100, 100_000) / 100, "country": rng.choice(COUNTRIES)},
         "rcv": now.isoformat(),
     }
 
@@ -40,6 +43,17 @@ REPORTS = {
     "retention (daily cohorts)": "/reports/retention?unit=day&periods=12",
     "paths (after one event)": "/reports/paths?event=event_type_2&depth=5",
     "breakdown (one property)": "/reports/breakdown?property=page",
+    "trends: daily events, 3 series":
+        "/reports/trends?interval=day&A=event_type_1&B=event_type_2&C=event_type_3",
+    "trends: daily unique users, 3 series":
+        "/reports/trends?interval=day&A=event_type_1&A.measure=users&B=event_type_2"
+        "&B.measure=users&C=event_type_3&C.measure=users",
+    "trends: daily sum of a property":
+        "/reports/trends?interval=day&A=event_type_1&A.measure=sum&A.property=amount",
+    "trends: a formula (A / B * 100)":
+        "/reports/trends?interval=day&A=event_type_1&B=event_type_2&formula=A%20/%20B%20*%20100",
+    "trends: breakdown by a property of 20 values":
+        "/reports/trends?interval=day&A=event_type_1&A.measure=users&breakdown=country",
     "user timeline (heavy user)": f"/users/{HEAVY}?limit=100",
 }
 

@@ -69,7 +69,10 @@ def test_nothing_crosses_between_organizations(app, client, logged_in, beta):
                "/reports/funnel?step=beta_event&step=alpha_event",
                "/reports/funnel.csv?step=beta_event&step=alpha_event",
                "/reports/retention?unit=day", "/reports/retention.csv?unit=week",
-               "/reports/paths?event=beta_event", "/reports/paths.csv?event=alpha_event")
+               "/reports/paths?event=beta_event", "/reports/paths.csv?event=alpha_event",
+               "/reports/trends?A=*&A.measure=users&breakdown=m",
+               "/reports/trends.csv?A=beta_event&B=*&B.measure=distinct&B.property=m"
+               "&formula=A%2BB&compare=previous")
     for who in (lambda path: client.get(path, headers=READ_HEADERS), logged_in.get):
         for path in reports:
             answer = who(path)
@@ -84,9 +87,18 @@ def test_nothing_crosses_between_organizations(app, client, logged_in, beta):
         assert who(f"/users/{SECRET_MARK}?project=beta-shop").status_code == 403
     assert client.get("/reports/breakdown?property=m",
                       headers=beta_token).get_json()["data"]["values"][0]["value"] == SECRET_MARK
+    # the same trend, cached for beta first, counts only alpha's events for alpha
+    trend = "/reports/trends?A=*&A.measure=users&breakdown=m&range=today"
+    theirs = client.get(trend, headers=beta_token).get_json()["data"]
+    assert theirs["series"][0]["breakdown"][0]["value"] == SECRET_MARK
+    assert client.get(trend, headers=beta_token).get_json()["data"]["cached"]
+    mine = client.get(trend, headers=READ_HEADERS).get_json()["data"]
+    assert not mine["cached"] and mine["series"][0]["total"] == 1
+    assert [line["value"] for line in mine["series"][0]["breakdown"]] == [None]
     # and the report pages of the other project do not exist for alpha's users
     for path in ("/projects/beta-shop/reports/funnel?step=beta_event&step=x",
                  "/projects/beta-shop/reports/breakdown",
+                 "/projects/beta-shop/reports/trends?A=beta_event",
                  f"/projects/beta-shop/users/{SECRET_MARK}"):
         assert logged_in.get(path).status_code == 404
 
@@ -110,6 +122,8 @@ def test_nothing_crosses_between_organizations(app, client, logged_in, beta):
         beta_id = Project.get(Project.slug == "beta-shop").id
         beta_report = saved.save(beta_id, "beta report", "breakdown", "property=m")
         beta_link = saved.share(beta_id, beta_report.id)
+        beta_trend = saved.save(beta_id, "beta trend", "trends", "A=*&breakdown=m&range=today")
+        beta_trend_link = saved.share(beta_id, beta_trend.id)
         beta_dashboard = saved.share(beta_id, None)
     # alpha cannot point a share link at beta's saved report
     assert logged_in.post("/projects/default/shares",
@@ -121,6 +135,11 @@ def test_nothing_crosses_between_organizations(app, client, logged_in, beta):
                                   data={"csrf_token": token, "name": "x"}).status_code == 404
     stranger = app.test_client()
     assert SECRET_MARK in stranger.get(f"/share/{beta_link}").get_data(as_text=True)
+    shown = stranger.get(f"/share/{beta_trend_link}").get_data(as_text=True)
+    assert SECRET_MARK in shown and "alpha" not in shown
+    assert logged_in.post("/projects/beta-shop/reports/trends/save",
+                          data={"csrf_token": token, "name": "x",
+                                "query": "A=*"}).status_code == 404
     shown = stranger.get(f"/share/{beta_dashboard}?filter=hour").get_data(as_text=True)
     assert "beta_event" in shown and "alpha_event" not in shown and "alpha-user" not in shown
 

@@ -37,7 +37,8 @@ SEGMENT = ("/v1/track", "/v1/identify", "/v1/page", "/v1/screen", "/v1/group", "
            "/v1/batch")
 POSTHOG_BODY_KEY = ("/capture/", "/batch/", "/e/", "/i/v0/e/")  # the key travels in the body
 READS = ("/events", "/events/stats", "/events/export", "/users", "/users/{userId}",
-         *(f"/reports/{kind}{csv}" for kind in ("funnel", "retention", "paths", "breakdown")
+         *(f"/reports/{kind}{csv}"
+           for kind in ("funnel", "retention", "paths", "breakdown", "trends")
            for csv in ("", ".csv")))
 AUTH = {"/webhook": INGEST_HEADERS, **dict.fromkeys(READS, READ_HEADERS),
         "/i/v1/analytics/events": {
