@@ -44,19 +44,44 @@ class Numbers:
 
     @classmethod
     def of(cls, values: tuple[str, ...]) -> Numbers:
-        decimals = tuple(numbers.number(v) for v in values)
-        present = sorted((d, i) for i, d in enumerate(decimals) if d is not None)
-        ranks = np.full(len(values), -1, np.int64)
-        for rank, (_, code) in enumerate(present):
-            ranks[code] = rank
-        places = max((-d.as_tuple().exponent for d, _ in present), default=0)
+        """The table of a property's distinct values (kept for the last few tables: a range's
+        values change little from one commit to the next)."""
+        found = KEPT.get(values)
+        if found is None:
+            found = KEPT[values] = cls._of(values)
+            while len(KEPT) > 4:
+                KEPT.pop(next(iter(KEPT)))
+        return found
+
+    @classmethod
+    def _of(cls, values: tuple[str, ...]) -> Numbers:
+        decimals = [numbers.number(v) for v in values]
+        present = [i for i, d in enumerate(decimals) if d is not None]
+        places = max((-decimals[i].as_tuple().exponent for i in present), default=0)
         places = max(places, 0)
         scaled = None
         if places <= 18:
-            ints = [int(d.scaleb(places)) if d is not None else 0 for d in decimals]
-            if all(abs(i) <= INT64_MAX for i in ints):
+            ints = [_whole(d, places) if d is not None else 0 for d in decimals]
+            if all(-INT64_MAX <= i <= INT64_MAX for i in ints):
                 scaled = np.array(ints, np.int64)
-        return cls(decimals, ranks, tuple(d for d, _ in present), scaled, places)
+        ranks = np.full(len(values), -1, np.int64)
+        if scaled is not None:  # ordered as integers: exact, and without comparing decimals
+            order = np.array(present, np.int64)[np.argsort(scaled[present], kind="stable")]
+        else:
+            order = np.array(sorted(present, key=decimals.__getitem__), np.int64)
+        ranks[order] = np.arange(len(order))
+        return cls(tuple(decimals), ranks, tuple(decimals[i] for i in order.tolist()), scaled,
+                   places)
+
+
+KEPT: dict[tuple[str, ...], Numbers] = {}
+
+
+def _whole(value: Decimal, places: int) -> int:
+    """value * 10**places, exactly (a decimal context would round past 28 digits)."""
+    sign, digits, exponent = value.as_tuple()
+    whole = int("".join(map(str, digits)) or "0") * 10 ** (exponent + places)
+    return -whole if sign else whole
 
 
 def _slot_counts(slot: np.ndarray, slots: int) -> np.ndarray:
@@ -68,13 +93,17 @@ def _distinct(slot: np.ndarray, slots: int, keys: np.ndarray) -> np.ndarray:
     if not len(keys):
         return np.zeros(slots, np.int64)
     low = int(keys.min())
+    if low >= 0 and int(keys.max()) < BITMAP_CELLS // 2:
+        low = 0  # numbers from 0 or 1 up: no offset to subtract
     span = int(keys.max()) - low + 1
-    offset = keys - low
     if slots * span <= BITMAP_CELLS:
+        kind = np.int32 if slots * span < 2**31 else np.int64  # half the bytes to pass over
+        at = np.multiply(slot, span, dtype=kind)
+        at += keys if not low else keys - low
         seen = np.zeros(slots * span, bool)
-        seen[slot * span + offset] = True
+        seen[at] = True
         return np.count_nonzero(seen.reshape(slots, span), axis=1).astype(np.int64)
-    pairs = np.unique(slot.astype(np.int64) * span + offset)
+    pairs = np.unique(slot.astype(np.int64) * span + (keys - low))
     return np.bincount(pairs // span, minlength=slots).astype(np.int64)
 
 
@@ -99,7 +128,11 @@ def _exact_sums(slot: np.ndarray, slots: int, codes: np.ndarray, table: Numbers)
     """Per slot, the exact sum of the numbers (Decimal)."""
     if table.scaled is not None:
         scaled = table.scaled[codes]
-        if len(scaled) == 0 or int(np.abs(scaled).max()) * len(scaled) <= INT64_MAX:
+        largest = int(np.abs(scaled).max()) * len(scaled) if len(scaled) else 0
+        if largest < 2**53:  # every partial sum is a whole number a double holds exactly
+            totals = np.bincount(slot, weights=scaled, minlength=slots)[:slots]
+            return [_scaled(int(t), table.places) for t in totals]
+        if largest <= INT64_MAX:
             totals = np.zeros(slots, np.int64)
             np.add.at(totals, slot, scaled)
             return [_scaled(int(t), table.places) for t in totals]

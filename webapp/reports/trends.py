@@ -126,6 +126,7 @@ class Columns:
 
     users: np.ndarray
     times: np.ndarray
+    slots: np.ndarray | None = None  # each event's bucket, where already known
     codes: np.ndarray | None = None
     values: tuple[str, ...] = ()
     groups: np.ndarray | None = None
@@ -135,8 +136,8 @@ class Columns:
 class Source:
     """The events of one range, loaded once for every series that reads them."""
 
-    def __init__(self, scope: Scope):
-        self.scope = scope
+    def __init__(self, scope: Scope, starts: np.ndarray):
+        self.scope, self.starts = scope, starts  # the buckets' first microseconds
         self.loaded: dict = {}
 
     def columns(self, series: Series, breakdown: str | None) -> Columns:
@@ -161,10 +162,12 @@ class Source:
         if prop is not None:
             keep = found.kinds == _code(found.names, event_type) if event_type else None
             if keep is None:
-                return Columns(found.users, found.times, found.codes, found.values)
-            return Columns(found.users[keep], found.times[keep], found.codes[keep], found.values)
+                return Columns(found.users, found.times, None, found.codes, found.values)
+            return Columns(found.users[keep], found.times[keep], None, found.codes[keep],
+                           found.values)
         start, end = instant_us(self.scope.start), instant_us(self.scope.end)
         users, times = [np.empty(0, np.int64)], [np.empty(0, np.int64)]
+        slots = [np.empty(0, np.int32)]
         for names, day_users, day_times, kinds in found:
             keep = kinds == _code(names, event_type) if event_type else None
             if keep is not None:
@@ -172,9 +175,20 @@ class Source:
             inside = within(day_times, start, end)
             if inside is not None:
                 day_users, day_times = day_users[inside], day_times[inside]
-            users.append(day_users)
-            times.append(day_times)
-        return Columns(np.concatenate(users), np.concatenate(times))
+            if len(day_times):
+                users.append(day_users)
+                times.append(day_times)
+                slots.append(self._day_slots(day_times))
+        return Columns(np.concatenate(users), np.concatenate(times), np.concatenate(slots))
+
+    def _day_slots(self, times: np.ndarray) -> np.ndarray:
+        """The buckets of one packed day's events: a UTC day meets one or two local days (or
+        weeks, months), so most days need one comparison, or none."""
+        first, last = np.searchsorted(self.starts, [times.min(), times.max()], side="right") - 1
+        if first == last:
+            return np.full(len(times), first, np.int32)
+        inner = self.starts[first + 1:last + 1]
+        return (np.searchsorted(inner, times, side="right") + first).astype(np.int32)
 
     def _sql(self, series: Series, props: tuple[str, ...], breakdown: str | None) -> Columns:
         """The series' events from PostgreSQL (with their properties' values)."""
@@ -222,7 +236,7 @@ def _slots(times: np.ndarray, bounds: np.ndarray) -> np.ndarray:
 
 def _measure(series: Series, found: Columns, bounds: np.ndarray, cumulative: bool,
              table: Numbers | None) -> tuple[list, object]:
-    slot = _slots(found.times, bounds)
+    slot = found.slots if found.slots is not None else _slots(found.times, bounds)
     values = measures.compute(series.measure, slot, (1, len(bounds)), found.users, found.codes,
                               table, cumulative)
     total = measures.compute(series.measure, np.zeros(len(slot), np.int64), (1, 1),
@@ -246,7 +260,8 @@ def _breakdown(series: Series, found: Columns, bounds: np.ndarray, cumulative: b
     line[np.array(top, np.int64) + 1] = np.arange(len(top))
     group = line[found.groups + 1]
     lines = len(top) + 1
-    slot = group * len(bounds) + _slots(found.times, bounds)
+    slot = group * len(bounds) + (found.slots if found.slots is not None
+                                  else _slots(found.times, bounds))
     shape = (lines, len(bounds))
     values = measures.compute(series.measure, slot, shape, found.users, found.codes, table,
                               cumulative)
@@ -266,8 +281,8 @@ def _breakdown(series: Series, found: Columns, bounds: np.ndarray, cumulative: b
 def _run_range(trend: Trend, scope: Scope, bounds: list[datetime], lines: bool) -> dict:
     """Each series' values and total (and with `lines`, the breakdown's) over one range,
     exact."""
-    source = Source(scope)
     edges = np.array([instant_us(b) for b in bounds], np.int64)
+    source = Source(scope, edges)
     out = {}
     for series in trend.series:
         broken = trend.breakdown if lines and series.letter == trend.breakdown_series else None
