@@ -61,7 +61,7 @@ class Numbers:
         places = max(places, 0)
         scaled = None
         if places <= 18:
-            ints = [_whole(d, places) if d is not None else 0 for d in decimals]
+            ints = [numbers.whole(d, places) if d is not None else 0 for d in decimals]
             if all(-INT64_MAX <= i <= INT64_MAX for i in ints):
                 scaled = np.array(ints, np.int64)
         ranks = np.full(len(values), -1, np.int64)
@@ -75,13 +75,6 @@ class Numbers:
 
 
 KEPT: dict[tuple[str, ...], Numbers] = {}
-
-
-def _whole(value: Decimal, places: int) -> int:
-    """value * 10**places, exactly (a decimal context would round past 28 digits)."""
-    sign, digits, exponent = value.as_tuple()
-    whole = int("".join(map(str, digits)) or "0") * 10 ** (exponent + places)
-    return -whole if sign else whole
 
 
 def _slot_counts(slot: np.ndarray, slots: int) -> np.ndarray:
@@ -124,18 +117,23 @@ def _first_slots(slot: np.ndarray, shape: tuple[int, int], keys: np.ndarray) -> 
     return np.cumsum(counts.reshape(groups, width), axis=1).reshape(-1)
 
 
-def _exact_sums(slot: np.ndarray, slots: int, codes: np.ndarray, table: Numbers) -> list:
-    """Per slot, the exact sum of the numbers (Decimal)."""
-    if table.scaled is not None:
-        scaled = table.scaled[codes]
-        largest = int(np.abs(scaled).max()) * len(scaled) if len(scaled) else 0
-        if largest < 2**53:  # every partial sum is a whole number a double holds exactly
-            totals = np.bincount(slot, weights=scaled, minlength=slots)[:slots]
-            return [_scaled(int(t), table.places) for t in totals]
-        if largest <= INT64_MAX:
-            totals = np.zeros(slots, np.int64)
-            np.add.at(totals, slot, scaled)
-            return [_scaled(int(t), table.places) for t in totals]
+def _sums(slot: np.ndarray, slots: int, amounts: np.ndarray) -> list[int]:
+    """Per slot, the exact sum of whole numbers (amounts scaled to whole numbers)."""
+    largest = int(np.abs(amounts).max()) * len(amounts) if len(amounts) else 0
+    if largest < 2**53:  # every partial sum is a whole number a double holds exactly
+        return [int(t) for t in np.bincount(slot, weights=amounts, minlength=slots)[:slots]]
+    if largest <= INT64_MAX:
+        totals = np.zeros(slots, np.int64)
+        np.add.at(totals, slot, amounts)
+        return totals.tolist()
+    order = np.argsort(slot, kind="stable")  # Python's integers: no overflow at any size
+    bounds = np.searchsorted(slot[order], np.arange(slots + 1))
+    ordered = amounts[order].tolist()
+    return [sum(ordered[bounds[i]:bounds[i + 1]]) for i in range(slots)]
+
+
+def _fraction_sums(slot: np.ndarray, slots: int, codes: np.ndarray, table: Numbers) -> list:
+    """Per slot, the exact sum of numbers that share no 64-bit scale (Decimal)."""
     pairs, counts = np.unique(slot.astype(np.int64) * len(table.decimals) + codes,
                               return_counts=True)
     sums = [Fraction(0)] * slots
@@ -143,6 +141,28 @@ def _exact_sums(slot: np.ndarray, slots: int, codes: np.ndarray, table: Numbers)
         at, code = divmod(pair, len(table.decimals))
         sums[at] += Fraction(table.decimals[code]) * count
     return [_decimal(s) for s in sums]
+
+
+def _numbers(measure: str, slot: np.ndarray, shape: tuple[int, int], amounts: np.ndarray,
+             places: int, cumulative: bool) -> list:
+    """A measure of numbers given as whole numbers of 10**-places (every event here has one)."""
+    slots = shape[0] * shape[1]
+    counts = _slot_counts(slot, slots)
+    if measure in ("sum", "avg"):
+        sums = _sums(slot, slots, amounts)
+        if cumulative:
+            sums = _running(sums, shape, lambda a, b: a + b)
+            counts = _cumsum(counts, shape)
+        if measure == "sum":
+            return [_scaled(int(total), places) for total in sums]
+        return [Fraction(int(total), int(n) * 10**places) if n else None
+                for total, n in zip(sums, counts, strict=True)]
+    values = [None if key is None else _scaled(key, places)
+              for key in _order_statistic(measure, slot, counts, amounts)]
+    if cumulative:
+        better = min if measure == "min" else max
+        values = _running(values, shape, lambda a, b: better(a, b))
+    return values
 
 
 def _scaled(whole: int, places: int) -> Decimal:
@@ -158,17 +178,42 @@ def _decimal(value: Fraction) -> Decimal:
     return _scaled(int(value * 10**places), places)
 
 
+def _order_statistic(measure: str, slot: np.ndarray, counts: np.ndarray, keys: np.ndarray
+                     ) -> list[int | None]:
+    """Per slot, the key (a number's amount or rank) that the minimum, maximum, median or
+    90th percentile (as percentile_disc) picks; None for an empty slot."""
+    order = np.lexsort((keys, slot))
+    ranked = keys[order]
+    begins = np.searchsorted(slot[order], np.arange(len(counts)), side="left")
+    picked: list[int | None] = []
+    for at, n in enumerate(counts.tolist()):
+        if not n:
+            picked.append(None)
+        elif measure in ("min", "max"):
+            picked.append(int(ranked[begins[at] + (0 if measure == "min" else n - 1)]))
+        else:
+            picked.append(int(ranked[begins[at] + max(0, math.ceil(QUANTILES[measure] * n) - 1)]))
+    return picked
+
+
 def compute(measure: str, slot: np.ndarray, shape: tuple[int, int], users: np.ndarray,
-            codes: np.ndarray | None, table: Numbers | None, cumulative: bool = False) -> list:
+            codes: np.ndarray | None, table: Numbers | None, cumulative: bool = False,
+            amounts: np.ndarray | None = None, places: int = 0) -> list:
     """The measure per slot (groups x buckets, in that order), exact: int, Decimal, Fraction
     or None (no value: an average of nothing). With `cumulative`, each bucket's value is
-    that of its group's buckets up to and including it."""
+    that of its group's buckets up to and including it. Numbers come as codes into `table`,
+    or already as `amounts`, whole numbers of 10**-places, one for each event (only events
+    with a number are passed then)."""
     slots = shape[0] * shape[1]
+    if measure in NUMERIC and amounts is not None:
+        return _numbers(measure, slot, shape, amounts, places, cumulative)
     if measure in OF_PROPERTY:  # only events whose value is there (a number, for NUMERIC)
         keep = codes >= 0
         if measure != "distinct":
             keep &= np.append(table.ranks, -1)[codes] >= 0  # -1 (no value) reads the spare
         slot, users, codes = slot[keep], users[keep], codes[keep]
+        if measure in NUMERIC and table.scaled is not None:
+            return _numbers(measure, slot, shape, table.scaled[codes], table.places, cumulative)
     if measure == "events":
         counts = _slot_counts(slot, slots)
         return _cumsum(counts, shape).tolist() if cumulative else counts.tolist()
@@ -183,32 +228,18 @@ def compute(measure: str, slot: np.ndarray, shape: tuple[int, int], users: np.nd
             events = _cumsum(events, shape)
         return [Fraction(int(e), int(p)) if p else None for e, p in zip(events, people,
                                                                          strict=True)]
+    # numbers that share no 64-bit scale: exact rationals, order by rank in the table
     counts = _slot_counts(slot, slots)
     if measure in ("sum", "avg"):
-        sums = _exact_sums(slot, slots, codes, table)
+        sums = _fraction_sums(slot, slots, codes, table)
         if cumulative:
             sums = _running(sums, shape, lambda a, b: a + b)
             counts = _cumsum(counts, shape)
         if measure == "sum":
             return sums
         return [Fraction(s) / int(n) if n else None for s, n in zip(sums, counts, strict=True)]
-    ranks = table.ranks[codes]
-    order = np.lexsort((ranks, slot))
-    ranked_slot, ranked = slot[order], ranks[order]
-    begins = np.searchsorted(ranked_slot, np.arange(slots), side="left")
-    values: list = []
-    for at in range(slots):
-        n = int(counts[at])
-        if not n:
-            values.append(None)
-            continue
-        if measure == "min":
-            pick = 0
-        elif measure == "max":
-            pick = n - 1
-        else:
-            pick = max(0, math.ceil(QUANTILES[measure] * n) - 1)  # as percentile_disc
-        values.append(table.by_rank[int(ranked[begins[at] + pick])])
+    values = [None if rank is None else table.by_rank[rank]
+              for rank in _order_statistic(measure, slot, counts, table.ranks[codes])]
     if cumulative:
         better = min if measure == "min" else max
         values = _running(values, shape, lambda a, b: better(a, b))

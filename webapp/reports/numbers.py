@@ -55,3 +55,10 @@ def to_json(value: int | Decimal | None) -> int | float | str | None:
     if Decimal(repr(as_float)) == value:
         return as_float
     return format(value, "f")
+
+
+def whole(value: Decimal, places: int) -> int:
+    """value * 10**places, exactly (a decimal context would round past 28 digits)."""
+    sign, digits, exponent = value.as_tuple()
+    found = int("".join(map(str, digits)) or "0") * 10 ** (exponent + places)
+    return -found if sign else found

@@ -30,7 +30,7 @@ from webapp.reports import formula as formulas
 from webapp.reports import intervals, measures, numbers
 from webapp.reports.definition import BadReport, Match, Scope
 from webapp.reports.events import instant_us
-from webapp.reports.measures import MEASURES, NOT_CUMULATIVE, OF_PROPERTY, Numbers
+from webapp.reports.measures import MEASURES, NOT_CUMULATIVE, NUMERIC, OF_PROPERTY, Numbers
 from webapp.reports.trendsource import Columns, Source
 
 LETTERS = "ABCDE"
@@ -124,10 +124,11 @@ def _slots(times: np.ndarray, bounds: np.ndarray) -> np.ndarray:
 def _measure(series: Series, found: Columns, bounds: np.ndarray, cumulative: bool,
              table: Numbers | None) -> tuple[list, object]:
     slot = found.slots if found.slots is not None else _slots(found.times, bounds)
+    numbers_of = {"amounts": found.amounts, "places": found.places}
     values = measures.compute(series.measure, slot, (1, len(bounds)), found.users, found.codes,
-                              table, cumulative)
+                              table, cumulative, **numbers_of)
     total = measures.compute(series.measure, np.zeros(len(slot), np.int64), (1, 1),
-                             found.users, found.codes, table)[0]
+                             found.users, found.codes, table, **numbers_of)[0]
     return values, total
 
 
@@ -173,8 +174,10 @@ def _run_range(trend: Trend, scope: Scope, bounds: list[datetime], lines: bool) 
     out = {}
     for series in trend.series:
         broken = trend.breakdown if lines and series.letter == trend.breakdown_series else None
-        found = source.columns(series.events, series.prop, broken)
-        table = Numbers.of(found.values) if series.measure in OF_PROPERTY else None
+        found = source.columns(series.events, series.prop, broken,
+                               numeric=series.measure in NUMERIC)
+        table = Numbers.of(found.values) if series.measure in OF_PROPERTY and \
+            found.amounts is None else None
         values, total = _measure(series, found, edges, trend.cumulative, table)
         entry = {"values": values, "total": total}
         if broken is not None:

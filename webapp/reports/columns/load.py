@@ -221,23 +221,35 @@ def days_of(project_id: int, first: date, last: date) -> list[tuple] | None:
     return [value for _, value in _fetch("report_day", DAY_FIELDS, project_id, first, last)]
 
 
-def load_prop(project_id: int, first: date, last: date, prop: str) -> Prop | None:
-    """The events of the UTC days `first` to `last` with their value of `prop`, in no
-    particular order (days out of date are built first); None when Redis is away. Days on
-    which no event has a value of `prop` come from `report_day`, so a property that no event
-    has (a mistyped name) adds no row."""
+def prop_days(project_id: int, first: date, last: date, prop: str
+              ) -> list[tuple[tuple, tuple]] | None:
+    """The packed days from `first` to `last` with each event's value code of `prop`, as they
+    are: (key, (names, values, users, times, kinds, codes)), each day coded by its own lists
+    (days out of date are built first); None when Redis is away. Days on which no event has a
+    value of `prop` come from `report_day` (codes -1), so a property that no event has (a
+    mistyped name) adds no row."""
     valueless = _refresh("report_prop", project_id, first, last, build_prop, prop)
     if valueless is None:
         return None
-    fetched = _fetch("report_prop", PROP_FIELDS, project_id, first, last, prop)
-    rows = [value for _, value in fetched]
-    valueless = sorted(set(valueless) - {key[3] for key, _ in fetched})
+    rows = _fetch("report_prop", PROP_FIELDS, project_id, first, last, prop)
+    valueless = sorted(set(valueless) - {key[3] for key, _ in rows})
     if valueless:
         if _refresh("report_day", project_id, first, last, build_day, only=valueless) is None:
             return None
-        for _, (names, users, times, kinds) in _fetch("report_day", DAY_FIELDS, project_id,
-                                                      first, last, only=valueless):
-            rows.append((names, (), users, times, kinds, np.full(len(users), -1, np.int32)))
+        for key, (names, users, times, kinds) in _fetch("report_day", DAY_FIELDS, project_id,
+                                                        first, last, only=valueless):
+            rows.append((key, (names, (), users, times, kinds,
+                               np.full(len(users), -1, np.int32))))
+    return rows
+
+
+def load_prop(project_id: int, first: date, last: date, prop: str) -> Prop | None:
+    """The events of the UTC days `first` to `last` with their value of `prop` (`prop_days`,
+    coded by one list of all their values), in no particular order; None when Redis is away."""
+    fetched = prop_days(project_id, first, last, prop)
+    if fetched is None:
+        return None
+    rows = [value for _, value in fetched]
     names, kinds = memory.recode([row[0] for row in rows], [row[4] for row in rows], np.int16)
     values, codes = memory.recode([row[1] for row in rows], [row[5] for row in rows], np.int32)
     return Prop(np.concatenate([np.empty(0, np.int64), *(row[2] for row in rows)]),
@@ -307,6 +319,15 @@ def days_of_scope(scope) -> list[tuple] | None:
     if not _servable(scope):
         return None
     return days_of(scope.project_id, *utc_days(scope.start, scope.end))
+
+
+def prop_days_of_scope(scope, prop: str) -> list[tuple[tuple, tuple]] | None:
+    """The packed days of a report's scope with their values of `prop`, each coded by its own
+    lists (`prop_days`); their events may reach past the scope's instants on its first and
+    last days. None when the engine cannot serve it."""
+    if not _servable(scope):
+        return None
+    return prop_days(scope.project_id, *utc_days(scope.start, scope.end), prop)
 
 
 def of_scope_prop(scope, prop: str) -> Prop | None:
