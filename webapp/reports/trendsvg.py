@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from webapp.reports import trendwords as words
 
-WIDTH, HEIGHT = 720, 280
+WIDTH, HEIGHT = 900, 300
 TOP, RIGHT, BOTTOM = 12, 12, 40  # room for two lines of x labels
 CHAR_W = 7  # about one character of the 12px axis text
 COLOURS = 6  # s0..s5
@@ -93,11 +93,14 @@ def as_float(value) -> float | None:
     return None if found is None or not found.is_finite() else float(found)
 
 
-def nice_step(span: float, count: int = 5) -> Decimal:
-    """The smallest of 1, 2, 5 x 10^k that divides `span` into at most `count` steps."""
+def nice_step(span: float, count: int = 5, whole: bool = False) -> Decimal:
+    """The smallest of 1, 2, 5 x 10^k that divides `span` into at most `count` steps (with
+    `whole`, at least 1: counts have no half events)."""
     if span <= 0 or not math.isfinite(span):
         return Decimal(1)
     exponent = math.floor(math.log10(span / count))
+    if whole:
+        exponent = max(exponent, 0)
     for mantissa in (1, 2, 5, 10):
         step = Decimal(mantissa).scaleb(exponent)
         if float(step) * count >= span * (1 - 1e-12):
@@ -105,12 +108,13 @@ def nice_step(span: float, count: int = 5) -> Decimal:
     return Decimal(10).scaleb(exponent)
 
 
-def ticks(low: float, high: float, count: int = 5) -> list[Decimal]:
-    """Round ticks from at or below `low` to at or above `high` (0 always among them)."""
+def ticks(low: float, high: float, count: int = 5, whole: bool = False) -> list[Decimal]:
+    """Round ticks from at or below `low` to at or above `high` (0 always among them; with
+    `whole`, whole numbers only)."""
     low, high = min(low, 0.0), max(high, 0.0)
     if high == low:  # every value zero: an axis from 0 to 1
         return [Decimal(0), Decimal(1)]
-    step = nice_step(high - low, count)
+    step = nice_step(high - low, count, whole)
     first = math.floor(low / float(step) + 1e-9)
     last = math.ceil(high / float(step) - 1e-9)
     return [step * k for k in range(first, last + 1)]
@@ -239,7 +243,8 @@ def layout(data: dict, display: str = "line") -> Drawing:
     before_names = words.bucket_names(compare["buckets"], interval, year) if compare else []
 
     found = [v for item in drawn for v in map(as_float, item.values[:count]) if v is not None]
-    marks = ticks(min(found, default=0.0), max(found, default=0.0))
+    marks = ticks(min(found, default=0.0), max(found, default=0.0),
+                  whole=all(v.is_integer() for v in found))
     low, high = float(marks[0]), float(marks[-1])
     left = 10 + CHAR_W * max(len(tick_text(m)) for m in marks)
     plot_w, plot_h = WIDTH - left - RIGHT, HEIGHT - TOP - BOTTOM
@@ -285,6 +290,7 @@ def layout(data: dict, display: str = "line") -> Drawing:
                            for piece in paths if len(piece) > 1],
                           points, bars))
 
+    lines.sort(key=lambda line: not line.compare)  # the compared period under the range's
     picks = x_picks(count)
     x_labels = []
     for n, i in enumerate(picks):

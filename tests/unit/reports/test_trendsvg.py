@@ -4,6 +4,7 @@ the compared period dashed in its series' colour, DST days' 23 and 25 points, ex
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 import pytest
 from werkzeug.datastructures import MultiDict
@@ -48,6 +49,24 @@ def test_ticks_are_round_include_zero_and_carry_thousands_separators():
     assert [trendsvg.tick_text(t) for t in trendsvg.ticks(0, 0.7)] == [
         "0", "0.2", "0.4", "0.6", "0.8"]  # decimals exactly, never 0.6000000000000001
     assert trendsvg.ticks(0, 0) == [0, 1]  # every value zero: a unit axis
+    assert trendsvg.ticks(0, 2) == [0, Decimal("0.5"), 1, Decimal("1.5"), 2]
+    assert trendsvg.ticks(0, 2, whole=True) == [0, 1, 2]  # no half events
+
+
+def test_counts_get_whole_ticks_and_the_compared_period_lies_under_the_range():
+    buckets = day_buckets(date(2026, 3, 10), "day")
+    counts = trend(buckets, series("A", [2]), interval="day",
+                   compare={"mode": "week", "from": buckets[0]["timestamp"],
+                            "to": buckets[0]["timestamp"], "buckets": buckets,
+                            "series": [{"letter": "A", "values": [1], "total": 1,
+                                        "change": 100.0}], "formula": None})
+    drawing = trendsvg.layout(counts)
+    assert [text for _, text in drawing.y_ticks] == ["0", "1", "2"]
+    assert [line.key for line in drawing.lines] == ["A compare", "A"]  # drawn first
+    averages = trend(buckets, series("A", [2], measure="avg", prop="x"), interval="day")
+    assert [text for _, text in trendsvg.layout(averages).y_ticks] == ["0", "1", "2"]
+    halves = trend(buckets, series("A", [1.5], measure="avg", prop="x"), interval="day")
+    assert "0.5" in [text for _, text in trendsvg.layout(halves).y_ticks]
 
 
 def test_every_point_lies_on_the_axis_the_ticks_describe():
