@@ -177,8 +177,8 @@ def test_a_saved_trend_shared_by_link_renders_logged_out(chromium, live_server, 
                             f"A=signup&B=checkout&formula=B / A&{DAY}&compare=previous"
                             "&display=bar")
         token = saved.share(project.id, report.id)
-    context = chromium.new_context()
-    page = context.new_page()
+    context = chromium.new_context(color_scheme="dark", viewport={"width": 390, "height": 844})
+    page = context.new_page()  # a phone in the dark: the dark palette, the chart to its width
     errors = watch_console(page)
     page.goto(f"{live_server.url}/share/{token}")
     assert page.inner_text("h1").startswith("Signups and checkouts")
@@ -188,7 +188,11 @@ def test_a_saved_trend_shared_by_link_renders_logged_out(chromium, live_server, 
     assert totals(page) == {"A": "3", "B": "2", "Formula": "0.666667"}
     assert page.locator("form.report-form").count() == 0
     assert page.locator("table.trend-table tbody tr").count() == 25
-    page.screenshot(path=str(artifacts / "trend-shared.png"), full_page=True)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390  # the page fits;
+    assert page.locator("svg.trend-chart").bounding_box()["width"] >= 640  # the chart scrolls
+    bar = page.locator("svg.trend-chart g[data-key=A] rect.bar").first
+    assert bar.evaluate("e => getComputedStyle(e).fill") == "rgb(96, 165, 250)"  # --s0, dark
+    page.screenshot(path=str(artifacts / "trend-shared-dark-phone.png"), full_page=True)
     assert errors == []
     page.goto(live_server.url + "/")
     assert "/login" in page.url  # the link opened that view, and nothing else

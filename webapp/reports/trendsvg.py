@@ -74,6 +74,7 @@ class Drawing:
     zero: float  # the y of value 0
     dense: bool
     empty: bool  # every value zero or none: nothing to draw
+    compared: str | None  # "the previous period", None without a comparison
     width: int = WIDTH
     height: int = HEIGHT
     top: int = TOP
@@ -303,4 +304,5 @@ def layout(data: dict, display: str = "line") -> Drawing:
     title = (f"{'Cumulative trend' if data.get('cumulative') else 'Trend'} per {how}, "
              f"{_range_text(data)}, {count} points: {summary}")
     return Drawing(lines, legend, y_ticks, x_labels, title, display, count, left, zero,
-                   count > DENSE, not any(found))
+                   count > DENSE, not any(found),
+                   words.COMPARE_WORDS.get(compare["mode"], compare["mode"]) if compare else None)

@@ -100,7 +100,9 @@ def test_the_compared_period_is_dashed_with_its_change(logged_in, shop):
     assert "Mon 9 Mar 09:00 (Europe/Berlin) · A: signup, the previous period · 1 event" in \
         titles(html)
     totals = html[html.index('class="trend-totals"'):]
-    assert "The previous period, 2026-03-09 00:00 to 2026-03-10 00:00 (Europe/Berlin)" in totals
+    assert "dashed: the previous period, 2026-03-09 00:00 to 2026-03-10 00:00 " \
+        "(Europe/Berlin)" in " ".join(unescape(html).split())
+    assert '<th scope="col">The previous period</th>' in totals
     assert "<td>2</td><td>1</td><td>+100.0%</td>" in totals
     assert '<th scope="col">A, the previous period</th>' in html
 
