@@ -26,7 +26,7 @@ from webapp.models import Project, iso
 from webapp.reads import filters
 from webapp.reads.events import parse_limit
 from webapp.reads.ranges import parse_range
-from webapp.reports import jobs, params, pathsvg, saved, tables, timeline
+from webapp.reports import jobs, params, pathsvg, saved, tables, timeline, trendsvg, trendwords
 from webapp.reports.definition import Scope, time_limit
 from webapp.responses import ok
 from webapp.tenancy import accounts, policy
@@ -125,6 +125,31 @@ def event_types(project_id: int) -> list[str]:
     return [kind for (kind,) in rows]
 
 
+def drawing_of(kind: str, data: dict, args):
+    """A report's chart geometry for its page, for the kinds that have one."""
+    if kind == "paths":
+        return pathsvg.layout(data)
+    if kind == "trends":
+        return trendsvg.layout(data, args.get("display") or "line")
+    return None
+
+
+def table_of(kind: str, data: dict) -> tuple[list[str], list[list]]:
+    """A report's table for its page: a trend's in words (readable headers, thousands
+    separators), the others as their CSV has them."""
+    return trendwords.table(data) if kind == "trends" else tables.TABLES[kind](data)
+
+
+def page_problems(kind: str, args) -> list[str]:
+    """What is wrong with the page's own parameters (the report's are the engine's)."""
+    return trendsvg.display_problems(args) if kind == "trends" else []
+
+
+def is_live(data: dict | None) -> bool:
+    """Whether a result's range includes now (ISO UTC instants sort as text)."""
+    return bool(data) and data["to"] > iso(datetime.now(UTC))
+
+
 @pages.get("/projects/<project:slug>/reports/<kind>")
 @accounts.login_required
 def report_page(slug: Handle, kind: str):
@@ -134,25 +159,29 @@ def report_page(slug: Handle, kind: str):
     data, problems, job = None, [], None
     own_query = urlencode(list(request.args.items(multi=True)))
     if request.args:
+        problems = page_problems(kind, request.args)
         try:
             with time_limit(current_app.config["REPORT_INLINE_MS"]):
                 data = params.run(kind, request.args, project.id, project.time_zone,
                                   datetime.now(UTC))
         except BadReport as exc:
-            problems = exc.problems
+            problems = exc.problems + problems
         except TooSlow:  # a Celery task computes it; the page follows it over SSE
-            job = jobs.start(current_app.extensions["celery"], project.id, kind, own_query)
-    drawing = pathsvg.layout(data) if data and kind == "paths" else None
-    live = bool(data) and data["to"] > iso(datetime.now(UTC))  # ISO UTC sorts as text
-    table = tables.TABLES[kind](data) if data else None
+            if not problems:
+                job = jobs.start(current_app.extensions["celery"], project.id, kind, own_query)
+        if problems:
+            data = None
     return render_template("reports/report.html", kind=kind, kinds=KINDS, user=user,
-                           projects=projects, project=project, data=data, table=table,
-                           drawing=drawing, problems=problems, args=request.args,
+                           projects=projects, project=project, data=data,
+                           table=table_of(kind, data) if data else None,
+                           drawing=drawing_of(kind, data, request.args) if data else None,
+                           problems=problems, args=request.args,
                            query=urlencode([*request.args.items(multi=True),
                                             ("project", project.link)]),
-                           save_query=own_query, job=job, live=live,
+                           save_query=own_query, job=job, live=is_live(data),
                            saved_reports=saved.saved_for(project.id),
-                           types=event_types(project.id)), 400 if problems else 200
+                           types=event_types(project.id), words=trendwords), \
+        400 if problems else 200
 
 
 def result_html(kind: str, args, project, job: str | None = None) -> str:
@@ -160,7 +189,7 @@ def result_html(kind: str, args, project, job: str | None = None) -> str:
         params.run(kind, args, project.id, project.time_zone, datetime.now(UTC))
     return render_template(
         "reports/_result.html", kind=kind, project=project, data=data, problems=[],
-        table=tables.TABLES[kind](data), drawing=pathsvg.layout(data) if kind == "paths" else None,
+        table=table_of(kind, data), drawing=drawing_of(kind, data, args), live=is_live(data),
         query=urlencode([*args.items(multi=True), ("project", project.link)]),
         save_query=urlencode(list(args.items(multi=True))))
 

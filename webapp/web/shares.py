@@ -25,11 +25,11 @@ from webapp.live.panels import panel_data
 from webapp.live.stream import stream as live_stream
 from webapp.models import Project, SavedReport
 from webapp.reads.windows import WINDOWS
-from webapp.reports import jobs, params, pathsvg, saved, tables
+from webapp.reports import jobs, params, saved
 from webapp.reports.definition import time_limit
 from webapp.tenancy import accounts, policy
 from webapp.tenancy.projects import Handle
-from webapp.web.reports import KINDS
+from webapp.web.reports import KINDS, drawing_of, page_problems, table_of
 
 bp = Blueprint("shares", __name__)
 SHARE_WAIT_SECONDS = 5  # a shared report the workers compute: how long its page waits for it
@@ -49,7 +49,7 @@ def query_problems(kind: str, query: str, project: Project) -> list[str]:
     args, problems = MultiDict(parse_qsl(query)), []
     params.scope(args, project.id, project.time_zone, datetime.now(UTC), problems)
     params.build(kind, args, problems)
-    return problems
+    return problems + page_problems(kind, args)
 
 
 @bp.post("/projects/<project:slug>/reports/<kind>/save")
@@ -181,10 +181,10 @@ def shared(token: str):
         html = render_template("reports/shared_report.html", project=project, report=report,
                                kind=report.kind, data=None)
         return html, 503, {"Retry-After": "5", "Refresh": "5"}
-    drawing = pathsvg.layout(data) if report.kind == "paths" else None
     return render_template("reports/shared_report.html", project=project, report=report,
-                           kind=report.kind, data=data, table=tables.TABLES[report.kind](data),
-                           drawing=drawing, problems=[], query=None)
+                           kind=report.kind, data=data, table=table_of(report.kind, data),
+                           drawing=drawing_of(report.kind, data, saved.args_of(report)),
+                           problems=[], query=None)
 
 
 def _report_data(project: Project, report: SavedReport) -> dict | None:

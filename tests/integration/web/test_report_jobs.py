@@ -24,7 +24,7 @@ def test_a_slow_report_runs_in_the_worker_and_streams_its_result(app, logged_in,
 
     monkeypatch.setattr("webapp.web.reports.params.run", too_slow)  # for the page only
     page = logged_in.get(f"/projects/default/reports/funnel?{QUERY}").get_data(as_text=True)
-    stream = re.search(r'sse-connect="([^"]+)"', page).group(1).replace("&amp;", "&")
+    stream = re.search(r'sse-connect="([^"]+/jobs/[^"]+)"', page).group(1).replace("&amp;", "&")
     assert "queued" in page and "<td>signup</td>" not in page
     job = stream.split("/jobs/")[1].split("?")[0]
     celery = app.extensions["celery"]
