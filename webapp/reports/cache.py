@@ -49,14 +49,29 @@ def days_key(project_id: int) -> str:
     return f"pulseboard:report-days:{project_id}"
 
 
+def hours_key(project_id: int) -> str:
+    # UTC hour ("YYYY-MM-DDTHH") -> commits that touched it, for the last HOURS_SECONDS
+    return f"pulseboard:report-hours:{project_id}"
+
+
+HOURS_SECONDS = 3 * 86400  # hours are counted for the recent days only (`RECENT_DAYS`)
+
+
 def touch(pipe, project_id: int, events: Iterable[dict]) -> None:
     """After a commit of `events` (stored form: "ts" is ISO-8601 in UTC): one more commit for
-    each day they fall in (`pipe` is a pipeline, which the caller executes)."""
+    each day they fall in, and for each hour (`pipe` is a pipeline, which the caller
+    executes)."""
+    events = list(events)
     key = days_key(project_id)
     pipe.hsetnx(key, EPOCH, time.time_ns())
     days = {event["ts"][:10] for event in events}
     for block in days | {day[:length] for day in days for length in (7, 4, 2)}:
         pipe.hincrby(key, block, 1)
+    hours = hours_key(project_id)
+    pipe.hsetnx(hours, EPOCH, time.time_ns())
+    for hour in {event["ts"][:13] for event in events}:
+        pipe.hincrby(hours, hour, 1)
+    pipe.expire(hours, HOURS_SECONDS)
 
 
 def ask_counts(pipe, project_id: int, days: list[str]) -> None:
@@ -66,10 +81,18 @@ def ask_counts(pipe, project_id: int, days: list[str]) -> None:
     pipe.hmget(days_key(project_id), [EPOCH, *days])
 
 
+def ask_hours(pipe, project_id: int, hours: list[str]) -> None:
+    """Queue, on `pipe`, the reads of the epoch and commit counts of `hours` ("YYYY-MM-DDTHH");
+    the second reply is [epoch, count per hour]."""
+    pipe.hsetnx(hours_key(project_id), EPOCH, time.time_ns())
+    pipe.hmget(hours_key(project_id), [EPOCH, *hours])
+
+
 def forget_all(redis) -> None:
     """Events of unknown days were removed: no cached result of any project stands, nor any
     packed day (`webapp.reports.columns`)."""
-    keys = [days_key(project_id) for (project_id,) in Project.select(Project.id).tuples()]
+    keys = [key for (project_id,) in Project.select(Project.id).tuples()
+            for key in (days_key(project_id), hours_key(project_id))]
     if keys:
         redis.delete(*keys)
     database.execute_sql("DELETE FROM report_day")

@@ -170,29 +170,40 @@ def _lean(sql: str, params: dict, lists: int) -> tuple[list, dict[str, np.ndarra
     return [[types[i] for i in used], *row[:lists]], columns
 
 
-def build_day(project_id: int, day: date, epoch: int, commits: int) -> None:
-    """Pack one day of one project's events into its `report_day` row, sorted by user, time
-    and storage id."""
-    start, end = day_bounds(day)
+def pack_day(project_id: int, start: datetime, end: datetime) -> tuple:
+    """A project's events in [start, end) as (names, users, times, kinds), sorted by user,
+    time and storage id."""
     params = {"project": project_id, "start": start, "end": end}
     (names,), c = _lean(LEAN_DAY, params, 0) or _build(DAY_BUILD, params, 1)
     order = np.lexsort((c["ids"], c["times"], c["users"]))
+    return tuple(names), c["users"][order], c["times"][order], c["kinds"][order]
+
+
+def pack_prop(project_id: int, start: datetime, end: datetime, prop: str) -> tuple:
+    """A project's events in [start, end) with their value of one metadata property, as
+    (names, values, users, times, kinds, codes; -1: no value), in no particular order."""
+    params = {"project": project_id, "start": start, "end": end, "prop": prop}
+    (names, values), c = _lean(LEAN_PROP, params, 1) or _build(PROP_BUILD, params, 2)
+    return tuple(names), tuple(values), c["users"], c["times"], c["kinds"], c["codes"]
+
+
+def build_day(project_id: int, day: date, epoch: int, commits: int) -> None:
+    """Pack one day of one project's events into its `report_day` row, sorted by user, time
+    and storage id."""
+    names, users, times, kinds = pack_day(project_id, *day_bounds(day))
     _store("report_day", {"project_id": project_id, "day": day},
-           {"epoch": epoch, "commits": commits, "events": len(order), "names": names,
-            "users": c["users"][order].tobytes(), "times": c["times"][order].tobytes(),
-            "kinds": c["kinds"][order].tobytes()})
+           {"epoch": epoch, "commits": commits, "events": len(users), "names": list(names),
+            "users": users.tobytes(), "times": times.tobytes(), "kinds": kinds.tobytes()})
 
 
 def build_prop(project_id: int, day: date, prop: str, epoch: int, commits: int) -> None:
     """Pack one day's events with their value of one metadata property (-1: none) into its
     `report_prop` row."""
-    start, end = day_bounds(day)
-    params = {"project": project_id, "start": start, "end": end, "prop": prop}
-    (names, values), c = _lean(LEAN_PROP, params, 1) or _build(PROP_BUILD, params, 2)
+    names, values, users, times, kinds, codes = pack_prop(project_id, *day_bounds(day), prop)
     _store("report_prop", {"project_id": project_id, "day": day, "prop": prop},
-           {"epoch": epoch, "commits": commits, "events": len(c["users"]), "names": names,
-            '"values"': values, "users": c["users"].tobytes(), "times": c["times"].tobytes(),
-            "kinds": c["kinds"].tobytes(), "codes": c["codes"].tobytes()})
+           {"epoch": epoch, "commits": commits, "events": len(users), "names": list(names),
+            '"values"': list(values), "users": users.tobytes(), "times": times.tobytes(),
+            "kinds": kinds.tobytes(), "codes": codes.tobytes()})
 
 
 def _store(table: str, key: dict, columns: dict) -> None:

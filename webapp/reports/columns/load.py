@@ -34,7 +34,7 @@ from flask import current_app
 
 from webapp.db import database
 from webapp.reports import cache
-from webapp.reports.columns import memory
+from webapp.reports.columns import hours, memory
 from webapp.reports.columns.build import build_day, build_prop, day_bounds
 from webapp.reports.definition import TIME_LIMIT, TooSlow, query
 from webapp.reports.events import Events, instant_us, within
@@ -111,15 +111,17 @@ def _event_days(project_id: int, first: date, last: date) -> list[date]:
 
 
 def _refresh(table: str, project_id: int, first: date, last: date, build,
-             prop: str | None = None, only: list[date] | None = None) -> list[date] | None:
+             prop: str | None = None, only: list[date] | None = None
+             ) -> tuple[list[date], list[date]] | None:
     """Build the days from `first` to `last` (or, given `only`, those days) whose row in
     `table` is missing or out of date. Only days that hold events (or a row, whose events may
     have gone since) are looked at: empty days cost nothing. For `report_prop`, a day on
     which no event has a value of the property keeps no row (its events come from
-    `report_day`, without values): those days are returned, [] for `report_day`. None when
-    the commit counts cannot be read (Redis away). Within a time limit
-    (`definition.time_limit`), TooSlow once building outlasts it (the days built so far are
-    kept for the next try)."""
+    `report_day`, without values): those days are returned first, [] for `report_day`. Out
+    of date days among the last RECENT_DAYS are not built: they are read hour by hour
+    (`hours.chunks`) and returned second. None when the commit counts cannot be read (Redis
+    away). Within a time limit (`definition.time_limit`), TooSlow once building outlasts it
+    (the days built so far are kept for the next try)."""
     limit = TIME_LIMIT.get()
     deadline = monotonic() + limit / 1000 if limit else None
     where, params = _rows_of(project_id, first, last, prop)
@@ -137,6 +139,9 @@ def _refresh(table: str, project_id: int, first: date, last: date, build,
         raise TooSlow()  # more events than a report reads within the limit: for the workers
     stale = {day: count for day, count in zip(days, counts, strict=True)
              if built.get(day) != [epoch, count]}
+    recent = datetime.now(UTC).date() - timedelta(days=hours.RECENT_DAYS - 1)
+    hourly = sorted(day for day in stale if day >= recent)
+    stale = {day: count for day, count in stale.items() if day < recent}
     valueless: list[date] = []
     if prop is not None and stale:
         valued = {day for (day,) in query(VALUED_DAYS, [sorted(stale), project_id, prop])}
@@ -150,7 +155,7 @@ def _refresh(table: str, project_id: int, first: date, last: date, build,
         build(project_id, day, *((prop,) if prop is not None else ()), epoch, count)
         if deadline is not None and monotonic() > deadline:
             raise TooSlow()
-    return valueless
+    return valueless, hourly
 
 
 DAY_FIELDS = ("names", "users", "times", "kinds")
@@ -160,14 +165,17 @@ LAYOUT = {"names": None, '"values"': None, "users": "<i8", "times": "<i8", "kind
 
 
 def _fetch(table: str, fields: tuple[str, ...], project_id: int, first: date, last: date,
-           prop: str | None = None, only: list[date] | None = None
-           ) -> list[tuple[tuple, tuple]]:
+           prop: str | None = None, only: list[date] | None = None,
+           hourly: list[date] = ()) -> list[tuple[tuple, tuple]] | None:
     """The packed days from `first` to `last` (of them, those in `only`, when given) that hold
     events, in order, each as (its key in `memory.MEMORY`, its `fields`: lists of names as tuples,
     byte strings as arrays): from this process's memory when it holds the same build of the
-    day, else from PostgreSQL."""
+    day, else from PostgreSQL. The `hourly` days come an hour at a time (`hours.chunks`),
+    in their place; None when Redis is away for them."""
     where, params = _rows_of(project_id, first, last, prop)
     where += " AND events > 0"
+    if hourly:
+        where, params = where + " AND day <> ALL(%s)", (*params, list(hourly))
     if only is not None:
         where, params = where + " AND day = ANY(%s)", (*params, only)
     stamps = database.execute_sql(f"SELECT day, epoch, commits FROM {table} WHERE {where}",
@@ -185,7 +193,13 @@ def _fetch(table: str, fields: tuple[str, ...], project_id: int, first: date, la
             keys[day] = (table, project_id, prop, day, epoch, commits)
             memory.MEMORY.put(keys[day], value)
             found[day] = value
-    return [(keys[day], found[day]) for day in sorted(found) if found[day] is not None]
+    rows = [(day, [(keys[day], found[day])]) for day in found if found[day] is not None]
+    for day in hourly:
+        chunks = hours.chunks(table, project_id, day, prop)
+        if chunks is None:
+            return None
+        rows.append((day, chunks))
+    return [chunk for _, chunks in sorted(rows, key=lambda row: row[0]) for chunk in chunks]
 
 
 def events_between(project_id: int, start: datetime, end: datetime) -> int:
@@ -203,41 +217,52 @@ def _events(project_id: int, first: date, last: date) -> int:
     return int(count)
 
 
+def _days(project_id: int, first: date, last: date) -> list[tuple[tuple, tuple]] | None:
+    """The packed days (and recent hours) of `report_day` from `first` to `last`, out of date
+    ones built first; None when Redis is away."""
+    refreshed = _refresh("report_day", project_id, first, last, build_day)
+    if refreshed is None:
+        return None
+    return _fetch("report_day", DAY_FIELDS, project_id, first, last, hourly=refreshed[1])
+
+
 def load(project_id: int, first: date, last: date) -> Events | None:
     """The project's events of the UTC days `first` to `last`, sorted by user, time and
     storage id (days out of date are built first); None when Redis is away (the caller asks
     PostgreSQL instead)."""
-    if _refresh("report_day", project_id, first, last, build_day) is None:
-        return None
-    return memory.merge_kept(_fetch("report_day", DAY_FIELDS, project_id, first, last))
+    rows = _days(project_id, first, last)
+    return None if rows is None else memory.merge_kept(rows)
 
 
 def days_of(project_id: int, first: date, last: date) -> list[tuple] | None:
     """The packed days from `first` to `last` as they are (names, users, times, kinds), each
     sorted by user but not merged: for reports that need no order (trends). None when Redis
     is away."""
-    if _refresh("report_day", project_id, first, last, build_day) is None:
-        return None
-    return [value for _, value in _fetch("report_day", DAY_FIELDS, project_id, first, last)]
+    rows = _days(project_id, first, last)
+    return None if rows is None else [value for _, value in rows]
 
 
 def prop_days(project_id: int, first: date, last: date, prop: str
               ) -> list[tuple[tuple, tuple]] | None:
     """The packed days from `first` to `last` with each event's value code of `prop`, as they
-    are: (key, (names, values, users, times, kinds, codes)), each day coded by its own lists
-    (days out of date are built first); None when Redis is away. Days on which no event has a
-    value of `prop` come from `report_day` (codes -1), so a property that no event has (a
-    mistyped name) adds no row."""
-    valueless = _refresh("report_prop", project_id, first, last, build_prop, prop)
-    if valueless is None:
+    are: (key, (names, values, users, times, kinds, codes)), each day (or recent hour) coded
+    by its own lists (days out of date are built first); None when Redis is away. Days on
+    which no event has a value of `prop` come from `report_day` (codes -1), so a property
+    that no event has (a mistyped name) adds no row."""
+    refreshed = _refresh("report_prop", project_id, first, last, build_prop, prop)
+    if refreshed is None:
         return None
-    rows = _fetch("report_prop", PROP_FIELDS, project_id, first, last, prop)
+    valueless, hourly = refreshed
+    rows = _fetch("report_prop", PROP_FIELDS, project_id, first, last, prop, hourly=hourly)
+    if rows is None:
+        return None
     valueless = sorted(set(valueless) - {key[3] for key, _ in rows})
     if valueless:
-        if _refresh("report_day", project_id, first, last, build_day, only=valueless) is None:
+        refreshed = _refresh("report_day", project_id, first, last, build_day, only=valueless)
+        if refreshed is None:
             return None
-        for key, (names, users, times, kinds) in _fetch("report_day", DAY_FIELDS, project_id,
-                                                        first, last, only=valueless):
+        days = _fetch("report_day", DAY_FIELDS, project_id, first, last, only=valueless)
+        for key, (names, users, times, kinds) in days or ():
             rows.append((key, (names, (), users, times, kinds,
                                np.full(len(users), -1, np.int32))))
     return rows
