@@ -253,9 +253,9 @@ def test_the_page_saves_and_shows_a_trend_rule_and_deleting_the_trend_deletes_it
         saved.save(project.id, "Funnel", "funnel", "step=signup&step=purchase")
         counts = make_rule(project, "signup > 5 in 5 min")
     page = logged_in.get(PAGE).get_data(as_text=True)
-    assert f"<code>{report.id}</code> “Revenue per signup” (A, B, formula)" in page
-    assert f"<code>{fixed.id}</code> “March” (cannot be watched: its range ends on a fixed date" \
-        in page
+    assert f"“Revenue per signup” (number <code>{report.id}</code>: A, B, formula)" in page
+    assert (f"“March” (number <code>{fixed.id}</code>, cannot be watched: its range ends on a "
+            "fixed date") in page
     assert f'value="trend {report.id} formula spike"' in page  # suggested to the When field
     answer = submit(logged_in, {"when": 'trend "March" A > 1'})
     assert answer.status_code == 400 and "(to=2026-03-31)" in answer.get_data(as_text=True)
@@ -276,3 +276,28 @@ def test_the_page_saves_and_shows_a_trend_rule_and_deleting_the_trend_deletes_it
         assert [r.id for r in AlertRule.select()] == [counts.id]
         assert AlertNotice.select().count() == 0
         assert Project.get_by_id(project.id) is not None
+
+
+def test_the_cli_adds_and_lists_a_trend_rule_and_says_why_not(app, project, no_worker):
+    with app.app_context():
+        report = saved.save(project.id, "Revenue per signup", "trends", REVENUE)
+        saved.save(project.id, "Funnel", "funnel", "step=signup&step=purchase")
+    runner = app.test_cli_runner()
+    added = runner.invoke(args=["alerts", "add", "default", "--name", "Revenue spike",
+                                "--when", f"trend {report.id} formula spike", "--min-volume",
+                                "0", "--url", "https://example.com/a"])
+    assert added.exit_code == 0, added.output
+    condition = 'trend "Revenue per signup" formula spike (z ≥ 3, volume ≥ 0)'
+    assert condition in added.output and "whsec_" in added.output
+    assert f"Revenue spike\t{condition}\tok" in runner.invoke(
+        args=["alerts", "list", "default"]).output
+    for when, problem in (('trend "Funnel" A > 1', 'when: "Funnel" is a saved funnel report, '
+                                                   'not a trend.'),
+                          (f"trend {report.id} C > 1", 'when: The saved trend "Revenue per '
+                                                       'signup" has no series C (it has A, B, '
+                                                       'formula).')):
+        refused = runner.invoke(args=["alerts", "add", "default", "--name", "x", "--when", when,
+                                      "--url", "https://example.com/a"])
+        assert refused.exit_code == 2 and problem in refused.output, refused.output
+    with app.app_context():
+        assert AlertRule.select().count() == 1
