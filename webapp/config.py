@@ -174,7 +174,8 @@ SETTINGS: tuple[Setting, ...] = (
             "at least 0.2). Read by `beat`."),
     Setting("ALERTS_TREND_CHECK_SECONDS", float, 60.0,
             "How often `beat` sends the check of the alert rules on saved trends (one task per "
-            "project, to the `jobs` workers; at least 1). Read by `beat`."),
+            "project, to the `jobs` workers, each expiring when the next is due; at least 1). "
+            "Read by `beat` and the `jobs` workers."),
     Setting("ALERTS_TREND_TIME_LIMIT_SECONDS", float, 10.0,
             "How long a check may take to compute one saved trend for its alert rules (the "
             "report pages' kind of limit); past it the rules are not judged that time, and "

@@ -57,13 +57,14 @@ def evaluate(redis: Redis, project_id: int, now: datetime) -> list[int]:
     notices = []
     for rule in rules:
         verdict = judge(rule, by_range, tallies)
-        if verdict is not None and (notice := change(rule, *verdict, now)) is not None:
+        notice = fire_or_resolve(rule, *verdict, now) if verdict is not None else None
+        if notice is not None:
             notices.append(notice)
     return notices
 
 
-def change(rule: AlertRule, breached: bool, value: float, detail: str,
-           now: datetime) -> int | None:
+def fire_or_resolve(rule: AlertRule, breached: bool, value: float, detail: str,
+                    now: datetime) -> int | None:
     """Fire a rule that is now breached, resolve one that no longer is; the notice's id, or
     None when its state stays."""
     if breached and rule.state == "ok":

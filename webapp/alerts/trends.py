@@ -20,8 +20,8 @@ from decimal import Decimal
 from redis import Redis
 
 from webapp import counters
-from webapp.alerts.evaluate import change
-from webapp.alerts.rules import MAX_TREND_RULES, plain
+from webapp.alerts.evaluate import fire_or_resolve
+from webapp.alerts.rules import MAX_TREND_RULES
 from webapp.alerts.statistics import Baseline, change_breached, threshold_breached
 from webapp.errors import BadReport, TooSlow
 from webapp.models import AlertRule, SavedReport
@@ -113,14 +113,14 @@ def judge(rule: AlertRule, data: dict, now: datetime) -> tuple[bool, float, str]
     said = f"{what} was {shown(value)} {bucket_name(data, at)}"
     if rule.kind == "threshold":
         return (threshold_breached(rule.comparator, rule.threshold, value), float(value),
-                f"{said}; the threshold is {plain(rule.threshold)}")
+                f"{said}; the threshold is {shown(Decimal(rule.threshold))}")
     history = tuple(float(earlier) for earlier in map(number, values[:at]) if earlier is not None)
     if len(history) < MIN_HISTORY:
         return None
     baseline = Baseline(float(value), history, counted)
     return (change_breached(rule.kind, baseline, rule.z_score, rule.min_volume), float(value),
-            f"{said}, against {about(baseline.mean)} ± {about(baseline.sigma)} in the "
-            f"{len(history)} {data['interval']}s before it, z = {baseline.z:+.1f}")
+            f"{said}, against {about(baseline.mean)} ± {about(baseline.sigma)} in "
+            f"{len(history)} earlier {data['interval']}s, z = {baseline.z:+.1f}")
 
 
 def computed(redis: Redis, report: SavedReport, compute: Callable[[SavedReport], dict],
@@ -170,6 +170,7 @@ def evaluate(redis: Redis, project_id: int, now: datetime,
             except LookupError as exc:
                 problem = str(exc)
         note(rule, problem)
-        if verdict is not None and (notice := change(rule, *verdict, now)) is not None:
+        notice = fire_or_resolve(rule, *verdict, now) if verdict is not None else None
+        if notice is not None:
             notices.append(notice)
     return notices

@@ -101,8 +101,8 @@ def test_a_formulas_threshold_and_spike_fire_and_resolve_through_the_worker(
     spiked = Webhook(spike.secret).verify(by_rule[spike.id].body,
                                           by_rule[spike.id].headers)["data"]
     assert spiked["value"] == 40 and (
-        f"the formula A / B was 40 on {yesterday} (UTC), against 10 ± 0.816 in the 4 days "
-        f"before it, z = +36.7") in spiked["message"]
+        f"the formula A / B was 40 on {yesterday} (UTC), against 10 ± 0.816 in 4 earlier "
+        f"days, z = +36.7") in spiked["message"]
 
     # two more signups yesterday: 80 / 4 = 20, under the threshold, still a spike
     post(day_events(today - timedelta(days=1), 2, []))

@@ -64,7 +64,7 @@ def test_a_threshold_on_a_series_says_its_label_value_and_threshold():
                                     START + 2 * DAY + timedelta(hours=1))
     assert breached and value == 1234
     assert detail == ("A (purchase: events) was 1,234 on 2026-03-03 (UTC); the threshold is "
-                      "1000")
+                      "1,000")
 
 
 def test_a_spike_needs_earlier_buckets_with_a_value():
@@ -78,7 +78,7 @@ def test_a_spike_needs_earlier_buckets_with_a_value():
     mean = statistics.fmean(history)
     sigma = max(statistics.stdev(history), math.sqrt(mean))  # a count: Poisson's floor
     assert breached and f"z = {(40 - mean) / sigma:+.1f}" in detail
-    assert "against 11 ± 3.32 in the 3 days before it" in detail
+    assert "against 11 ± 3.32 in 3 earlier days" in detail
 
 
 def test_a_spike_of_a_formula_has_no_poisson_floor():
