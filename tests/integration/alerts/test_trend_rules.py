@@ -301,3 +301,18 @@ def test_the_cli_adds_and_lists_a_trend_rule_and_says_why_not(app, project, no_w
         assert refused.exit_code == 2 and problem in refused.output, refused.output
     with app.app_context():
         assert AlertRule.select().count() == 1
+
+
+def test_a_projects_check_is_not_joined_while_one_runs(app, project, redis, no_worker):
+    today = away_from_midnight()
+    with app.app_context():
+        report = saved.save(project.id, "Signups", "trends", "A=signup&range=7d")
+        rule = make_rule(project, f"trend {report.id} A > 0")
+        store(app, project.id, [("signup", today - timedelta(hours=12), {})])
+        redis.set(alerting.running_key(project.id), 1)  # another worker checks the project
+        assert alerting.evaluate_trends(project.id) == []
+        assert AlertRule.get_by_id(rule.id).state == "ok"
+        redis.delete(alerting.running_key(project.id))
+        (fired,) = alerting.evaluate_trends(project.id)
+        assert AlertNotice.get_by_id(fired).rule_id == rule.id
+        assert redis.get(alerting.running_key(project.id)) is None  # released
