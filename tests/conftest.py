@@ -64,6 +64,7 @@ class Services:
             LOGIN_RATE_LIMIT="1000 per minute",
             ALERTS_ALLOW_PRIVATE_DESTINATIONS="1",
             ALERTS_CHECK_SECONDS="1",
+            ALERTS_TREND_CHECK_SECONDS="1",
             UNAUTHENTICATED_RATE_LIMIT="1000 per minute",
             RETENTION_DAYS="3650",  # as TestConfig: the workers' upkeep drops nothing tests wrote
         )

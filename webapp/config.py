@@ -172,6 +172,14 @@ SETTINGS: tuple[Setting, ...] = (
             "How often `beat` sends the check of every alert rule to a `jobs` worker (how "
             "\"too few\" rules fire when nothing arrives, and windows slide past a burst; "
             "at least 0.2). Read by `beat`."),
+    Setting("ALERTS_TREND_CHECK_SECONDS", float, 60.0,
+            "How often `beat` sends the check of the alert rules on saved trends (one task per "
+            "project, to the `jobs` workers, each expiring when the next is due; at least 1). "
+            "Read by `beat` and the `jobs` workers."),
+    Setting("ALERTS_TREND_TIME_LIMIT_SECONDS", float, 10.0,
+            "How long a check may take to compute one saved trend for its alert rules (the "
+            "report pages' kind of limit); past it the rules are not judged that time, and "
+            "the failure is counted and logged."),
     Setting("RETENTION_DAYS", int, 365,
             "Days of raw events a project keeps unless it sets its own `retention_days` (at "
             "least 8); rollups are kept longer."),
@@ -288,6 +296,7 @@ class TestConfig(Config):
         self.LOGIN_RATE_LIMIT = "1000 per minute"  # the suite logs in many times a minute
         self.ALERTS_ALLOW_PRIVATE_DESTINATIONS = True  # receivers in tests are on loopback
         self.ALERTS_CHECK_SECONDS = 1
+        self.ALERTS_TREND_CHECK_SECONDS = 1
         self.UNAUTHENTICATED_RATE_LIMIT = value(  # and tries many wrong keys
             "UNAUTHENTICATED_RATE_LIMIT", environ, "1000 per minute")
         # the reference's example events of 2024 stay readable; retention tests pass their own

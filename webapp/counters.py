@@ -12,6 +12,8 @@ KEY = "pulseboard:metrics"  # hash of counters and last values
 REASONS = ("validation", "malformed_json", "unauthorized", "too_large", "content_type",
            "rate_limited", "queue_unavailable", "signature")
 PROTOCOLS = ("segment", "posthog")
+# why a saved trend was not computed for its alert rules (webapp/alerts/trends.py)
+TREND_FAILURES = ("too_slow", "invalid", "error")
 
 
 def accepted_via(redis: Redis, protocol: str, events: int) -> None:
@@ -32,6 +34,11 @@ def stored(redis: Redis, events: int, lag_seconds: float) -> None:
 def redelivered(redis: Redis) -> None:
     """A worker took a task message the broker had delivered before."""
     _safe(lambda: redis.hincrby(KEY, "redelivered", 1))
+
+
+def alert_trend_failed(redis: Redis, reason: str) -> None:
+    """A check could not compute a saved trend for its alert rules (one of TREND_FAILURES)."""
+    _safe(lambda: redis.hincrby(KEY, f"alert_trend_failed:{reason}", 1))
 
 
 def _safe(call) -> None:

@@ -13,6 +13,7 @@ from peewee import (
     BooleanField,
     CharField,
     CompositeKey,
+    DecimalField,
     FloatField,
     ForeignKeyField,
     IntegerField,
@@ -241,15 +242,22 @@ class InvalidRollupMinute(BaseModel):
 
 class AlertRule(BaseModel):
     """A project's alert: a threshold on a count in a sliding window, or a spike or drop
-    against the same hour of past weeks; delivered to `url`, signed with `secret`."""
+    against the same hour of past weeks; or, on one of the project's saved trends
+    (`saved_report`), a threshold, spike or drop of one series or of its formula (`series`).
+    Delivered to `url`, signed with `secret`."""
 
     project = ForeignKeyField(Project, backref="alert_rules", on_delete="CASCADE")
     name = CharField(max_length=100)
     kind = CharField(max_length=9)  # threshold, spike or drop
     event_type = CharField(max_length=64, null=True)  # None: every event
     comparator = CharField(max_length=1, null=True)
-    threshold = BigIntegerField(null=True)
-    window_minutes = IntegerField()
+    threshold = DecimalField(null=True)  # whole for counts; a trend's values may be decimals
+    window_minutes = IntegerField(null=True)  # None on a saved trend: its buckets are its own
+    # (the foreign key in the schema is (project, saved report): the same project's report)
+    saved_report = ForeignKeyField(SavedReport, null=True, backref="alert_rules",
+                                   on_delete="CASCADE")
+    series = CharField(max_length=7, null=True)  # A-E or "formula", on a saved trend
+    problem = CharField(max_length=300, null=True)  # why its trend was not judged last time
     property_key = CharField(max_length=100, null=True)
     property_value = CharField(max_length=200, null=True)
     z_score = FloatField(null=True)

@@ -1,6 +1,8 @@
 """Alert tasks: evaluate a project's rules after its commits, a periodic check of every
 project (rules breached by time passing: "too few", or counts sliding out of a window; sent by
-Celery beat, worker/schedule.py), and delivery attempts."""
+Celery beat, worker/schedule.py), the periodic check of the rules on saved trends (each
+project's trends computed through the report cache, within a time limit), and delivery
+attempts."""
 
 from __future__ import annotations
 
@@ -11,14 +13,19 @@ from celery import current_app as current_celery
 from celery import shared_task
 from flask import current_app
 
-from webapp.alerts import deliver, evaluate, oncommit
+from webapp.alerts import deliver, evaluate, oncommit, rules, trends
 from webapp.ingest.queue import ALERTS_QUEUE
 from webapp.live import publish
+from webapp.models import Project, SavedReport
+from webapp.reports import params, saved
+from webapp.reports.definition import time_limit
 
 log = logging.getLogger(__name__)
 
 EVALUATE_TASK = "pulseboard.alerts_evaluate"
 TICK_TASK = "pulseboard.alerts_tick"
+TRENDS_TICK_TASK = "pulseboard.alerts_trends_tick"
+TRENDS_TASK = "pulseboard.alerts_trends"
 DELIVER_TASK = deliver.TASK
 QUEUE = ALERTS_QUEUE  # on the jobs workers: a slow receiver never holds a store worker
 # A failed alert task is acknowledged, not left queued: the next check evaluates again, and a
@@ -61,6 +68,57 @@ def tick() -> None:
         except Exception:  # one project's trouble must not stop the others' alerts
             log.exception("evaluating the alerts of project %d failed", project_id)
     send_now(current_celery, deliver.overdue(datetime.now(UTC)))
+
+
+def running_key(project_id: int) -> str:
+    return f"pulseboard:alerts:trends-running:{project_id}"
+
+
+def computer(project_id: int, now: datetime, limit: float):
+    """How a check computes the project's saved trends: as the report pages and API do,
+    through the report cache, each within `limit` seconds (TooSlow past it)."""
+    zone = Project.time_zone_of(project_id)
+
+    def compute(report: SavedReport) -> dict:
+        with time_limit(limit * 1000):
+            return params.run("trends", saved.args_of(report), project_id, zone, now)
+
+    return compute
+
+
+def evaluate_trends(project_id: int) -> list[int]:
+    """Judge the project's rules on saved trends, each trend computed once, through the
+    report cache, within ALERTS_TREND_TIME_LIMIT_SECONDS. A check of the project still
+    running (its trends are slow) is not joined by a second one: this one is skipped."""
+    config, redis = current_app.config, current_app.extensions["redis"]
+    limit = config["ALERTS_TREND_TIME_LIMIT_SECONDS"]
+    held = int(limit * rules.MAX_TREND_RULES) + 60  # the longest a check can take, and more
+    if not redis.set(running_key(project_id), 1, nx=True, ex=held):
+        return []
+    try:
+        now = datetime.now(UTC)
+        notices = trends.evaluate(redis, project_id, now, computer(project_id, now, limit),
+                                  limit)
+    finally:
+        redis.delete(running_key(project_id))
+    if notices:
+        send_now(current_celery, notices)
+        publish.mark_dirty(redis, current_celery, project_id)
+    return notices
+
+
+@shared_task(name=TRENDS_TICK_TASK, **OPTIONS)
+def trends_tick() -> None:
+    """One check of each project with rules on saved trends, each a task of its own (one
+    project's slow trends never hold up another's), expiring when the next tick is due."""
+    every = max(1.0, current_app.config["ALERTS_TREND_CHECK_SECONDS"])
+    for project_id in trends.projects_with_rules():
+        current_celery.send_task(TRENDS_TASK, args=[project_id], queue=QUEUE, expires=every)
+
+
+@shared_task(name=TRENDS_TASK, **OPTIONS)
+def check_trends(project_id: int) -> None:
+    evaluate_trends(project_id)
 
 
 @shared_task(name=DELIVER_TASK, **OPTIONS)

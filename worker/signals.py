@@ -10,7 +10,7 @@ from celery.signals import task_postrun, task_prerun, worker_process_init
 
 from webapp import counters
 from webapp.logs import task_request_ids
-from worker.alerting import TICK_TASK
+from worker.alerting import TICK_TASK, TRENDS_TASK, TRENDS_TICK_TASK
 from worker.partitions import UPKEEP_TASK
 
 log = logging.getLogger(__name__)
@@ -43,7 +43,8 @@ def freeze_startup_objects(**_):
     gc.freeze()
 
 
-ROUTINE_TASKS = (TICK_TASK, UPKEEP_TASK)
+# (the trend check: a tick, then a task per project with rules on saved trends)
+ROUTINE_TASKS = (TICK_TASK, TRENDS_TICK_TASK, TRENDS_TASK, UPKEEP_TASK)
 
 
 class RoutineAtDebug(logging.Filter):

@@ -49,3 +49,38 @@ def check(page, live_server, receiver, artifacts):
     assert "No signups" in page.inner_text("#alerts-panel")
     page.screenshot(path=str(artifacts / "alerts-dashboard.png"))
     assert errors == []
+
+
+def test_a_rule_on_a_saved_trend_from_the_keyboard(chromium, live_server, app, project, admin,
+                                                    receiver, artifacts):
+    from webapp.reports import saved
+
+    with app.app_context():
+        report = saved.save(project.id, "Revenue per signup", "trends",
+                            "A=purchase&A.measure=sum&A.property=amount&B=signup"
+                            "&formula=A / B&interval=day&range=30d")
+    page = chromium.new_page(viewport={"width": 1280, "height": 900})
+    try:
+        log_in(page, live_server)
+        page.goto(live_server.url + "/manage/projects/default")
+        assert f"“Revenue per signup” (number {report.id}: A, B, formula)" in page.inner_text(
+            "[data-testid=alert-trends]")
+        page.focus("#alerts input[name=name]")
+        page.keyboard.type("Revenue spike")
+        page.keyboard.press("Tab")
+        page.keyboard.type('trend "Revenue" formula spike')
+        page.fill("#alerts input[name=url]", receiver.url)
+        page.focus("#alerts input[name=url]")
+        page.keyboard.press("Enter")  # submits the form, htmx swaps it in place
+        page.wait_for_selector("#alerts .error[role=alert]")
+        assert ('No saved trend named "Revenue" in this project (its saved trends: "Revenue '
+                'per signup")') in page.inner_text("#alerts")
+        page.fill("#alerts input[name=when]", f"trend {report.id} formula spike")
+        page.focus("#alerts input[name=url]")
+        page.keyboard.press("Enter")
+        page.wait_for_selector("[data-testid=alert-secret]")
+        assert 'trend "Revenue per signup" formula spike' in page.inner_text(
+            "[data-testid=alert-rule]")
+        page.screenshot(path=str(artifacts / "alerts-trend-rule.png"), full_page=True)
+    finally:
+        page.close()

@@ -32,11 +32,14 @@ def next_delay(attempts: int) -> int:
 
 
 def payload(notice: AlertNotice, rule: AlertRule, project: Project) -> dict:
-    """The Standard Webhooks shape: type, timestamp, data."""
+    """The Standard Webhooks shape: type, timestamp, data (a rule on a saved trend names the
+    trend and what it watches there, a series letter or "formula")."""
+    about = {"id": rule.id, "name": rule.name, "kind": rule.kind, "condition": describe(rule)}
+    if rule.series is not None:
+        about["trend"] = {"id": rule.saved_report_id, "name": rule.saved_report.name,
+                          "watches": rule.series}
     return {"type": f"alert.{notice.kind}", "timestamp": iso(notice.at),
-            "data": {"rule": {"id": rule.id, "name": rule.name, "kind": rule.kind,
-                              "condition": describe(rule)},
-                     "project": {"slug": project.slug, "name": project.name},
+            "data": {"rule": about, "project": {"slug": project.slug, "name": project.name},
                      "state": STATES[notice.kind],
                      "value": notice.value, "message": notice.message, "noticeId": notice.id}}
 

@@ -1,5 +1,6 @@
-"""Evaluating a project's rules: compute each one's value, and record a notice when a rule
-starts or stops being breached (at most `max_per_day` firings sent per rule in 24 hours)."""
+"""Evaluating a project's rules on counts: compute each one's value, and record a notice when a
+rule starts or stops being breached (at most `max_per_day` firings sent per rule in 24 hours;
+rules on saved trends are judged the same way by `webapp.alerts.trends`)."""
 
 from __future__ import annotations
 
@@ -17,11 +18,14 @@ DAY = timedelta(days=1)
 
 
 def active_rules(project_id: int) -> list[AlertRule]:
-    return list(AlertRule.select().where(AlertRule.project == project_id, AlertRule.active))
+    """The project's active rules on counts (those on saved trends have their own check)."""
+    return list(AlertRule.select().where(AlertRule.project == project_id, AlertRule.active,
+                                         AlertRule.saved_report.is_null()))
 
 
 def projects_with_rules() -> list[int]:
-    query = AlertRule.select(AlertRule.project).where(AlertRule.active).distinct()
+    query = (AlertRule.select(AlertRule.project)
+             .where(AlertRule.active, AlertRule.saved_report.is_null()).distinct())
     return [project_id for (project_id,) in query.tuples()]
 
 
@@ -53,19 +57,22 @@ def evaluate(redis: Redis, project_id: int, now: datetime) -> list[int]:
     notices = []
     for rule in rules:
         verdict = judge(rule, by_range, tallies)
-        if verdict is None:
-            continue
-        breached, value, detail = verdict
-        if breached and rule.state == "ok":
-            notice = fire(rule, value, f"{rule.name}: {describe(rule)}: {detail}", now)
-        elif not breached and rule.state == "firing":
-            notice = resolve(rule, value, f"Resolved: {rule.name}: {describe(rule)}: "
-                                          f"now {detail}", now)
-        else:
-            continue
+        notice = fire_or_resolve(rule, *verdict, now) if verdict is not None else None
         if notice is not None:
             notices.append(notice)
     return notices
+
+
+def fire_or_resolve(rule: AlertRule, breached: bool, value: float, detail: str,
+                    now: datetime) -> int | None:
+    """Fire a rule that is now breached, resolve one that no longer is; the notice's id, or
+    None when its state stays."""
+    if breached and rule.state == "ok":
+        return fire(rule, value, f"{rule.name}: {describe(rule)}: {detail}", now)
+    if not breached and rule.state == "firing":
+        return resolve(rule, value, f"Resolved: {rule.name}: {describe(rule)}: now {detail}",
+                       now)
+    return None
 
 
 def sent_today(rule_id: int, now: datetime) -> int:

@@ -37,7 +37,8 @@ def load(project_id: int) -> Watch | None:
     rows = (AlertRule.select(AlertRule.id, AlertRule.kind, AlertRule.event_type,
                              AlertRule.property_key, AlertRule.property_value,
                              AlertRule.window_minutes)
-            .where(AlertRule.project == project_id, AlertRule.active).tuples())
+            .where(AlertRule.project == project_id, AlertRule.active,
+                   AlertRule.saved_report.is_null()).tuples())  # trends have their own check
     watch = None
     for rule_id, kind, event_type, key, value, minutes in rows:
         watch = watch or Watch()

@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+from peewee import JOIN
+
 from webapp.alerts.rules import describe
-from webapp.models import AlertNotice, AlertRule
+from webapp.models import AlertNotice, AlertRule, SavedReport
 
 RECENT = 20
 
 
+def _with_trends():
+    """Rules with the saved trend each watches, if any (their conditions name it)."""
+    return AlertRule.select(AlertRule, SavedReport).join(SavedReport, JOIN.LEFT_OUTER)
+
+
 def rules_with_conditions(project_id: int) -> list[tuple[AlertRule, str]]:
-    query = AlertRule.select().where(AlertRule.project == project_id).order_by(AlertRule.id)
+    query = _with_trends().where(AlertRule.project == project_id).order_by(AlertRule.id)
     return [(rule, describe(rule)) for rule in query]
 
 
 def firing(project_id: int) -> list[AlertRule]:
-    return list(AlertRule.select().where(AlertRule.project == project_id, AlertRule.active,
-                                         AlertRule.state == "firing")
+    return list(_with_trends().where(AlertRule.project == project_id, AlertRule.active,
+                                     AlertRule.state == "firing")
                 .order_by(AlertRule.changed_at.desc()))
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import click
 from flask import current_app
 from flask.cli import AppGroup
 
 from webapp.alerts import panel, rules
 from webapp.cli.params import PROJECT
+from webapp.reports import saved
 
 alerts_cli = AppGroup("alerts", help="Alert rules and their deliveries.")
 
@@ -16,23 +19,30 @@ alerts_cli = AppGroup("alerts", help="Alert rules and their deliveries.")
 @click.argument("project", type=PROJECT)
 @click.option("--name", required=True, help="what the rule is called in messages")
 @click.option("--when", required=True,
-              help="'error > 100 in 5 min', 'signup < 1 in 12 h', 'checkout spike', '* drop'")
-@click.option("--where", default="", help="property filter key=value (threshold rules)")
+              help="'error > 100 in 5 min', 'signup < 1 in 12 h', 'checkout spike', '* drop', "
+                   "'trend \"Revenue per signup\" B > 100', 'trend 12 formula spike'")
+@click.option("--where", default="", help="property filter key=value (threshold rules on "
+                                          "counts)")
 @click.option("--url", required=True, help="where to POST the signed notices")
 @click.option("--slack", is_flag=True, help="a Slack-compatible body ({\"text\": ...})")
 @click.option("--max-per-day", default="10", show_default=True, help="firings sent in 24 h")
 @click.option("--z", default="3", show_default=True, help="spike/drop: |z-score| to fire")
-@click.option("--min-volume", default="10", show_default=True, help="spike/drop: events needed")
+@click.option("--min-volume", default="10", show_default=True,
+              help="spike/drop: events needed (on a trend: the value needed)")
 def add_command(project, name, when, where, url, slack, max_per_day, z, min_volume):
     """Add a rule; prints its destination's signing secret (whsec_...)."""
     values, errors = rules.validate(
         {"name": name, "when": when, "where": where, "url": url,
          "format": "slack" if slack else "standard", "max_per_day": max_per_day, "z": z,
-         "min_volume": min_volume}, current_app.config["ALERTS_ALLOW_PRIVATE_DESTINATIONS"])
+         "min_volume": min_volume}, current_app.config["ALERTS_ALLOW_PRIVATE_DESTINATIONS"],
+        saved.outlines(project.id, project.time_zone, datetime.now(UTC)))
     if errors:
         raise click.UsageError("; ".join(f"{field}: {problem}"
                                          for field, problem in errors.items()))
-    rule = rules.create(project, values)
+    try:
+        rule = rules.create(project, values)
+    except ValueError as exc:
+        raise click.UsageError(f"when: {rules.sentence(str(exc))}") from None
     click.echo(f"alert rule #{rule.id} {rules.describe(rule)}\nsigning secret {rule.secret}")
 
 

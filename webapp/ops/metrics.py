@@ -86,6 +86,12 @@ class Install:
         yield _counter("pulseboard_pushes_total", "Live pushes published.", live.get("pushes"))
         yield _gauge("pulseboard_sse_clients", "Open dashboard streams across web processes.",
                      self.sse_clients)
+        yield _counter("pulseboard_alert_trend_failures_total", "Saved trends an alert check "
+                       "could not compute for their rules, by reason (too_slow: past "
+                       "ALERTS_TREND_TIME_LIMIT_SECONDS; invalid: the saved query no longer "
+                       "runs; error: see the jobs worker's log).", label="reason",
+                       values=[(r, values.get(f"alert_trend_failed:{r}", 0))
+                               for r in counters.TREND_FAILURES])
         yield _gauge("pulseboard_dead_letters", "Batches waiting for `flask deadletter "
                      "replay`.", self.dead_letters)
         yield _gauge("pulseboard_event_partitions", "Partitions of the events table (days and "

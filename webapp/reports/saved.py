@@ -1,9 +1,10 @@
 """Saved reports and read-only share links: unguessable, revocable, optionally password-locked,
-each scoped to one project and one view."""
+each scoped to one project and one view; what an alert rule may watch in a saved trend."""
 
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import parse_qsl
 
@@ -13,6 +14,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from webapp.db import database
 from webapp.models import SavedReport, ShareLink, digest
+from webapp.reports import intervals, params
 from webapp.reports.definition import BadReport
 
 KINDS = ("funnel", "retention", "paths", "breakdown", "trends")
@@ -47,8 +49,8 @@ def rename(project_id: int, report_id: int, name: str) -> bool:
 
 
 def delete(project_id: int, report_id: int) -> bool:
-    """Deletes the report, and with it its share links (their foreign key cascades); False
-    when the project has no such report."""
+    """Deletes the report, and with it its share links and the alert rules that watch it
+    (their foreign keys cascade); False when the project has no such report."""
     return bool(SavedReport.delete().where(SavedReport.id == report_id,
                                            SavedReport.project == project_id).execute())
 
@@ -60,6 +62,51 @@ def saved_for(project_id: int) -> list[SavedReport]:
 
 def args_of(report: SavedReport) -> MultiDict:
     return MultiDict(parse_qsl(report.query, keep_blank_values=False))
+
+
+@dataclass(frozen=True)
+class Outline:
+    """A saved report as an alert rule on it sees it: its kind and, for a trend, what may be
+    watched (its series letters, and "formula" when it has one), whether it is cumulative,
+    and why a rule could not watch it (`problems`)."""
+
+    id: int
+    name: str
+    kind: str
+    targets: tuple[str, ...] = ()
+    cumulative: bool = False
+    problems: tuple[str, ...] = ()
+
+
+def outline(report: SavedReport, time_zone: str, now: datetime) -> Outline:
+    """What a rule may watch in `report`, read from its query as running it would read it.
+    A rule judges the latest bucket of the trend that has ended, so the trend's range must
+    move on with the days (a preset or no `to`) and hold more than one bucket."""
+    if report.kind != "trends":
+        return Outline(report.id, report.name, report.kind)
+    args, problems = args_of(report), []
+    scope = params.scope(args, report.project_id, time_zone, now, problems)
+    trend = params.build("trends", args, problems)
+    if trend is None or problems:
+        return Outline(report.id, report.name, report.kind, problems=tuple(problems))
+    problems.extend(trend.problems_with(scope))
+    interval = trend.interval_for(scope)
+    if args.get("to"):
+        problems.append(f"its range ends on a fixed date (to={args['to']}), so its latest "
+                        f"bucket never moves on: save it with range= (or without to)")
+    elif not problems and len(intervals.starts(interval, time_zone, scope.start,
+                                               scope.end)) < 2:
+        problems.append(f"its range is a single {interval}, which has not ended while it is "
+                        f"the range's: give it a shorter interval or a longer range")
+    targets = tuple(series.letter for series in trend.series) + (
+        ("formula",) if trend.formula else ())
+    return Outline(report.id, report.name, report.kind, targets, trend.cumulative,
+                   tuple(problems))
+
+
+def outlines(project_id: int, time_zone: str, now: datetime) -> list[Outline]:
+    """Every saved report of the project, outlined for alert rules."""
+    return [outline(report, time_zone, now) for report in saved_for(project_id)]
 
 
 def share(project_id: int, saved_report_id: int | None, password: str = "") -> str:

@@ -10,6 +10,7 @@ from webapp.alerts import deliver, rules
 from webapp.errors import NotFound
 from webapp.ingest.queue import ALERTS_QUEUE
 from webapp.models import AlertRule
+from webapp.reports import saved
 from webapp.tenancy import accounts, policy
 from webapp.tenancy.projects import Handle
 from webapp.web.manage.forms import AlertForm
@@ -28,10 +29,15 @@ def create_alert(slug: Handle):
     project = policy.managed_project(slug)
     form = AlertForm().values()
     values, errors = rules.validate(
-        form, current_app.config["ALERTS_ALLOW_PRIVATE_DESTINATIONS"])
+        form, current_app.config["ALERTS_ALLOW_PRIVATE_DESTINATIONS"],
+        saved.outlines(project.id, project.time_zone, datetime.now(UTC)))
+    if not errors:
+        try:
+            rule = rules.create(project, values)
+        except ValueError as exc:  # the project's rules on trends are counted as it is saved
+            errors = {"when": rules.sentence(str(exc))}
     if errors:
         return _answer(project, 400, alert_errors=errors, alert_form=form)
-    rule = rules.create(project, values)
     return _answer(project, alert_secret=(rule.name, rule.secret))
 
 

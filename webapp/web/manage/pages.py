@@ -3,11 +3,14 @@ whose role may change it), and the context their pages and partials render with.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from flask import current_app, render_template, request
 
 from webapp.alerts import panel as alerts_panel
 from webapp.errors import NotFound
 from webapp.models import ApiKey, Membership, Organization, Project, SigningSecret, User
+from webapp.reports import saved
 from webapp.tenancy import policy
 from webapp.tenancy.accounts import ROLES
 from webapp.zones import valid_zones
@@ -51,6 +54,9 @@ def project_context(project: Project, **extra) -> dict:
                             .order_by(SigningSecret.id)),
             "new_secret": None, "errors": {}, "zones": zone_names(),
             "alert_rules": alerts_panel.rules_with_conditions(project.id),
+            "alert_trends": [trend for trend in saved.outlines(project.id, project.time_zone,
+                                                               datetime.now(UTC))
+                             if trend.kind == "trends"],
             "alert_notices": alerts_panel.recent_notices(project.id),
             "alert_errors": {}, "alert_form": {}, "alert_secret": None, **extra}
 
