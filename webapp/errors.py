@@ -99,6 +99,13 @@ class BadReport(Invalid):
     title = "Invalid report"
 
 
+class BadFormula(BadReport):
+    """A trend's formula that cannot be read (webapp/reports/formula.py says why)."""
+
+    def __init__(self, problem: str):
+        super().__init__([problem])
+
+
 class BrokenSavedReport(Invalid):
     """A shared report whose saved query is no longer valid (saved before a rule it breaks)."""
 

@@ -11,24 +11,22 @@ import math
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 
+from webapp.errors import BadFormula
+
 MAX_LENGTH = 200
 OPERATORS = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b,
              ast.Mult: lambda a, b: a * b, ast.Div: lambda a, b: a / b if b else None}
 
 
-class FormulaError(ValueError):
-    pass
-
-
 def parse(text: str, letters: str) -> ast.expr:
-    """The formula's tree; raises FormulaError saying what is wrong (`letters`: the series
+    """The formula's tree; raises BadFormula saying what is wrong (`letters`: the series
     there are, such as "ABC")."""
     if len(text) > MAX_LENGTH:
-        raise FormulaError(f"a formula is at most {MAX_LENGTH} characters")
+        raise BadFormula(f"a formula is at most {MAX_LENGTH} characters")
     try:
         tree = ast.parse(text.strip(), mode="eval").body
     except (SyntaxError, ValueError):
-        raise FormulaError(f'"{text}" is not a formula: write it like A / B * 100') from None
+        raise BadFormula(f'"{text}" is not a formula: write it like A / B * 100') from None
     _check(tree, letters)
     return tree
 
@@ -41,12 +39,12 @@ def _check(node: ast.AST, letters: str) -> None:
         _check(node.operand, letters)
     elif isinstance(node, ast.Constant) and type(node.value) in (int, float):
         if isinstance(node.value, float) and not math.isfinite(node.value):
-            raise FormulaError("a formula's numbers are finite")
+            raise BadFormula("a formula's numbers are finite")
     elif isinstance(node, ast.Name):
         if node.id not in letters or len(node.id) != 1:
-            raise FormulaError(f'"{node.id}" names no series: use {", ".join(letters)}')
+            raise BadFormula(f'"{node.id}" names no series: use {", ".join(letters)}')
     else:
-        raise FormulaError("a formula uses only the series' letters, numbers, parentheses "
+        raise BadFormula("a formula uses only the series' letters, numbers, parentheses "
                            "and + - * /")
 
 

@@ -25,6 +25,7 @@ from fractions import Fraction
 
 import numpy as np
 
+from webapp.errors import BadFormula
 from webapp.models import iso
 from webapp.reports import formula as formulas
 from webapp.reports import intervals, measures, numbers
@@ -88,8 +89,8 @@ class Trend:
         if self.formula:
             try:
                 formulas.parse(self.formula, letters)
-            except formulas.FormulaError as exc:
-                problems.append(str(exc))
+            except BadFormula as exc:
+                problems.extend(exc.problems)
         if self.interval is not None and self.interval not in intervals.INTERVALS:
             problems.append(f"interval is one of {', '.join(intervals.INTERVALS)}")
         if self.compare is not None and self.compare not in intervals.COMPARE:
