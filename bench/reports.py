@@ -59,9 +59,12 @@ REPORTS = {
 
 
 def touch_days(redis, cache, project_id: int, today, days: int) -> None:
-    """What the worker does after a commit with an event on each of the last `days` days."""
+    """What the worker does after a commit with an event on each of the last `days` days:
+    today's at the current hour (as live traffic's), the others' at noon."""
     pipe = redis.pipeline()
-    cache.touch(pipe, project_id, [{"ts": f"{today - timedelta(days=n)}T12:00:00.000Z"}
+    now = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    cache.touch(pipe, project_id, [{"ts": now if n == 0 else
+                                    f"{today - timedelta(days=n)}T12:00:00.000Z"}
                                    for n in range(days)])
     pipe.execute()
 
@@ -70,8 +73,8 @@ def measure(stack, app, project_id: int, runs: int, rebuilds: int) -> list[dict]
     """Per report, timed over HTTP with the read token:
     - rebuilt: a commit just touched every day the report covers (funnels: the previous period
       too), so every packed day is built again from `event` before the report runs;
-    - cold: a commit just touched today (what live traffic does), so the result is computed
-      again, with today's packed day rebuilt;
+    - cold: a commit just touched today's current hour (what live traffic does), so the result
+      is computed again, with that hour packed again;
     - cached: the same query again.
     The timeline keeps only its summary of the days before today: rebuilt, that is computed
     again from every row of the user; cold, today's rows are read (and a page, each time)."""
