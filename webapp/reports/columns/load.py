@@ -10,9 +10,10 @@ counts' epoch) from the report cache's hash (`webapp.reports.cache`) as read bef
 it is used while that count is unchanged, and rebuilt after any commit that touched the day.
 A day that no commit touched since the hash began is built once and then kept, like one
 whose count stands. A dropped partition counts as a commit on its day; emptying the default
-partition forgets the hash, so every day is rebuilt. Today and yesterday, out of date, are not rebuilt: they are
-read an hour at a time (`hours`), so live traffic costs one hour's pack, not a day's. Only days that hold events (from the
-hourly rollups) are ever built: a range of empty days costs one query. `report_prop` holds the
+partition forgets the hash, so every day is rebuilt. Today and yesterday, out of date, are
+not rebuilt: they are read an hour at a time (`hours`), so live traffic costs one hour's pack,
+not a day's. Only days that hold events (from the hourly rollups) are ever built: a range of
+empty days costs one query. `report_prop` holds the
 same days with each event's value of one metadata property, for breakdowns: only days on which
 some event has a value of it (the others are read from `report_day`).
 
