@@ -69,7 +69,8 @@ def touch_days(redis, cache, project_id: int, today, days: int) -> None:
     pipe.execute()
 
 
-def measure(stack, app, project_id: int, runs: int, rebuilds: int) -> list[dict]:
+def measure(stack, app, project_id: int, runs: int, rebuilds: int, only: str = ""
+            ) -> list[dict]:
     """Per report, timed over HTTP with the read token:
     - rebuilt: a commit just touched every day the report covers (funnels: the previous period
       too), so every packed day is built again from `event` before the report runs;
@@ -87,6 +88,8 @@ def measure(stack, app, project_id: int, runs: int, rebuilds: int) -> list[dict]
     span = f"&from={today - timedelta(days=DAYS - 1)}&to={today}"
     rows = []
     for name, path in REPORTS.items():
+        if only not in name:
+            continue
         url = stack.url + path + (span if path.startswith("/reports") else "")
         rebuilt, cold = [], []
         for _ in range(rebuilds):
@@ -127,7 +130,9 @@ def peak_rss_mb(process) -> float:
 
 
 def main() -> int:
-    args = size_args(__doc__, runs=10, rebuilds=2)
+    args = size_args(__doc__, runs=10, rebuilds=2,
+                     texts={"only": ("", "measure only the reports whose name holds this text, "
+                                         "e.g. trends")})
     raise_open_file_limit()
     with running(web_workers=1) as stack:
         from webapp import create_app
@@ -149,7 +154,7 @@ def main() -> int:
                 from webapp.db import database
 
                 database.execute_sql("VACUUM ANALYZE event")
-            rows = measure(stack, app, project_id, args.runs, args.rebuilds)
+            rows = measure(stack, app, project_id, args.runs, args.rebuilds, args.only)
             rss, peak = web.memory_info().rss / 2**20, peak_rss_mb(web)
             report.append((size, rows, rss, peak))
             print(json.dumps({"events": size, "web_rss_mb": round(rss),

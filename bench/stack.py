@@ -23,14 +23,17 @@ from webapp.ingest.queue import JOBS_QUEUES, STORE_QUEUES
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def size_args(description: str, runs: int, **extra: int) -> argparse.Namespace:
-    """`--sizes 1000000,10000000 --runs N`, the options of the size-stepped benchmarks, and
-    any `extra` integer options with their defaults."""
+def size_args(description: str, runs: int, texts: dict[str, tuple[str, str]] | None = None,
+              **extra: int) -> argparse.Namespace:
+    """`--sizes 1000000,10000000 --runs N`, the options of the size-stepped benchmarks, any
+    `extra` integer options with their defaults, and `texts` options (default, help)."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--sizes", default="1000000,10000000")
     parser.add_argument("--runs", type=int, default=runs)
     for name, default in extra.items():
         parser.add_argument(f"--{name}", type=int, default=default)
+    for name, (default, meaning) in (texts or {}).items():
+        parser.add_argument(f"--{name}", default=default, help=meaning)
     return parser.parse_args()
 
 
