@@ -103,3 +103,26 @@ def test_what_the_index_adds_to_a_commit_of_500_events(app, redis, project, caps
     assert index(redis, project.id)["plan"] == 5000
     # well under the insert's own time (a generous bound: the machine may be busy)
     assert median[1] + median[2] < median[0] / 2
+
+
+def test_the_command_makes_a_project_index_again_from_its_events(app, redis, project):
+    now = datetime.now(UTC)
+    body = [{"eventType": "e", "userId": str(n), "metadata": {"plan": ["pro", "free"][n % 2],
+                                                              f"only_{n % 3}": True}}
+            for n in range(240)]
+    with app.app_context():
+        assert insert.store_batch(project.id, accept.prepare(orjson.dumps(body), now)
+                                  .payload) == 240
+    record(redis, project.id, [{"meta": {"stale": "x"}}])  # what the index held before
+    runner = app.test_cli_runner()
+    for _ in range(2):  # made again, not added to
+        done = runner.invoke(args=["properties", "rebuild", "--days", "1"])
+        assert done.exit_code == 0, done.output
+        assert "240 events of the last 1 days indexed" in done.output
+        assert index(redis, project.id) == {"plan": 240, "only_0": 80, "only_1": 80,
+                                            "only_2": 80}
+        assert dict(redis.zrange(properties.values_key(project.id, "plan"), 0, -1,
+                                 withscores=True)) == {b"pro": 120, b"free": 120}
+    assert redis.exists(properties.values_key(project.id, "stale")) == 0
+    refused = runner.invoke(args=["properties", "rebuild", "nowhere"])
+    assert refused.exit_code != 0 and "no project 'nowhere'" in refused.output
