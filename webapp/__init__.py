@@ -17,7 +17,7 @@ from webapp import config as settings
 from webapp.ingest import limits
 from webapp.ingest.queue import celery_init_app
 from webapp.tenancy import projects
-from webapp.web import answers, api, dashboard, manage, protocols, reports, shares
+from webapp.web import answers, api, dashboard, manage, protocols, reports, shares, suggest
 from webapp.web.fastpath import KeyedWebhook
 from webapp.web.headers import finish
 
@@ -92,11 +92,14 @@ def _register(app: Flask) -> None:
     app.register_blueprint(reports.bp)
     app.register_blueprint(reports.pages)
     app.register_blueprint(shares.bp)
+    app.register_blueprint(suggest.bp)
+    app.register_blueprint(suggest.pages)
     answers.init_app(app)
     cli.init_app(app)
 
     app.jinja_env.filters["tojson_text"] = json_text
     app.jinja_env.filters["in_zone"] = in_zone
+    app.jinja_env.filters["values_list_id"] = suggest.values_list_id
 
     @app.before_request
     def _request_id():

@@ -106,6 +106,12 @@ class BadFormula(BadReport):
         super().__init__([problem])
 
 
+class BadSuggestion(Invalid):
+    """A picker's question that cannot be answered; `problems` lists every reason at once."""
+
+    title = "Invalid query"
+
+
 class BrokenSavedReport(Invalid):
     """A shared report whose saved query is no longer valid (saved before a rule it breaks)."""
 
@@ -189,6 +195,16 @@ class ExportsBusy(PulseboardError):
         super().__init__(f"At most {limit} exports of a project run at once; retry later",
                          headers={"Retry-After": str(retry_after)})
         self.retry_after = retry_after
+
+
+class IndexUnavailable(PulseboardError):
+    """The property index (in Redis) cannot be read right now; retry after a few seconds."""
+
+    status = 503
+
+    def __init__(self):
+        super().__init__("Suggestions are unavailable while Redis cannot be reached; retry "
+                         "later", headers={"Retry-After": "5"})
 
 
 class TooSlow(PulseboardError):

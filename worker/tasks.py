@@ -1,4 +1,5 @@
-"""Worker tasks: store journaled batches of events, count rejected ones, push live updates."""
+"""Worker tasks: store journaled batches of events (and index their properties), count rejected
+ones, push live updates."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ from webapp.models import Project
 from webapp.reads import stats
 from webapp.reports import cache as report_cache
 from webapp.reports import jobs, params
-from webapp.store import deadletters, insert, uniques
+from webapp.store import deadletters, insert, properties, uniques
 from worker import alerting
 
 log = logging.getLogger(__name__)
@@ -102,6 +103,8 @@ def store(task, project_id: int, events: list[dict], batch_ids: list[str] | None
     redis = current_app.extensions["redis"]
     pipe = redis.pipeline(transaction=False)
     uniques.record(pipe, project_id, events)
+    if inserted:  # a batch whose rows were all there already is not counted again
+        properties.record(pipe, project_id, events)
     counters.stored(pipe, inserted, lag_seconds(events))
     # unconditional: a redelivery after a failure here must still refresh caches and tabs
     stats.invalidate(pipe, project_id)

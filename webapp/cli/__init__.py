@@ -1,12 +1,12 @@
 """The `flask` commands, one module per command group: `flask db migrate` and `flask bootstrap`
-(database.py), `flask projects ...`, `flask alerts ...`, `flask rollups rebuild`, `flask
-partitions ...` and `flask deadletter ...`."""
+(database.py), `flask projects ...`, `flask alerts ...`, `flask rollups rebuild`, `flask properties
+rebuild`, `flask partitions ...` and `flask deadletter ...`."""
 
 from __future__ import annotations
 
 from flask import Flask
 
-from webapp.cli import alerts, database, deadletters, partitions, projects, rollups
+from webapp.cli import alerts, database, deadletters, partitions, projects, properties, rollups
 
 
 def init_app(app: Flask) -> None:
@@ -14,6 +14,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(database.bootstrap_command)
     app.cli.add_command(projects.projects_cli)
     app.cli.add_command(rollups.rollups_cli)
+    app.cli.add_command(properties.properties_cli)
     app.cli.add_command(partitions.partitions_cli)
     app.cli.add_command(deadletters.deadletter_cli)
     app.cli.add_command(alerts.alerts_cli)

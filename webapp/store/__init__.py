@@ -1,2 +1,2 @@
 """Store: what the worker calls to write a batch: the insert, rollups, unique-user sketches,
-dead letters."""
+the property index, dead letters."""

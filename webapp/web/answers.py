@@ -19,7 +19,8 @@ from webapp.errors import DatabaseUnavailable, IngestError, PulseboardError, Una
 from webapp.ingest import limits
 from webapp.responses import fail
 
-PAGES = ("dashboard", "manage", "report_pages", "shares")  # blueprints answering in HTML
+# blueprints answering in HTML
+PAGES = ("dashboard", "manage", "report_pages", "shares", "suggest_pages")
 STREAMS = ("dashboard.stream",)  # EventSource clients read a refusal as plain text
 REJECTION_REASONS = {415: "content_type", 413: "too_large", 503: "queue_unavailable"}
 TOO_LARGE = "Request body too large: at most 1 MB"

@@ -39,7 +39,8 @@ POSTHOG_BODY_KEY = ("/capture/", "/batch/", "/e/", "/i/v0/e/")  # the key travel
 READS = ("/events", "/events/stats", "/events/export", "/users", "/users/{userId}",
          *(f"/reports/{kind}{csv}"
            for kind in ("funnel", "retention", "paths", "breakdown", "trends")
-           for csv in ("", ".csv")))
+           for csv in ("", ".csv")),
+         "/suggest/types", "/suggest/keys", "/suggest/values")
 AUTH = {"/webhook": INGEST_HEADERS, **dict.fromkeys(READS, READ_HEADERS),
         "/i/v1/analytics/events": {
             "Authorization": f"Bearer {INGEST_KEY}"}, **dict.fromkeys(SEGMENT, SEGMENT_BASIC)}

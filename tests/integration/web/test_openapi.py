@@ -57,6 +57,7 @@ NOT_API = {
     "shares.delete_saved_report",
     "shares.shared",
     "shares.shared_stream",
+    "suggest_pages.suggest_fragment",
 }
 IMPLICIT_METHODS = {"HEAD", "OPTIONS"}  # added by Flask to every route
 METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
