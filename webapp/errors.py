@@ -106,6 +106,12 @@ class BadFormula(BadReport):
         super().__init__([problem])
 
 
+class BadBoard(Invalid):
+    """A board or tile change that cannot be made; `problems` lists every reason at once."""
+
+    title = "Invalid board"
+
+
 class BadSuggestion(Invalid):
     """A picker's question that cannot be answered; `problems` lists every reason at once."""
 

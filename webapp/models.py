@@ -220,11 +220,36 @@ class SavedReport(BaseModel):
     created_at = DateTimeTZField(default=lambda: datetime.now(UTC))
 
 
+class Board(BaseModel):
+    """A project's page of tiles, each a pinned saved report. The project's home board (at
+    most one) is what the project's link opens instead of the live dashboard."""
+
+    project = ForeignKeyField(Project, backref="boards", on_delete="CASCADE")
+    name = CharField(max_length=200)
+    position = IntegerField()
+    is_home = BooleanField(default=False)
+    created_at = DateTimeTZField(default=lambda: datetime.now(UTC))
+
+
+class BoardTile(BaseModel):
+    """One saved report pinned to a board: its size (small, wide or tall) and place. (The
+    schema's foreign keys hold the project: the same project's board and report.)"""
+
+    project = ForeignKeyField(Project, on_delete="CASCADE")
+    board = ForeignKeyField(Board, backref="tiles", on_delete="CASCADE")
+    saved_report = ForeignKeyField(SavedReport, backref="tiles", on_delete="CASCADE")
+    size = CharField(max_length=5, default="small")
+    position = IntegerField()
+    created_at = DateTimeTZField(default=lambda: datetime.now(UTC))
+
+
 class ShareLink(BaseModel):
-    """A read-only link to a project's dashboard (no saved report) or to one saved report."""
+    """A read-only link to a project's dashboard (no saved report, no board), to one saved
+    report or to one board."""
 
     project = ForeignKeyField(Project, on_delete="CASCADE")
     saved_report = ForeignKeyField(SavedReport, null=True, on_delete="CASCADE")
+    board = ForeignKeyField(Board, null=True, on_delete="CASCADE")
     token_hash = CharField(max_length=64, unique=True)
     password_hash = CharField(max_length=256, null=True)
     created_at = DateTimeTZField(default=lambda: datetime.now(UTC))
