@@ -17,7 +17,17 @@ from webapp import config as settings
 from webapp.ingest import limits
 from webapp.ingest.queue import celery_init_app
 from webapp.tenancy import projects
-from webapp.web import answers, api, dashboard, manage, protocols, reports, shares, suggest
+from webapp.web import (
+    answers,
+    api,
+    boards,
+    dashboard,
+    manage,
+    protocols,
+    reports,
+    shares,
+    suggest,
+)
 from webapp.web.fastpath import KeyedWebhook
 from webapp.web.headers import finish
 
@@ -92,6 +102,7 @@ def _register(app: Flask) -> None:
     app.register_blueprint(reports.bp)
     app.register_blueprint(reports.pages)
     app.register_blueprint(shares.bp)
+    app.register_blueprint(boards.bp)
     app.register_blueprint(suggest.bp)
     app.register_blueprint(suggest.pages)
     answers.init_app(app)

@@ -1,7 +1,7 @@
 """Per-task context: the web requests' ids travel with the message into the worker's logs;
-redeliveries are counted (a message that keeps coming back shows on /metrics); routine periodic
-tasks log at debug; each pool process keeps its long-lived objects out of the garbage
-collector's way."""
+redeliveries are counted (a message that keeps coming back shows on /metrics); a long report
+that a board's tile waits for asks for a push once it has ended; routine periodic tasks log at
+debug; each pool process keeps its long-lived objects out of the garbage collector's way."""
 
 import gc
 import logging
@@ -9,7 +9,9 @@ import logging
 from celery.signals import task_postrun, task_prerun, worker_process_init
 
 from webapp import counters
+from webapp.live import publish, tiles
 from webapp.logs import task_request_ids
+from webapp.reports.jobs import RUN_TASK
 from worker.alerting import TICK_TASK, TRENDS_TASK, TRENDS_TICK_TASK
 from worker.partitions import UPKEEP_TASK
 
@@ -34,6 +36,20 @@ def count_redelivery(task=None, **_):
 @task_postrun.connect
 def forget_request_ids(**_):
     task_request_ids.set(None)
+
+
+@task_postrun.connect
+def push_waiting_tiles(task=None, task_id=None, args=None, **_):
+    """A long report ended, its result (or its failure) stored: when a board's tile waits for
+    it, ask for a push, which fills the tile in (or says the report failed)."""
+    if task is None or task.name != RUN_TASK or not args:
+        return
+    redis, project_id = task.app.pulseboard_redis, args[0]
+    try:
+        if tiles.report_done(redis, task_id, project_id):
+            publish.mark_dirty(redis, task.app, project_id)
+    except Exception as exc:  # the tile fills in at the project's next push instead
+        log.warning("could not ask for a push of project %s's tiles: %s", project_id, exc)
 
 
 @worker_process_init.connect

@@ -1,4 +1,5 @@
-"""Live updates, the worker side: mark a project changed, and push its panels coalesced."""
+"""Live updates, the worker side: mark a project changed, and push its panels and its boards'
+tiles coalesced."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ from flask_sse import ServerSentEventsBlueprint
 from redis import Redis
 
 from webapp.ingest.journal import pending_key
+from webapp.live import tiles
 from webapp.live.panels import render_fragments
+from webapp.models import Project
 from webapp.reads.windows import WINDOWS
 
 log = logging.getLogger(__name__)
@@ -28,8 +31,17 @@ BETWEEN_TAGS = re.compile(r">\s+<")
 WATCH_TTL = 30  # seconds a web process's claim to have streams on a channel lasts unrefreshed
 
 
+BOARD = "board-"  # a board's channel is named as a filter: "board-<id>"
+
+
 def channel(project_id: int, filter_name: str) -> str:
     return f"{PREFIX}{project_id}:{filter_name}"
+
+
+def board_channel(board_id: int) -> str:
+    """The filter name of a board's channel (its tabs watch it as a dashboard tab does a
+    filter)."""
+    return f"{BOARD}{board_id}"
 
 
 def watched_key(project_id: int | str) -> str:
@@ -122,9 +134,31 @@ def one_line(html: str) -> str:
     return BETWEEN_TAGS.sub("><", html).strip().replace("\r", "&#13;").replace("\n", "&#10;")
 
 
+def publish_changed(redis: Redis, project_id: int, name: str, update: str) -> bool:
+    """Publish the update on the channel unless it is what was last published there."""
+    digest = hashlib.sha1(update.encode()).hexdigest()
+    published = last_key(project_id)
+    if redis.hget(published, name) == digest.encode():
+        return False  # nothing visible changed
+    redis.hset(published, name, digest)
+    sse.publish(update, type="update", channel=channel(project_id, name))
+    return True
+
+
+def board_update(project_id: int, board_id: int, now: datetime, budget_ms: float) -> str:
+    """Every tile body of the board as one update (a tab that fell behind is sent only the
+    newest, so each update holds the whole board); a tile's content is rendered again only
+    when its result changed."""
+    project = Project.get_or_none(Project.id == project_id)
+    if project is None:
+        return ""
+    return "".join(one_line(view.body)
+                   for view in tiles.views(project, board_id, now, budget_ms))
+
+
 def push(redis: Redis, project_id: int) -> bool:
-    """Render the panels of each watched filter once and publish them as one update; False
-    when idle."""
+    """Render the panels of each watched filter once, and the tiles of each watched board, and
+    publish each as one update; False when idle."""
     watched = watched_filters(redis, project_id)
     if not watched:
         return False
@@ -132,17 +166,21 @@ def push(redis: Redis, project_id: int) -> bool:
     if dirty_since is None:
         return False
     now = datetime.now(UTC)
-    published = last_key(project_id)
     for name, window in WINDOWS.items():
         if name not in watched:
             continue
         update = "".join(one_line(html) for html in
                          render_fragments(project_id, window, now).values())
-        digest = hashlib.sha1(update.encode()).hexdigest()
-        if redis.hget(published, name) == digest.encode():
-            continue  # nothing visible changed for this filter
-        redis.hset(published, name, digest)
-        sse.publish(update, type="update", channel=channel(project_id, name))
+        publish_changed(redis, project_id, name, update)
+    started = time.monotonic()
+    for name in sorted(name for name in watched if name.startswith(BOARD)):
+        board_id = name.removeprefix(BOARD)
+        if not board_id.isdecimal():
+            continue
+        left = tiles.BUDGET_MS - (time.monotonic() - started) * 1000
+        update = board_update(project_id, int(board_id), now, left)
+        if update:
+            publish_changed(redis, project_id, name, update)
     latency = time.time() - float(dirty_since)
     redis.hset("pulseboard:live:stats", mapping={"last_push_latency": f"{latency:.4f}",
                                                  "last_push_at": f"{time.time():.3f}"})

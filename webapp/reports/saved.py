@@ -1,5 +1,6 @@
 """Saved reports and read-only share links: unguessable, revocable, optionally password-locked,
-each scoped to one project and one view; what an alert rule may watch in a saved trend."""
+each scoped to one project and one view (the dashboard, a saved report or a board); what an
+alert rule may watch in a saved trend."""
 
 from __future__ import annotations
 
@@ -13,13 +14,14 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from webapp.db import database
-from webapp.models import SavedReport, ShareLink, digest
+from webapp.models import Board, SavedReport, ShareLink, digest
 from webapp.reports import intervals, params
 from webapp.reports.definition import BadReport
 
 KINDS = ("funnel", "retention", "paths", "breakdown", "trends")
 MAX_QUERY = 4000
 NO_REPORT = "no such saved report in this project"
+NO_BOARD = "no such board in this project"
 
 
 def _name_problems(name: str) -> list[str]:
@@ -109,19 +111,29 @@ def outlines(project_id: int, time_zone: str, now: datetime) -> list[Outline]:
     return [outline(report, time_zone, now) for report in saved_for(project_id)]
 
 
-def share(project_id: int, saved_report_id: int | None, password: str = "") -> str:
-    """A new link's token (shown once; only its SHA-256 is kept)."""
+def share(project_id: int, saved_report_id: int | None, password: str = "",
+          board_id: int | None = None) -> str:
+    """A new link's token (shown once; only its SHA-256 is kept): to the dashboard, to one
+    saved report or to one board."""
+    problems = []
     if saved_report_id is not None and not SavedReport.select().where(
             SavedReport.id == saved_report_id, SavedReport.project == project_id).exists():
-        raise BadReport([NO_REPORT])
+        problems.append(NO_REPORT)
+    if board_id is not None and not Board.select().where(
+            Board.id == board_id, Board.project == project_id).exists():
+        problems.append(NO_BOARD)
+    if saved_report_id is not None and board_id is not None:
+        problems.append("a link shows one view: a saved report or a board, not both")
+    if problems:
+        raise BadReport(problems)
     token = secrets.token_urlsafe(32)
     try:
         with database.atomic():
-            ShareLink.create(project=project_id, saved_report=saved_report_id,
+            ShareLink.create(project=project_id, saved_report=saved_report_id, board=board_id,
                              token_hash=digest(token),
                              password_hash=generate_password_hash(password) if password else None)
-    except IntegrityError:  # the report was deleted since the check above
-        raise BadReport([NO_REPORT]) from None
+    except IntegrityError:  # the report or board was deleted since the checks above
+        raise BadReport([NO_BOARD if board_id is not None else NO_REPORT]) from None
     return token
 
 

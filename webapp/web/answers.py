@@ -20,7 +20,7 @@ from webapp.ingest import limits
 from webapp.responses import fail
 
 # blueprints answering in HTML
-PAGES = ("dashboard", "manage", "report_pages", "shares", "suggest_pages")
+PAGES = ("dashboard", "manage", "report_pages", "shares", "suggest_pages", "boards")
 STREAMS = ("dashboard.stream",)  # EventSource clients read a refusal as plain text
 REJECTION_REASONS = {415: "content_type", 413: "too_large", 503: "queue_unavailable"}
 TOO_LARGE = "Request body too large: at most 1 MB"

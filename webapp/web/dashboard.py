@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -21,8 +22,10 @@ from werkzeug.exceptions import ServiceUnavailable
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
-from webapp.errors import UnknownFilter
+from webapp.boards import boards
+from webapp.errors import NotFound, UnknownFilter
 from webapp.ingest.limits import limiter, limits_available, login_account_key
+from webapp.live import publish
 from webapp.live.panels import RECENT, panel_data
 from webapp.live.stream import stream as live_stream
 from webapp.reads import chart, span
@@ -32,6 +35,7 @@ from webapp.reads.windows import WINDOWS, Window, window_for
 from webapp.tenancy import accounts, policy
 
 bp = Blueprint("dashboard", __name__)
+NUMBER = re.compile(r"[0-9]{1,18}")  # ASCII digits: str.isdigit also takes "²"
 
 
 class LoginForm(FlaskForm):
@@ -86,6 +90,8 @@ def _window():
 @bp.get("/")
 @accounts.login_required
 def index():
+    """The project's live dashboard; asked for with no more than the project (its link), its
+    home board when it has one."""
     handle = request.args.get("project")
     if handle:
         user, visible, project = policy.user_project(handle)
@@ -95,6 +101,8 @@ def index():
         if not visible:
             abort(403, "No such project for your account")
         project = visible[0]
+    if set(request.args) <= {"project"} and (home := boards.home_of(project.id)):
+        return redirect(url_for("boards.board", slug=project.link, board_id=home.id))
     if request.args.get("from") or request.args.get("to"):
         return render_template("dashboard.html", project=project, projects=visible, user=user,
                                **range_data(project))
@@ -125,15 +133,26 @@ def range_data(project) -> dict:
             "dead_letters": 0, "rendered_at": now}
 
 
+def _channel(project_id: int) -> str:
+    """The filter a stream follows, or with `board=<number>` the project's board."""
+    board = request.args.get("board")
+    if board is None:
+        return _window().name
+    if not NUMBER.fullmatch(board) or boards.get(project_id, int(board)) is None:
+        raise NotFound("No such board in this project")
+    return publish.board_channel(int(board))
+
+
 @bp.get("/stream")
 def stream():
-    """Server-sent events of one project and filter: for a session or a read token."""
+    """Server-sent events of one project and filter (or board): for a session or a read
+    token."""
     project_id, principal = policy.read_access()  # a refusal: plain text (see answers.py)
-    window = _window()
+    name = _channel(project_id)
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no", "Connection": "close"}
     if request.method == "HEAD":  # the headers only: no client registered, no channel claimed
         return Response(b"", mimetype="text/event-stream", headers=headers)
-    body = live_stream(project_id, window.name, principal, policy.still_allowed)
+    body = live_stream(project_id, name, principal, policy.still_allowed)
     # Connection: close, so that a stream ended by a stopping process takes its connection
     # with it and the browser reconnects to a process that is still serving
     return Response(body, mimetype="text/event-stream", headers=headers)

@@ -1,4 +1,5 @@
-"""Saving reports, managing share links, and the public read-only view a link opens."""
+"""Saving reports, managing share links, and the public read-only view a link opens (the
+dashboard, a saved report or a board)."""
 
 from __future__ import annotations
 
@@ -22,13 +23,15 @@ from werkzeug.datastructures import MultiDict
 from webapp.errors import BadReport, BrokenSavedReport, TooSlow
 from webapp.ingest.limits import limiter
 from webapp.live.panels import panel_data
+from webapp.live.publish import board_channel
 from webapp.live.stream import stream as live_stream
-from webapp.models import Project, SavedReport
+from webapp.models import Board, Project, SavedReport
 from webapp.reads.windows import WINDOWS
 from webapp.reports import jobs, params, saved
 from webapp.reports.definition import time_limit
 from webapp.tenancy import accounts, policy
 from webapp.tenancy.projects import Handle
+from webapp.web.boards import shared_board
 from webapp.web.reports import KINDS, drawing_of, page_problems, table_of
 
 bp = Blueprint("shares", __name__)
@@ -88,13 +91,25 @@ def shares(slug: Handle):
 @bp.post("/projects/<project:slug>/shares")
 @accounts.login_required
 def create_share(slug: Handle):
+    """A new link to the dashboard, to a saved report (`saved_report`) or to a board
+    (`board`)."""
     project = policy.managed_project(slug)
     target = request.form.get("saved_report") or None
+    board = request.form.get("board") or None
+    problems = []
     if target is not None and not NUMBER.fullmatch(target):
-        abort(400, f"saved_report must be the number of a saved report, not {target[:20]!r}")
+        problems.append(f"saved_report must be the number of a saved report, not "
+                        f"{target[:20]!r}")
+    if board is not None and not NUMBER.fullmatch(board):
+        problems.append(f"board must be the number of a board, not {board[:20]!r}")
+    if target is not None and board is not None:
+        problems.append("a link shows one view: give a saved report or a board, not both")
+    if problems:
+        abort(400, "; ".join(problems))
     try:
         token = saved.share(project.id, int(target) if target else None,
-                            request.form.get("password", ""))
+                            request.form.get("password", ""),
+                            board_id=int(board) if board else None)
     except BadReport as exc:
         abort(400, "; ".join(exc.problems))
     return _shares_page(project, url_for("shares.shared", token=token, _external=True))
@@ -131,16 +146,16 @@ def _window():
 
 @bp.get("/share/<token>/stream")
 def shared_stream(token: str):
-    """Server-sent events of a shared dashboard: the project's live panels, to anyone holding a
-    live link to the dashboard (and, for a protected one, who unlocked it in this browser).
-    The stream ends within a few seconds of the link being revoked."""
+    """Server-sent events of a shared dashboard (the project's live panels) or board (its
+    tiles), to anyone holding a live link to it (and, for a protected one, who unlocked it in
+    this browser). The stream ends within a few seconds of the link being revoked."""
     link = saved.live_link(token)
     if link is None or link.saved_report_id is not None:
         abort(404)
     if link.password_hash is not None and link.id not in session.get("shares", []):
         abort(403)
-    window = _window()
-    body = live_stream(link.project_id, window.name, ("share", link.id, link.project_id),
+    name = board_channel(link.board_id) if link.board_id is not None else _window().name
+    body = live_stream(link.project_id, name, ("share", link.id, link.project_id),
                        policy.still_allowed)
     return Response(body, mimetype="text/event-stream",
                     headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no",
@@ -164,6 +179,11 @@ def shared(token: str):
             wrong = True
         return render_template("reports/share_password.html", wrong=wrong), 403 if wrong else 200
     project = Project.get_by_id(link.project_id)
+    if link.board_id is not None:
+        board = Board.get_or_none(Board.id == link.board_id, Board.project == project.id)
+        if board is None:  # deleted since the link was read
+            abort(404)
+        return shared_board(board, project, token)
     if link.saved_report_id is None:
         window = _window()
         context = panel_data(project.id, window, datetime.now(UTC))

@@ -1,0 +1,1 @@
+"""Boards: pages, tiles, live pushes and tenant isolation."""
