@@ -1,7 +1,7 @@
 """A tile's compact drawing of a saved report's result: its headline number in words, a small
-trend chart (a line per series, the compared period dashed) or bars (a funnel's steps, a
-breakdown's values, the common paths), laid out on the server as SVG geometry whose colours are
-CSS classes (the page's CSP allows no inline styles). The report page draws the full charts
+trend chart (a line per series, the compared period dashed; SVG geometry laid out on the server,
+its colours CSS classes, as the page's CSP allows no inline styles) or bars (a funnel's steps, a
+breakdown's values, the common paths). The report page draws the full charts
 (`webapp.reports.trendsvg`, `pathsvg`); a tile has a third of the room."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from webapp.reports import trendsvg, trendwords
 
-WIDTHS = {"small": 320, "tall": 320, "wide": 680}  # about the tile's width in pixels
+WIDTHS = {"small": 320, "tall": 320, "wide": 680}  # about a tile's width in pixels
 HEIGHTS = {"small": 110, "wide": 110, "tall": 190}
 CHAR_W = 6.5  # about one character of the 11px text
 COLOURS = 6  # s0..s5, as the report page's
@@ -53,20 +53,23 @@ class Spark:
 
 @dataclass(frozen=True)
 class BarRow:
-    label: str  # shortened to fit
-    full: str  # the whole label, for the bar's hover title
+    label: str
+    value: float
     text: str  # the value in words
-    y: float
-    width: float
 
 
 @dataclass(frozen=True)
 class Bars:
-    width: int
-    height: int
+    """Rows of a label, a value in words and a bar (a `<progress>` the page's stylesheet
+    colours), the longest bar as wide as the tile: text that stays legible at any width."""
+
     rows: list[BarRow]
+    most: float
     title: str
-    row_h: int = 30
+
+
+def users(count: int) -> str:
+    return f"{count:,} user{'' if count == 1 else 's'}"
 
 
 def percent(value) -> str:
@@ -88,14 +91,16 @@ def headline(kind: str, data: dict) -> Headline:
     if kind == "funnel":
         steps = data["steps"]
         return Headline(percent(steps[-1]["conversionFromFirst"] if steps[0]["users"] else None),
-                        f"of {steps[0]['users']:,} users went from {steps[0]['eventType']} to "
+                        f"of {users(steps[0]['users'])} went from {steps[0]['eventType']} to "
                         f"{steps[-1]['eventType']}", steps[-1]["users"])
     if kind == "retention":
-        users = sum(cohort["users"] for cohort in data["cohorts"])
-        return Headline(f"{users:,}", f"users in {len(data['cohorts'])} {data['unit']} "
-                                      f"cohort{'s' if len(data['cohorts']) != 1 else ''}", users)
+        born = sum(cohort["users"] for cohort in data["cohorts"])
+        cohorts = len(data["cohorts"])
+        return Headline(f"{born:,}", f"{'user' if born == 1 else 'users'} in {cohorts} "
+                                     f"{data['unit']} cohort{'' if cohorts == 1 else 's'}", born)
     if kind == "paths":
-        return Headline(f"{data['users']:,}", f"users {data['direction']} "
+        return Headline(f"{data['users']:,}", f"{'user' if data['users'] == 1 else 'users'} "
+                                              f"{data['direction']} "
                                               f"{data['anchor'] or 'any event'}", data["users"])
     return Headline(f"{data['total']:,}", f"{data['eventType'] or 'events'} by "
                                           f"{data['property']}", data["total"])
@@ -191,40 +196,29 @@ def spark(data: dict, size: str) -> Spark:
                  not any(found))
 
 
-def _fit(text: str, chars: int) -> str:
-    return text if len(text) <= chars else text[:max(1, chars - 1)] + "…"
-
-
-def bars(items: list[tuple[str, float, str]], size: str, title: str) -> Bars:
-    """Horizontal bars, one a row: (label, value, value in words) each, the longest bar as
-    wide as the tile, at most MOST_BARS rows (the table under them has every one)."""
-    width = WIDTHS.get(size, WIDTHS["small"])
+def bars(items: list[tuple[str, float, str]], title: str) -> Bars:
+    """Bars of (label, value, value in words), at most MOST_BARS of them (the table under them
+    has every one)."""
     items = items[:MOST_BARS]
     most = max((value for _, value, _ in items), default=0) or 1
-    rows = []
-    for i, (label, value, text) in enumerate(items):
-        room = int((width - CHAR_W * len(text) - 12) / CHAR_W)
-        rows.append(BarRow(_fit(label, room), label, text, i * 30,
-                           round(max(0.0, value) / most * (width - 2), 2)))
-    return Bars(width, max(30, 30 * len(rows)), rows, title)
+    return Bars([BarRow(label, max(0, value), text) for label, value, text in items], most,
+                title)
 
 
-def funnel_bars(data: dict, size: str) -> Bars:
-    steps = data["steps"]
+def funnel_bars(data: dict) -> Bars:
     items = [(f"{s['step']}. {s['eventType']}", s["users"],
-              f"{s['users']:,} · {percent(s['conversionFromFirst'])}") for s in steps]
-    return bars(items, size, "Funnel: users at each step, " + ", ".join(
-        f"{s['eventType']} {s['users']:,}" for s in steps))
+              f"{s['users']:,} · {percent(s['conversionFromFirst'])}") for s in data["steps"]]
+    return bars(items, "Users at each step of the funnel")
 
 
-def breakdown_bars(data: dict, size: str) -> Bars:
+def breakdown_bars(data: dict) -> Bars:
     items = [("(none)" if v["value"] is None else str(v["value"]), v["count"],
               f"{v['count']:,} · {percent(v['share'])}") for v in data["values"]]
-    return bars(items, size, f"{data['eventType'] or 'Events'} by {data['property']}: " + ", ".join(
-        f"{label} {text}" for label, _, text in items[:MOST_BARS]))
+    return bars(items, f"{data['eventType'] or 'Events'} by {data['property']}")
 
 
-def paths_bars(data: dict, size: str) -> Bars:
-    items = [(" › ".join(p["events"]), p["users"], f"{p['users']:,}") for p in data["paths"]]
-    return bars(items, size, f"Most common paths {data['direction']} "
-                             f"{data['anchor'] or 'any event'}, by users")
+def paths_bars(data: dict) -> Bars:
+    items = [(" › ".join(p["events"]), p["users"], users(p["users"]))
+             for p in data["paths"]]
+    return bars(items, f"The most common paths {data['direction']} "
+                       f"{data['anchor'] or 'any event'}")

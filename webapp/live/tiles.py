@@ -119,11 +119,11 @@ def content_context(tile: BoardTile, kind: str, data: dict) -> dict:
         context["spark"] = drawing.spark(data, tile.size)
         context["table"] = trendwords.table(data)
     elif kind == "funnel":
-        context["bars"] = drawing.funnel_bars(data, tile.size)
+        context["bars"] = drawing.funnel_bars(data)
     elif kind == "breakdown":
-        context["bars"] = drawing.breakdown_bars(data, tile.size)
+        context["bars"] = drawing.breakdown_bars(data)
     elif kind == "paths":
-        context["bars"] = drawing.paths_bars(data, tile.size)
+        context["bars"] = drawing.paths_bars(data)
     if kind != "trends":
         context["table"] = tables.TABLES[kind](data)
     return context
