@@ -1,7 +1,7 @@
 """Hypothesis fuzzes the session pages the OpenAPI run cannot reach (HTML forms behind a login,
 not the API): report pages and saving reports, share links and the public views they open,
-alert rules and their actions. A logged-in browser sends them to the live server (gunicorn and
-a Celery worker); no answer may be a 5xx."""
+boards and their tiles, alert rules and their actions. A logged-in browser sends them to the
+live server (gunicorn and a Celery worker); no answer may be a 5xx."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import os
 import socket
 from collections import Counter
 from dataclasses import dataclass, field
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import pytest
 import requests
@@ -118,6 +118,7 @@ class Browser:
 @pytest.fixture(scope="module")
 def browser(services, app, redis, _worker_handle):
     from webapp.alerts import rules
+    from webapp.boards import boards, tiles
     from webapp.reports import saved
     from webapp.tenancy.accounts import ensure_admin
     from webapp.tenancy.tenants import ensure_default_project
@@ -137,6 +138,9 @@ def browser(services, app, redis, _worker_handle):
                  "hook": hook, "report_link": saved.share(project.id, report.id),
                  "dashboard_link": saved.share(project.id, None),
                  "locked_link": saved.share(project.id, None, password="open sesame")}
+        board = boards.create(project.id, "Fuzzed")
+        known.update(board=board.id, tile=tiles.pin(project.id, board.id, report.id).id,
+                     board_link=saved.share(project.id, None, board_id=board.id))
         known["links"] = [link.id for link in saved.links_for(project.id)]
     _worker_handle.ensure_running()
     server = start_gunicorn(services, UNAUTHENTICATED_RATE_LIMIT="100000 per minute",
@@ -205,8 +209,63 @@ def test_share_management(browser, action, target, text):
         browser.send("GET", "/projects/default/shares")
 
 
+BOARD_ACTIONS = ["create", "rename", "home", "pin", "pin page", "move", "size", "remove",
+                 "order", "page", "stream", "share", "made and deleted"]
+
+
 @SETTINGS
-@given(token=st.sampled_from(["report_link", "dashboard_link", "locked_link", None]),
+@given(action=st.sampled_from(BOARD_ACTIONS), target=st.data(), text=TEXT)
+def test_board_management(browser, action, target, text):
+    known = browser.known
+    board = target.draw(ids(known["board"]))
+    tile = target.draw(ids(known["tile"]))
+    base = f"/projects/default/boards/{board}"
+    any_id = st.one_of(ids(known["board"]), TEXT)
+    if action == "create":
+        browser.send("POST", "/projects/default/boards", data={"name": text})
+    elif action == "rename":
+        browser.send("POST", f"{base}/rename",
+                     data={"name": text, "back": target.draw(st.sampled_from(["", "board"]))})
+    elif action == "home":
+        browser.send("POST", "/projects/default/boards/home",
+                     data={"board": target.draw(st.one_of(st.just(""), any_id))})
+    elif action == "pin":
+        browser.send("POST", "/projects/default/boards/pin", data={
+            "board": target.draw(st.one_of(st.just("new"), any_id)), "new_name": text,
+            "saved_report": target.draw(st.one_of(ids(known["report"]), TEXT)),
+            "size": target.draw(st.one_of(st.sampled_from(["small", "wide", "tall"]), TEXT))})
+    elif action == "pin page":
+        report = target.draw(st.one_of(ids(known["report"]), TEXT))
+        browser.send("GET", "/projects/default/boards/pin?" + urlencode({"saved_report": report}))
+    elif action in ("move", "size"):
+        value = target.draw(st.one_of(st.sampled_from(["up", "down", "small", "wide"]), TEXT))
+        browser.send("POST", f"{base}/tiles/{tile}/{action}",
+                     data={"direction": value, "size": value})
+    elif action == "remove":  # never the tile the other examples use
+        other = target.draw(st.integers(known["tile"] + 1, 10**30))
+        browser.send("POST", f"{base}/tiles/{other}/remove")
+    elif action == "order":
+        order = target.draw(st.lists(st.one_of(ids(known["tile"]), TEXT), max_size=4))
+        browser.send("POST", f"{base}/order", data={"tile": order},
+                     headers={"HX-Request": "true"} if target.draw(st.booleans()) else {})
+    elif action == "page":
+        browser.send("GET", base)
+    elif action == "stream":
+        browser.send("GET", "/stream?" + urlencode({"project": "default",
+                                                    "board": target.draw(any_id)}))
+    elif action == "share":
+        browser.send("POST", "/projects/default/shares", data={
+            "board": target.draw(any_id), "password": text,
+            "saved_report": target.draw(st.one_of(st.just(""), ids(known["report"])))})
+    else:
+        made = browser.send("POST", "/projects/default/boards", data={"name": "Brief"})
+        if made.status_code == 302:  # (past the project's most boards: a 400)
+            browser.send("POST", urlsplit(made.headers["Location"]).path + "/delete")
+
+
+@SETTINGS
+@given(token=st.sampled_from(["report_link", "dashboard_link", "locked_link", "board_link",
+                              None]),
        other=st.text(min_size=1, max_size=60), method=st.sampled_from(["GET", "POST"]),
        stream=st.booleans(), window=st.one_of(st.sampled_from(["hour", "day", "week"]), TEXT),
        password=st.one_of(st.just("open sesame"), TEXT))
