@@ -1,4 +1,5 @@
-"""`make bench-live`: POST-to-every-tab latency with 1,000 / 5,000 / 10,000 SSE clients."""
+"""`make bench-live`: POST-to-every-tab latency with 1,000 / 5,000 / 10,000 SSE clients, each a
+dashboard tab or (`--board 12`) a tab of a board of that many live tiles."""
 
 from __future__ import annotations
 
@@ -21,6 +22,51 @@ from webapp import config as settings
 from webapp.live.stream import open_clients
 
 TOTAL = re.compile(rb'data-testid="total">([\d,]+)<')
+# A board's tiles (name, kind, query, size), every one over today, so that every commit touches
+# them all and each push computes and renders every tile: the first (today's events) is the
+# one whose number the latency is read from.
+BOARD_TILES = [
+    ("Events today", "trends", "A=*&interval=hour&range=today", "wide"),
+    ("Users today", "trends", "A=*&A.measure=users&interval=hour&range=today", "small"),
+    ("Type 0 per type 1", "trends",
+     "A=bench_0&B=bench_1&formula=A / B * 100&interval=hour&range=today", "small"),
+    ("Three types", "trends",
+     "A=bench_0&B=bench_1&C=bench_2&interval=hour&range=today&compare=previous", "wide"),
+    ("Types 0 to 2", "funnel", "step=bench_0&step=bench_1&step=bench_2&window=1d&range=today",
+     "small"),
+    ("Types 3 to 4", "funnel", "step=bench_3&step=bench_4&window=1h&range=today", "small"),
+    ("Coming back", "retention", "start=bench_0&return=bench_1&range=today", "tall"),
+    ("After type 0", "paths", "event=bench_0&range=today", "small"),
+    ("Before type 4", "paths", "event=bench_4&direction=before&range=today", "small"),
+    ("By plan", "breakdown", "property=plan&range=today", "small"),
+    ("All events, cumulative", "trends", "A=*&interval=hour&range=today&cumulative=1", "small"),
+    ("The last 7 days", "trends", "A=*&interval=day&range=7d", "small"),
+]
+
+
+def make_board(stack, tiles: int) -> tuple[str, re.Pattern, int]:
+    """A board of the default project with `tiles` saved reports pinned: (the path of its
+    stream, the pattern of its first tile's number in the pushed bytes, the bytes of an
+    update to keep between reads so that a number split by TCP is still found)."""
+    from webapp import create_app
+    from webapp.boards import boards
+    from webapp.boards import tiles as board_tiles
+    from webapp.models import Project
+    from webapp.reports import saved
+
+    app = create_app({"DATABASE_URL": stack.database_url, "REDIS_URL": stack.redis_url,
+                      "SECRET_KEY": "bench"})
+    with app.app_context():
+        project = Project.get(Project.slug == "default")
+        board = boards.create(project.id, f"{tiles} tiles")
+        pinned = [board_tiles.pin(project.id, board.id,
+                                  saved.save(project.id, name, kind, query).id, size).id
+                  for name, kind, query, size in
+                  (BOARD_TILES[i % len(BOARD_TILES)] for i in range(tiles))]
+    # the first tile's body, up to its number (its range and headline lie in between)
+    number = re.compile(rb'id="tile-body-%d"(?:(?!id="tile-body-).){0,1500}?'
+                        rb'data-number="(\d+)"' % pinned[0], re.S)
+    return f"/stream?board={board.id}", number, 2000
 
 
 def post(url: str, key: str, events: list) -> None:
@@ -35,8 +81,12 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
-def run_size(stack, clients: int, rate: int, seconds: float) -> dict:
+def run_size(stack, clients: int, rate: int, seconds: float,
+             watched: tuple[str, re.Pattern, int] = ("/stream?filter=hour", TOTAL, 48)) -> dict:
+    """`watched`: the stream's path, the pattern of the total in its bytes, and how many
+    bytes of a read to keep for the next (the dashboard's, or `make_board`'s)."""
     url = urlsplit(stack.url)
+    path, pattern, tail = watched
     seen: dict[int, list[tuple[float, int]]] = {}  # client index -> (arrival, total shown)
 
     tails: dict[int, bytes] = {}  # the end of each stream's last read: a total split by TCP
@@ -46,11 +96,11 @@ def run_size(stack, clients: int, rate: int, seconds: float) -> dict:
         thread reading 10,000 streams adds as little as it can to the latency it measures."""
         key = id(client)
         text = tails.get(key, b"") + data
-        for match in TOTAL.finditer(text):
+        for match in pattern.finditer(text):
             seen.setdefault(key, []).append((when, int(match.group(1).replace(b",", b""))))
-        tails[key] = text[-48:]
+        tails[key] = text[-tail:]
 
-    fleet = Fleet(url.hostname, url.port, "/stream?filter=hour",
+    fleet = Fleet(url.hostname, url.port, path,
                   {"Authorization": f"Bearer {stack.read_token}"}, clients, on_bytes=on_bytes)
     started = time.monotonic()
     fleet.open(timeout=300)
@@ -128,6 +178,10 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=5)
     parser.add_argument("--web-workers", type=int, default=2,
                         help="gunicorn worker processes (make run's default is 2)")
+    parser.add_argument("--board", type=int, default=0, metavar="TILES",
+                        help="the tabs show a board of this many tiles (saved reports over "
+                             "today, every one touched by every commit) instead of the "
+                             "dashboard; the issue's figure is 12")
     args = parser.parse_args()
     limit = raise_open_file_limit()
     print(f"open-file limit {limit}; {args.web_workers} web process(es) "
@@ -136,11 +190,14 @@ def main() -> int:
     rows = []
     connections = {"WORKER_CONNECTIONS": str(limit - 200)}
     with running(web_workers=args.web_workers, extra_env=connections) as stack:
+        watched = make_board(stack, args.board) if args.board else None
+        if watched:
+            print(f"the tabs show a board of {args.board} tiles ({watched[0]})")
         for size in (int(s) for s in args.sizes.split(",")):
             if size > limit - 500:
                 print(f"skipping {size} clients: the open-file limit is {limit}")
                 continue
-            row = run_size(stack, size, args.rate, args.seconds)
+            row = run_size(stack, size, args.rate, args.seconds, *([watched] if watched else []))
             rows.append(row)
             print(json.dumps(row), flush=True)
             released(stack)
