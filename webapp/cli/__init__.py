@@ -1,12 +1,20 @@
 """The `flask` commands, one module per command group: `flask db migrate` and `flask bootstrap`
-(database.py), `flask projects ...`, `flask alerts ...`, `flask rollups rebuild`, `flask
-partitions ...` and `flask deadletter ...`."""
+(database.py), `flask projects ...`, `flask alerts ...`, `flask annotations ...`, `flask
+rollups rebuild`, `flask partitions ...` and `flask deadletter ...`."""
 
 from __future__ import annotations
 
 from flask import Flask
 
-from webapp.cli import alerts, database, deadletters, partitions, projects, rollups
+from webapp.cli import (
+    alerts,
+    database,
+    deadletters,
+    notes,
+    partitions,
+    projects,
+    rollups,
+)
 
 
 def init_app(app: Flask) -> None:
@@ -17,3 +25,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(partitions.partitions_cli)
     app.cli.add_command(deadletters.deadletter_cli)
     app.cli.add_command(alerts.alerts_cli)
+    app.cli.add_command(notes.annotations_cli)
