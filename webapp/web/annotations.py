@@ -7,18 +7,20 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import orjson
-from flask import Blueprint, abort, request
+from flask import Blueprint, abort, current_app, request
+from redis.exceptions import RedisError
 
 from webapp.annotations import notes
 from webapp.errors import BadAnnotation, BadFilter, NotFound
 from webapp.ingest.accept import is_json_content_type
+from webapp.live import publish
 from webapp.models import Project, iso
 from webapp.reads.ranges import parse_range
 from webapp.responses import ok
 from webapp.tenancy import credentials, policy
 
 bp = Blueprint("annotations", __name__)
-NOTE_ID = "<int(max=2147483647):note_id>"  # a number PostgreSQL's integer holds
+NOTE_ID = "<int:note_id>"
 
 
 def json_body() -> object:
@@ -29,6 +31,17 @@ def json_body() -> object:
         return orjson.loads(request.get_data())
     except orjson.JSONDecodeError as exc:
         raise BadAnnotation({"": f"malformed JSON: {exc}"}) from None
+
+
+def show_live(project_id: int) -> None:
+    """After a note changed: open dashboards of the project get their panels again (the
+    chart with its markers) at the next push. The note is saved whether or not Redis
+    answers; a dashboard that missed the push shows it at its next one."""
+    try:
+        publish.mark_dirty(current_app.extensions["redis"], current_app.extensions["celery"],
+                           project_id)
+    except RedisError:
+        current_app.logger.warning("annotation saved, live dashboards not told")
 
 
 @bp.get("/annotations")
@@ -55,6 +68,7 @@ def create_annotation():
     project_id = policy.annotation_project_id(change=True)
     values = notes.validate(json_body(), Project.time_zone_of(project_id), datetime.now(UTC))
     row = notes.create(project_id, values, "api", key=credentials.presented_key("X-API-Key"))
+    show_live(project_id)
     return ok(notes.to_api(row), status=201, message="Annotation saved")
 
 
@@ -69,6 +83,7 @@ def change_annotation(note_id: int):
     row = notes.change(project_id, note_id, values)
     if row is None:  # deleted meanwhile
         raise NotFound(f"No annotation #{note_id} in this project")
+    show_live(project_id)
     return ok(notes.to_api(row), message="Annotation changed")
 
 
@@ -77,4 +92,5 @@ def delete_annotation(note_id: int):
     project_id = policy.annotation_project_id(change=True)
     if not notes.delete(project_id, note_id):
         raise NotFound(f"No annotation #{note_id} in this project")
+    show_live(project_id)
     return ok({"id": note_id}, message="Annotation deleted")

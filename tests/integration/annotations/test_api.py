@@ -120,3 +120,18 @@ def test_every_problem_of_a_request_is_listed_at_once(client):
     assert client.get("/annotations?from=2026-13-01",
                       headers=READ_HEADERS).get_json()["errors"][0]["message"].startswith(
         '"from" must be a date')
+
+
+def test_open_dashboards_are_told_of_each_change(client, redis, project):
+    """Each write marks the project changed, so the next push redraws the chart's markers."""
+    dirty = f"pulseboard:dirty:{project.id}"
+    writes = [lambda: post(client, {"text": "deployed"}),
+              lambda: patch(client, 1, {"text": "deployed v2"}),
+              lambda: client.delete("/annotations/1", headers=ANNOTATION_HEADERS)]
+    for write in writes:
+        redis.delete(dirty)
+        assert write().status_code in (200, 201)
+        assert redis.get(dirty) is not None
+    redis.delete(dirty)
+    assert client.delete("/annotations/1", headers=ANNOTATION_HEADERS).status_code == 404
+    assert redis.get(dirty) is None

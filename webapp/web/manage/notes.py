@@ -14,6 +14,7 @@ from webapp.errors import BadAnnotation, NotFound
 from webapp.models import Annotation, Project
 from webapp.tenancy import accounts, policy
 from webapp.tenancy.projects import Handle
+from webapp.web.annotations import show_live
 from webapp.web.dashboard import safe_next
 from webapp.web.manage.forms import AnnotationForm
 from webapp.web.manage.pages import partial_or_page
@@ -73,12 +74,13 @@ def add_annotation(slug: Handle):
     except BadAnnotation as exc:
         return _answer(slug, project, 400, errors=exc.fields, form=form.data)
     notes.create(project.id, values, "page", user_id=accounts.current_user().id)
+    show_live(project.id)
     if target := request.form.get("next"):
         return redirect(safe_next(target))
     return _answer(slug, project, saved=values["text"])
 
 
-@bp.post("/projects/<project:slug>/annotations/<int(max=2147483647):note_id>")
+@bp.post("/projects/<project:slug>/annotations/<int:note_id>")
 @accounts.login_required
 def change_annotation(slug: Handle, note_id: int):
     project = policy.managed_project(slug)
@@ -92,13 +94,15 @@ def change_annotation(slug: Handle, note_id: int):
         return _answer(slug, project, 400, errors=exc.fields, form=form.data, editing=note_id)
     if notes.change(project.id, note_id, values) is None:
         raise NotFound("No such annotation in this project")
+    show_live(project.id)
     return _answer(slug, project)
 
 
-@bp.post("/projects/<project:slug>/annotations/<int(max=2147483647):note_id>/delete")
+@bp.post("/projects/<project:slug>/annotations/<int:note_id>/delete")
 @accounts.login_required
 def delete_annotation(slug: Handle, note_id: int):
     project = policy.managed_project(slug)
     if not notes.delete(project.id, note_id):
         raise NotFound("No such annotation in this project")
+    show_live(project.id)
     return _answer(slug, project)
