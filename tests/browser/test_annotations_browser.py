@@ -41,8 +41,8 @@ def check(page, live_server, artifacts):
     assert posted.status_code == 201
     # the push redraws the chart with the note's line: no reload
     page.wait_for_selector("#chart [data-testid=chart-note]", timeout=10_000)
-    assert "deployed v2.3 ·" in page.inner_text("#chart [data-testid=chart-note] title") \
-        or "deployed v2.3" in page.inner_html("#chart [data-testid=chart-note]")
+    title = page.text_content("#chart [data-testid=chart-note] title")
+    assert title.startswith("deployed v2.3 · ") and title.endswith("(UTC)")
     assert "Notes on this chart" in page.inner_html("#chart")
 
     page.fill("form.note-form input[name=text]", "campaign started")
