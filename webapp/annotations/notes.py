@@ -5,7 +5,7 @@ another's to see or change."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -15,14 +15,15 @@ from webapp.annotations.markers import Marker, Note, place
 from webapp.errors import BadAnnotation
 from webapp.models import Annotation, ApiKey, User, digest, iso
 from webapp.reads.chart import Chart
-from webapp.reads.ranges import parse_instant
+from webapp.reads.ranges import MAX_DAYS, parse_instant
 
 MAX_TEXT = 200
 MAX_LISTED = 500  # notes one answer or one chart holds at most (the latest ones)
 FIELDS = ("text", "startsAt", "endsAt")
 _OK = r"[^\x00-\x1f\x7f-\x9f\ud800-\udfff]"  # no control character, no lone surrogate
 TEXT = re.compile(f"{_OK}*[^\\s\\x00-\\x1f\\x7f-\\x9f\\ud800-\\udfff]{_OK}*")
-SOURCES = ("page", "api", "command")
+MAX_SPAN = timedelta(days=MAX_DAYS)  # a range's length at most, as a report's: so the notes a
+# chart shows are found in the index from MAX_SPAN before its start
 
 
 def validate(body: Any, zone: str, now: datetime,
@@ -74,6 +75,8 @@ def validate(body: Any, zone: str, now: datetime,
         else:  # a new start past the end the note has
             problems["startsAt"] = (f"must be before endsAt ({iso(stop)}): change endsAt too, "
                                     "or make it null")
+    elif start is not None and stop is not None and stop - start > MAX_SPAN:
+        problems["endsAt"] = f"a range spans at most {MAX_DAYS} days"
     if current is not None and not body:
         problems[""] = "nothing to change: give text, startsAt or endsAt"
     if problems:
@@ -121,19 +124,19 @@ def between(project_id: int, start: datetime | None, end: datetime | None,
     if end is not None:
         query = query.where(Annotation.starts_at < end)
     if start is not None:
-        query = query.where((Annotation.starts_at >= start)
-                            | (Annotation.ends_at > start))
+        query = query.where(Annotation.starts_at >= start - MAX_SPAN,
+                            (Annotation.starts_at >= start) | (Annotation.ends_at > start))
     return list(query.order_by(Annotation.starts_at.desc(), Annotation.id.desc()).limit(limit))
 
 
-def notes(rows: list[Annotation]) -> list[Note]:
-    """The notes of these rows as charts take them."""
-    return [Note(row.id, row.text, row.starts_at, row.ends_at) for row in rows]
+def as_note(row: Annotation) -> Note:
+    """A stored note as charts (and their words) take it."""
+    return Note(row.id, row.text, row.starts_at, row.ends_at)
 
 
 def for_chart(project_id: int, start: datetime, end: datetime) -> list[Note]:
-    """The notes a chart of [start, end) shows."""
-    return notes(between(project_id, start, end))
+    """The notes a chart of [start, end) shows (at most MAX_LISTED, the latest)."""
+    return [as_note(row) for row in between(project_id, start, end)]
 
 
 def on_chart(project_id: int, chart: Chart, starts: list[datetime], end: datetime,

@@ -9,7 +9,7 @@ import click
 from flask.cli import AppGroup
 
 from webapp.annotations import notes
-from webapp.annotations.markers import Note, when
+from webapp.annotations.markers import when
 from webapp.cli.params import PROJECT
 from webapp.errors import BadAnnotation
 from webapp.reads.ranges import parse_range
@@ -66,4 +66,4 @@ def delete_command(project, number):
 
 
 def _line(row, zone: str) -> str:
-    return f"{when(Note(row.id, row.text, row.starts_at, row.ends_at), zone)}\t{row.text}"
+    return f"{when(notes.as_note(row), zone)}\t{row.text}"

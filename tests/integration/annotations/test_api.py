@@ -54,12 +54,15 @@ def test_a_deploy_script_writes_changes_lists_and_deletes_notes(app, client, pro
     assert (campaign["startsAt"], campaign["endsAt"]) == ("2026-03-02T08:30:00.000Z",
                                                          "2026-03-04T23:00:00.000Z")
     old = post(client, {"text": "old", "startsAt": "2026-02-01T12:00:00Z"}).get_json()["data"]
+    post(client, {"text": "a long season", "startsAt": "2025-03-10", "endsAt": "2026-02-28"})
 
-    assert [n["text"] for n in listed(client)] == ["deployed v2.3", "campaign", "old"]
+    assert [n["text"] for n in listed(client)] == ["deployed v2.3", "campaign", "old",
+                                                   "a long season"]
     assert listed(client, headers=ANNOTATION_HEADERS) == listed(client)
     # a range shows where it overlaps: 3 March holds the campaign, not the older note
     assert [n["text"] for n in listed(client, "?from=2026-03-03&to=2026-03-03")] == ["campaign"]
-    assert [n["text"] for n in listed(client, "?from=2026-02-01&to=2026-02-01")] == ["old"]
+    assert [n["text"] for n in listed(client, "?from=2026-02-01&to=2026-02-01")] == [
+        "old", "a long season"]
     whole = client.get("/annotations?from=2026-03-01&to=2026-03-31", headers=READ_HEADERS)
     data = whole.get_json()["data"]
     assert (data["from"], data["to"], data["timeZone"]) == (
@@ -77,7 +80,8 @@ def test_a_deploy_script_writes_changes_lists_and_deletes_notes(app, client, pro
     assert client.delete(f"/annotations/{old['id']}",
                          headers=ANNOTATION_HEADERS).status_code == 404
     assert patch(client, old["id"], {"text": "x"}).status_code == 404
-    assert [n["text"] for n in listed(client)] == ["deployed v2.3", "campaign started"]
+    assert [n["text"] for n in listed(client)] == ["deployed v2.3", "campaign started",
+                                                   "a long season"]
 
 
 def test_every_problem_of_a_request_is_listed_at_once(client):
@@ -94,6 +98,8 @@ def test_every_problem_of_a_request_is_listed_at_once(client):
     assert "text" in problems(post(client, {}))
     assert post(client, {"text": "x" * 200}).status_code == 201
     assert "startsAt" in problems(post(client, {"text": "x", "startsAt": "0001-01-01"}))
+    too_long = post(client, {"text": "x", "startsAt": "2025-01-01", "endsAt": "2026-02-05"})
+    assert problems(too_long) == {"endsAt": "a range spans at most 400 days"}
     assert "" in problems(post(client, [{"text": "x"}]))
     surrogate = client.post("/annotations", data=b'{"text": "\\ud800"}',
                             headers=ANNOTATION_HEADERS, content_type="application/json")

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from flask import Blueprint, redirect, request
 
 from webapp.annotations import notes
-from webapp.annotations.markers import Note, when
+from webapp.annotations.markers import when
 from webapp.errors import BadAnnotation, NotFound
 from webapp.models import Annotation, Project
 from webapp.tenancy import accounts, policy
@@ -27,7 +27,7 @@ def rows_of(project: Project) -> list[dict]:
     zone = project.time_zone
     return [{"row": row, "author": notes.author(row), "at": notes.local_input(row.starts_at, zone),
              "until": notes.local_input(row.ends_at, zone),
-             "when": when(Note(row.id, row.text, row.starts_at, row.ends_at), zone)}
+             "when": when(notes.as_note(row), zone)}
             for row in notes.between(project.id, None, None)]
 
 
