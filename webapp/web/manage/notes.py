@@ -31,10 +31,9 @@ def rows_of(project: Project) -> list[dict]:
             for row in notes.between(project.id, None, None)]
 
 
-def _answer(slug: Handle, project: Project | None = None, status: int = 200, **extra):
+def _answer(slug: Handle, status: int = 200, **extra):
     """The notes page, or only its list for htmx, with the form's problems in `errors`."""
-    user, _, found = policy.user_project(slug)
-    project = project or found
+    user, _, project = policy.user_project(slug)
     role = policy.role_in(user, project.organization_id)
     context = {"project": project, "rows": rows_of(project), "errors": {}, "form": {},
                "editing": None, "may_write": role in policy.MANAGERS,
@@ -72,12 +71,12 @@ def add_annotation(slug: Handle):
     try:
         values = _values(project, form)
     except BadAnnotation as exc:
-        return _answer(slug, project, 400, errors=exc.fields, form=form.data)
+        return _answer(slug, 400, errors=exc.fields, form=form.data)
     notes.create(project.id, values, "page", user_id=accounts.current_user().id)
     show_live(project.id)
     if target := request.form.get("next"):
         return redirect(safe_next(target))
-    return _answer(slug, project, saved=values["text"])
+    return _answer(slug, saved=values["text"])
 
 
 @bp.post("/projects/<project:slug>/annotations/<int:note_id>")
@@ -91,11 +90,11 @@ def change_annotation(slug: Handle, note_id: int):
     try:
         values = _values(project, form, current)
     except BadAnnotation as exc:
-        return _answer(slug, project, 400, errors=exc.fields, form=form.data, editing=note_id)
+        return _answer(slug, 400, errors=exc.fields, form=form.data, editing=note_id)
     if notes.change(project.id, note_id, values) is None:
         raise NotFound("No such annotation in this project")
     show_live(project.id)
-    return _answer(slug, project)
+    return _answer(slug)
 
 
 @bp.post("/projects/<project:slug>/annotations/<int:note_id>/delete")
@@ -105,4 +104,4 @@ def delete_annotation(slug: Handle, note_id: int):
     if not notes.delete(project.id, note_id):
         raise NotFound("No such annotation in this project")
     show_live(project.id)
-    return _answer(slug, project)
+    return _answer(slug)
