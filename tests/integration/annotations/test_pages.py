@@ -131,9 +131,10 @@ def test_the_dashboard_chart_marks_notes_and_takes_a_new_one(app, logged_in):
         == [("deployed", "line"), ("incident", "rect")]
     assert re.search(r'<title id="chart-title">[^<]*, 2 notes</title>', html)
     assert "<caption>Notes on this chart</caption>" in html
-    # a range of days on the project's clocks shows them too
-    day = now.date().isoformat()
-    ranged = logged_in.get(f"/?from={day}&to={day}").get_data(as_text=True)
+    # a range of days on the project's clocks shows them too (yesterday too: just after
+    # midnight, the incident was yesterday)
+    days = f"from={(now - timedelta(days=1)).date()}&to={now.date()}"
+    ranged = logged_in.get(f"/?{days}").get_data(as_text=True)
     assert ranged.count('data-testid="chart-note"') == 2
     assert logged_in.post(PAGE, data={"csrf_token": csrf_token(html), "text": "x",
                                       "next": "https://elsewhere.example/"}).headers[
