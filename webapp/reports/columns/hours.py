@@ -10,6 +10,7 @@ day's row; a late event to an earlier hour repacks that hour only.
 from __future__ import annotations
 
 from datetime import UTC, date, timedelta
+from time import monotonic
 
 from flask import current_app
 
@@ -17,6 +18,7 @@ from webapp.db import database
 from webapp.reports import cache
 from webapp.reports.columns import memory
 from webapp.reports.columns.build import day_bounds, pack_day, pack_prop
+from webapp.reports.definition import TIME_LIMIT, TooSlow
 
 RECENT_DAYS = 2
 EVENT_HOURS = """
@@ -26,9 +28,13 @@ WHERE project_id = %s AND hour >= %s AND hour < %s GROUP BY hour ORDER BY hour
 
 
 def chunks(table: str, project_id: int, day: date, prop: str | None
-                 ) -> list[tuple[tuple, tuple]] | None:
+           ) -> list[tuple[tuple, tuple]] | None:
     """The hours of one day that hold events, each packed on its own, in order, as `_fetch`
-    gives days (key, value); None when Redis is away."""
+    gives days (key, value); None when Redis is away. Within a time limit
+    (`definition.time_limit`), TooSlow once packing outlasts it (a worker keeps the hours packed so far
+    for the next try)."""
+    limit = TIME_LIMIT.get()
+    deadline = monotonic() + limit / 1000 if limit else None
     start, end = day_bounds(day)
     hours = [hour.astimezone(UTC) for (hour,) in database.execute_sql(
         EVENT_HOURS, (project_id, start, end)).fetchall()]
@@ -47,6 +53,8 @@ def chunks(table: str, project_id: int, day: date, prop: str | None
             value = (pack_day(project_id, hour, following) if prop is None or
                      table == "report_day" else pack_prop(project_id, hour, following, prop))
             memory.MEMORY.put(key, value)
+            if deadline is not None and monotonic() > deadline:
+                raise TooSlow()
         if len(value[-1]):
             chunks.append((key, value))
     return chunks
