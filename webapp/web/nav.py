@@ -73,7 +73,7 @@ def links(project: Project | None) -> Nav | None:
         return None
     slug, here = link_of(project), current_page()
     manages = role in policy.MANAGERS
-    settings = url_for("manage.projects.project", slug=project.handle) if manages else None
+    settings = url_for("manage.projects.project", slug=slug) if manages else None
     pages = [Link("Dashboard", url_for("dashboard.index", project=slug), here == "dashboard"),
              # the boards' pages are built apart; their address is the project's, + /boards
              Link("Boards", f"{request.script_root}/projects/{quote(slug, safe='/')}/boards",
