@@ -12,7 +12,7 @@ from webapp.reports import reportwords as words
 from webapp.reports.trendwords import number
 
 WIDTH = 900
-CHAR_W = 6.6  # about one character of the 12px label text
+CHAR_W = 7.2  # about one character of the 13px label text
 # funnel: room above the bars for their values, and under them for three lines of labels
 TOP, PLOT_H, LINE_H = 22, 170, 16
 BOTTOM = 3 * LINE_H + 10

@@ -127,11 +127,12 @@ def funnel_summary(data: dict) -> str:
             f"{step_name(last)} within {duration(data['windowSeconds'])}")
     if data["mode"] == "strict":
         text += ", each step the very next"
-    previous = data.get("previous")
-    if previous:
-        before = previous["steps"]
+    before = (data.get("previous") or {}).get("steps")
+    if before and before[0]["users"]:
         text += (f"; the previous period: {number(before[-1]['users'])} of "
                  f"{number(before[0]['users'])} ({percentage(before[-1]['conversionFromFirst'])})")
+    elif before:
+        text += f"; in the previous period, nobody did {step_name(before[0])}"
     return text
 
 
@@ -182,7 +183,7 @@ def funnel_breakdown_table(data: dict) -> Table | None:
 def retention_summary(data: dict) -> str:
     cohorts = data["cohorts"]
     born = sum(c["users"] for c in cohorts)
-    how = "on or after" if data["mode"] == "on_or_after" else "in"
+    how = "on or after" if data["mode"] == "on_or_after" else "on"
     return (f"{users(born)} in {number(len(cohorts))} "
             f"{'cohort' if len(cohorts) == 1 else 'cohorts'} by {data['unit']} of their first "
             f"event; each cell counts those who came back {how} that {data['unit']}, and its "
