@@ -56,7 +56,7 @@ class Drawing:
 
 def clip(text: str, room: float) -> str:
     """`text` cut with "…" to about `room` pixels of label text."""
-    most = max(3, int(room / CHAR_W))
+    most = max(3, int(room / CHAR_W + 1e-6))  # (7.2 * 4 / 7.2 is a hair under 4)
     return text if len(text) <= most else text[: most - 1] + "…"
 
 

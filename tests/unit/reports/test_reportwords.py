@@ -56,3 +56,11 @@ def test_the_funnels_bars_stand_beside_the_previous_periods():
     assert [css for css, _ in drawing.legend] == ["now", "previous"]
     alone = reportsvg.funnel(funnel([8, 4], None))
     assert [r.css for r in alone.rects] == ["bar now", "bar now"] and len(alone.legend) == 1
+
+
+def test_a_bars_names_are_cut_only_when_longer_than_their_room():
+    drawing = reportsvg.bars("b", "B", [("free", 1, "1", ""), ("x" * 40, 2, "2", "")])
+    names = [t.text for t in drawing.texts if t.anchor == "end"]
+    assert names == ["free", "x" * (reportsvg.NAME_CHARS - 1) + "…"]
+    assert [t.text for t in reportsvg.bars("b", "B", [("free", 1, "1", "")]).texts][0] == \
+        "free"
