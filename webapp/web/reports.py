@@ -20,17 +20,28 @@ from flask import (
     url_for,
 )
 
-from webapp.db import database
 from webapp.errors import BadQuery, BadReport, ReportFailed, StillRunning, TooSlow
 from webapp.models import Project, iso
 from webapp.reads import filters
 from webapp.reads.events import parse_limit
 from webapp.reads.ranges import parse_range
-from webapp.reports import jobs, params, pathsvg, saved, tables, timeline, trendsvg, trendwords
+from webapp.reports import (
+    jobs,
+    params,
+    pathsvg,
+    reportsvg,
+    reportwords,
+    saved,
+    tables,
+    timeline,
+    trendsvg,
+    trendwords,
+)
 from webapp.reports.definition import Scope, time_limit
 from webapp.responses import ok
 from webapp.tenancy import accounts, policy
 from webapp.tenancy.projects import Handle
+from webapp.web import conditions, nav, suggest
 
 bp = Blueprint("reports", __name__)
 pages = Blueprint("report_pages", __name__)
@@ -118,26 +129,30 @@ def user_json_by_path(user_id: str):
 
 # ---- pages ----------------------------------------------------------------------------------
 
-def event_types(project_id: int) -> list[str]:
-    rows = database.execute_sql(
-        "SELECT event_type FROM event_rollup_hour WHERE project_id = %s "
-        'GROUP BY event_type ORDER BY event_type COLLATE "C" LIMIT 500', (project_id,)).fetchall()
-    return [kind for (kind,) in rows]
+@pages.app_context_processor
+def page_helpers() -> dict:
+    """What every page's templates may use: the project's navigation (base.html) and the
+    reports in words (a result renders on its page, a shared page and a board alike)."""
+    return {"site_nav": nav.links, "report_words": reportwords}
 
 
 def drawing_of(kind: str, data: dict, args):
-    """A report's chart geometry for its page, for the kinds that have one."""
+    """A report's charts for its page: geometry laid out here, drawn by its template."""
+    if kind == "funnel":
+        return reportsvg.funnel(data), reportsvg.funnel_breakdown(data)
+    if kind == "breakdown":
+        return reportsvg.breakdown(data)
     if kind == "paths":
         return pathsvg.layout(data)
     if kind == "trends":
         return trendsvg.layout(data, args.get("display") or "line")
-    return None
+    return None  # retention: its table is the coloured grid
 
 
-def table_of(kind: str, data: dict) -> tuple[list[str], list[list]]:
-    """A report's table for its page: a trend's in words (readable headers, thousands
-    separators), the others as their CSV has them."""
-    return trendwords.table(data) if kind == "trends" else tables.TABLES[kind](data)
+def table_of(kind: str, data: dict):
+    """A report's tables for its page, in words (readable headers, thousands separators,
+    durations and percentages); the CSV keeps the API's keys (webapp.reports.tables)."""
+    return trendwords.table(data) if kind == "trends" else reportwords.tables(kind, data)
 
 
 def page_problems(kind: str, args) -> list[str]:
@@ -171,6 +186,7 @@ def report_page(slug: Handle, kind: str):
                 job = jobs.start(current_app.extensions["celery"], project.id, kind, own_query)
         if problems:
             data = None
+    lists = suggest.page_lists(project.id, request.args)
     return render_template("reports/report.html", kind=kind, kinds=KINDS, user=user,
                            projects=projects, project=project, data=data,
                            table=table_of(kind, data) if data else None,
@@ -179,9 +195,20 @@ def report_page(slug: Handle, kind: str):
                            query=urlencode([*request.args.items(multi=True),
                                             ("project", project.link)]),
                            save_query=own_query, job=job, live=is_live(data),
-                           saved_reports=saved.saved_for(project.id),
-                           types=event_types(project.id), words=trendwords), \
+                           saved_reports=saved.saved_for(project.id), pickers=lists,
+                           conditions=conditions.first_options(lists), words=trendwords), \
         400 if problems else 200
+
+
+@pages.get("/projects/<project:slug>/reports/conditions")
+@accounts.login_required
+def conditions_fragment(slug: Handle):
+    """The `<datalist id="conditions">` of a report form's condition inputs, for what one of
+    them holds (htmx names it in HX-Trigger-Name; `q` otherwise)."""
+    project = policy.user_project(slug)[2]
+    typed = suggest.typed_value() or request.args.get("q", "")
+    return render_template("reports/_conditions.html",
+                           conditions=conditions.typed_options(project.id, typed))
 
 
 def result_html(kind: str, args, project, job: str | None = None) -> str:

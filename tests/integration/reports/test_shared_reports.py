@@ -39,5 +39,5 @@ def test_a_shared_report_too_long_for_the_web_process_is_computed_by_a_worker(
     shown = client.get(f"/share/{token}")
     assert shown.status_code == 200
     html = shown.get_data(as_text=True)
-    assert "<td>signup</td>" in html and "<td>2000</td>" in html
+    assert '<th scope="row">1. signup</th>' in html and "<td>2,000</td>" in html
     assert "still-computing" not in html

@@ -182,6 +182,23 @@ def test_report_pages(browser, kind):
 
 
 @SETTINGS
+@given(name=st.one_of(st.sampled_from(["where", "A.where", "step2.where", "q"]), TEXT),
+       typed=st.one_of(st.sampled_from(["metadata.pl", "metadata.plan=", "metadata.plan^=p",
+                                        "plan=", "metadata.=", "=", "^="]),
+                       TEXT.map(lambda text: "metadata." + text), TEXT))
+def test_condition_pickers(browser, name, typed):
+    """What a report form's condition input asks as it is typed."""
+    browser.send("GET", "/projects/default/reports/conditions?" + urlencode({name: typed}),
+                 headers={"HX-Request": "true", "HX-Trigger-Name": header_safe(name)})
+
+
+def header_safe(name: str) -> str:
+    """A name as a header may hold it (printable ASCII, no space around), else "where"."""
+    return name if name.isascii() and name.isprintable() and name == name.strip() and name \
+        else "where"
+
+
+@SETTINGS
 @given(kind=st.one_of(st.sampled_from(KINDS), st.text(min_size=1, max_size=10)),
        name=TEXT, query=st.one_of(st.sampled_from(KINDS).flatmap(report_query), TEXT))
 def test_saving_reports(browser, kind, name, query):

@@ -53,6 +53,7 @@ NOT_API = {
     "report_pages.job_stream",
     "report_pages.user_page",
     "report_pages.user_page_by_path",
+    "report_pages.conditions_fragment",
     "shares.save_report",
     "shares.shares",
     "shares.create_share",

@@ -25,7 +25,7 @@ def test_a_slow_report_runs_in_the_worker_and_streams_its_result(app, logged_in,
     monkeypatch.setattr("webapp.web.reports.params.run", too_slow)  # for the page only
     page = logged_in.get(f"/projects/default/reports/funnel?{QUERY}").get_data(as_text=True)
     stream = re.search(r'sse-connect="([^"]+/jobs/[^"]+)"', page).group(1).replace("&amp;", "&")
-    assert "queued" in page and "<td>signup</td>" not in page
+    assert "queued" in page and '<th scope="row">1. signup</th>' not in page
     job = stream.split("/jobs/")[1].split("?")[0]
     celery = app.extensions["celery"]
     wait_until(lambda: jobs.state(celery, job) in ("done", "failed"), timeout=30,
@@ -35,7 +35,7 @@ def test_a_slow_report_runs_in_the_worker_and_streams_its_result(app, logged_in,
     monkeypatch.undo()  # the stream reads the result the worker cached
     body = logged_in.get(stream).get_data(as_text=True)
     assert "event: progress" in body and "event: done" in body
-    assert "<td>signup</td>" in body.split("event: done")[1]
+    assert '<th scope="row">1. signup</th>' in body.split("event: done")[1]
     assert logged_in.get(stream.replace(job, "0" * 32)).status_code == 404
 
 

@@ -121,10 +121,10 @@ def test_report_pages_work_as_plain_forms_and_with_htmx(logged_in, history):
     for headers in ({}, {"HX-Request": "true"}):
         html = logged_in.get("/projects/default/reports/funnel" + query,
                              headers=headers).get_data(as_text=True)
-        assert 'id="report-result"' in html and "<td>signup</td>" in html
+        assert 'id="report-result"' in html and '<th scope="row">1. signup</th>' in html
         assert "step=signup&amp;step=view&amp;step=buy" in html  # CSV link keeps every step
     html = logged_in.get("/projects/default/reports/paths?event=signup").get_data(as_text=True)
-    assert "<svg class=\"paths\"" in html and "signup &gt; view &gt; buy: 1 user" in html
+    assert "<svg class=\"paths\"" in html and "signup → view → buy: 1 user" in html
     bad = logged_in.get("/projects/default/reports/funnel?step=signup")
     assert bad.status_code == 400 and "2 to 8 steps" in bad.get_data(as_text=True)
 

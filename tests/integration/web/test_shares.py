@@ -37,7 +37,7 @@ def test_a_saved_report_is_listed_and_its_link_shows_only_it(app, client, logged
     page = stranger.get(f"/share/{token}")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
-    assert "Signup to buy" in html and "<td>signup</td>" in html
+    assert "Signup to buy" in html and '<th scope="row">1. signup</th>' in html
     assert "Save as" not in html and "/reports/funnel.csv" not in html
     # the link opens nothing else
     assert stranger.get("/reports/funnel?" + QUERY).status_code == 401
@@ -49,14 +49,15 @@ def test_revoked_links_stop_and_passwords_lock(app, logged_in, history):  # noqa
     token = save_and_share(logged_in, password="open sesame")
     stranger = app.test_client()
     form = stranger.get(f"/share/{token}").get_data(as_text=True)
-    assert "password-protected" in form and "<td>signup</td>" not in form
+    assert "password-protected" in form and '<th scope="row">1. signup</th>' not in form
     wrong = stranger.post(f"/share/{token}", data={"csrf_token": csrf_token(form),
                                                    "password": "guess"})
     assert wrong.status_code == 403
     right = stranger.post(f"/share/{token}", data={"csrf_token": csrf_token(form),
                                                    "password": "open sesame"})
     assert right.status_code == 302
-    assert "<td>signup</td>" in stranger.get(f"/share/{token}").get_data(as_text=True)
+    unlocked = stranger.get(f"/share/{token}").get_data(as_text=True)
+    assert '<th scope="row">1. signup</th>' in unlocked
     shares = logged_in.get("/projects/default/shares").get_data(as_text=True)
     link_id = re.search(r"/shares/(\d+)/revoke", shares).group(1)
     revoked = logged_in.post(f"/projects/default/shares/{link_id}/revoke",

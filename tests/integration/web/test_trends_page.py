@@ -5,7 +5,7 @@ share link."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from html import unescape
 
 import pytest
@@ -51,7 +51,13 @@ def titles(html: str) -> list[str]:
     return [unescape(t) for t in re.findall(r"<circle[^>]*><title>([^<]*)</title>", html)]
 
 
-def test_the_form_offers_five_series_in_words(logged_in, shop):
+def test_the_form_offers_five_series_in_words(app, project, logged_in, shop):
+    from webapp.store.insert import store_batch
+
+    recent = iso(datetime.now(UTC) - timedelta(hours=2))  # the pickers offer 30 days' types
+    with app.app_context():
+        store_batch(project.id, [{"id": "recent", "type": "purchase", "user": "ann",
+                                  "meta": {}, "ts": recent, "rcv": recent}])
     status, html = page(logged_in, "")
     assert status == 200 and 'hx-get="/projects/default/reports/trends"' in html
     for letter in "ABCDE":
@@ -60,7 +66,7 @@ def test_the_form_offers_five_series_in_words(logged_in, shop):
     for words in ("unique users", "events per user", "90th percentile of",
                   "distinct values of", "a week earlier", "the last 7 days", "this month"):
         assert words in html
-    assert '<option value="purchase">' in html  # the project's own event types
+    assert '<option value="purchase">1 event in the last 30 days</option>' in html
     assert "Choose the events, then Run." in html
 
 
