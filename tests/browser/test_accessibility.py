@@ -278,3 +278,40 @@ def test_the_audit_finds_what_it_should(chromium, live_server):
     found = {violation["id"] for violation in audit(page)}
     assert {"label", "color-contrast"} <= found
     context.close()
+
+
+# The elements that reach past the screen's right edge, outermost first, leaving out those
+# inside a box that scrolls sideways.
+WIDEST = """() => {
+    const past = e => e.getBoundingClientRect().right > innerWidth + 1;
+    const scrolls = e => ['auto', 'scroll'].includes(getComputedStyle(e).overflowX);
+    const inScroller = e => { for (let p = e.parentElement; p; p = p.parentElement) {
+        if (scrolls(p)) return true; } return false; };
+    return [...document.body.querySelectorAll('*')]
+        .filter(e => past(e) && !past(e.parentElement) && !inScroller(e))
+        .slice(0, 3).map(e => e.outerHTML.slice(0, 160));
+}"""
+
+
+def test_no_page_scrolls_sideways_at_375_px(chromium, app, live_server, demo):
+    """Reflow: on a phone a page is as wide as the screen (wide tables and charts scroll in
+    their own boxes)."""
+    values, tokens = demo
+    found, _ = visits(app, values, tokens)
+    contexts = {logged_in: chromium.new_context(viewport={"width": 375, "height": 740})
+                for logged_in in (False, True)}
+    log_in(contexts[True].new_page(), live_server)
+    wide = []
+    try:
+        for visit in found:
+            page = contexts[visit.logged_in].new_page()
+            page.goto(live_server.url + visit.path)
+            width = page.evaluate("document.documentElement.scrollWidth")
+            if width > 375:
+                culprits = page.evaluate(WIDEST)
+                wide.append(f"{visit.path}: {width} px wide, {culprits}")
+            page.close()
+    finally:
+        for context in contexts.values():
+            context.close()
+    assert not wide, "\n".join(wide)
