@@ -33,8 +33,8 @@ ROOT = Path(__file__).resolve().parent.parent
 settings.register_profile("repeatable", derandomize=True)
 settings.register_profile("random", derandomize=False)
 settings.load_profile("random" if config.value("HYPOTHESIS_RANDOM") else "repeatable")
-TABLES = ("share_link", "saved_report", "alert_notice", "alert_rule", "invalid_rollup_minute",
-          "event_rollup_minute", "event_rollup_hour", "event",
+TABLES = ("annotation", "share_link", "saved_report", "alert_notice", "alert_rule",
+          "invalid_rollup_minute", "event_rollup_minute", "event_rollup_hour", "event",
           "signing_secret", "api_key", "membership", "app_user", "project", "organization")
 
 

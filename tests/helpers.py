@@ -9,8 +9,10 @@ from webapp.ingest import journal
 
 INGEST_KEY = "pb_test_ingest_key_0123456789"
 READ_TOKEN = "pb_test_read_token_0123456789"
+ANNOTATION_KEY = "pb_note_test_annotation_key_0123"
 INGEST_HEADERS = {"X-API-Key": INGEST_KEY}
 READ_HEADERS = {"Authorization": f"Bearer {READ_TOKEN}"}
+ANNOTATION_HEADERS = {"X-API-Key": ANNOTATION_KEY}
 ADMIN_EMAIL = "admin@example.test"
 ADMIN_PASSWORD = "correct horse battery staple"
 

@@ -17,7 +17,17 @@ from webapp import config as settings
 from webapp.ingest import limits
 from webapp.ingest.queue import celery_init_app
 from webapp.tenancy import projects
-from webapp.web import answers, api, dashboard, manage, protocols, reports, shares, suggest
+from webapp.web import (
+    annotations,
+    answers,
+    api,
+    dashboard,
+    manage,
+    protocols,
+    reports,
+    shares,
+    suggest,
+)
 from webapp.web.fastpath import KeyedWebhook
 from webapp.web.headers import finish
 
@@ -83,7 +93,9 @@ def _register(app: Flask) -> None:
     csrf = CSRFProtect(app)
     csrf.exempt(api.bp)  # the API authenticates with keys and tokens, not cookies
     csrf.exempt(reports.bp)
+    csrf.exempt(annotations.bp)  # changed with an annotation key only, never with a cookie
     app.register_blueprint(api.bp)
+    app.register_blueprint(annotations.bp)
     for blueprint in (protocols.segment_bp, protocols.posthog_bp):
         csrf.exempt(blueprint)
         app.register_blueprint(blueprint)

@@ -124,6 +124,19 @@ class BrokenSavedReport(Invalid):
                         "again.")
 
 
+class BadAnnotation(Invalid):
+    """An annotation that cannot be saved: `fields` maps each field to what is wrong with it
+    (listed as the answer's errors, each with its field as `path`)."""
+
+    title = "Invalid annotation"
+
+    def __init__(self, fields: dict[str, str]):
+        super().__init__([f"{name}: {why}" if name else why for name, why in fields.items()])
+        self.fields = fields
+        self.errors = [{"path": [name] if name else [], "message": why}
+                       for name, why in fields.items()]
+
+
 class TenantError(Invalid):
     """A request to create or change something that cannot be done; the message says why."""
 

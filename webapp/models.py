@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import orjson
 from peewee import (
+    AutoField,
     BigAutoField,
     BigIntegerField,
     BooleanField,
@@ -77,7 +78,8 @@ class Project(BaseModel):
 
 
 class ApiKey(BaseModel):
-    """An ingest key or a read token of a project (kind), stored as its SHA-256."""
+    """An ingest key, a read token or an annotation key of a project (kind: ingest, read or
+    annotate), stored as its SHA-256."""
 
     project = ForeignKeyField(Project, backref="keys", on_delete="CASCADE")
     kind = CharField(max_length=8)
@@ -103,10 +105,18 @@ class ApiKey(BaseModel):
 
     @classmethod
     def project_id_for(cls, kind: str, secret: str) -> int | None:
-        row = (cls.select(cls.project)
-               .where(cls.key_hash == digest(secret), cls.kind == kind, cls.revoked_at.is_null())
-               .tuples().first())
+        row = cls.live(kind, secret).first()
         return row[0] if row else None
+
+    @classmethod
+    def live(cls, kind: str | tuple[str, ...], secret: str):
+        """(project id, kind) of the live key of this kind (or of one of these), as a query of
+        tuples."""
+        kinds = (kind,) if isinstance(kind, str) else kind
+        return (cls.select(cls.project, cls.kind)
+                .where(cls.key_hash == digest(secret), cls.kind.in_(kinds),
+                       cls.revoked_at.is_null())
+                .tuples())
 
 
 class SigningSecret(BaseModel):
@@ -229,6 +239,24 @@ class ShareLink(BaseModel):
     password_hash = CharField(max_length=256, null=True)
     created_at = DateTimeTZField(default=lambda: datetime.now(UTC))
     revoked_at = DateTimeTZField(null=True)
+
+
+class Annotation(BaseModel):
+    """A note on a project at an instant (`ends_at` None) or over [starts_at, ends_at),
+    written on a page (by a member), through the API (with an annotation key) or on the
+    command line (`source`). Its primary key is (project, id): nothing names it without its
+    project."""
+
+    id = AutoField()
+    project = ForeignKeyField(Project, backref="annotations", on_delete="CASCADE")
+    starts_at = DateTimeTZField()
+    ends_at = DateTimeTZField(null=True)
+    text = CharField(max_length=200)
+    source = CharField(max_length=8)  # page, api or command
+    created_by_user = ForeignKeyField(User, null=True, on_delete="SET NULL")
+    created_by_key = ForeignKeyField(ApiKey, null=True, on_delete="SET NULL")
+    created_at = DateTimeTZField(default=lambda: datetime.now(UTC))
+    updated_at = DateTimeTZField(default=lambda: datetime.now(UTC))
 
 
 class InvalidRollupMinute(BaseModel):

@@ -1,12 +1,21 @@
 """The `flask` commands, one module per command group: `flask db migrate` and `flask bootstrap`
-(database.py), `flask projects ...`, `flask alerts ...`, `flask rollups rebuild`, `flask properties
-rebuild`, `flask partitions ...` and `flask deadletter ...`."""
+(database.py), `flask projects ...`, `flask alerts ...`, `flask annotations ...`, `flask
+rollups rebuild`, `flask properties rebuild`, `flask partitions ...` and `flask deadletter ...`."""
 
 from __future__ import annotations
 
 from flask import Flask
 
-from webapp.cli import alerts, database, deadletters, partitions, projects, properties, rollups
+from webapp.cli import (
+    alerts,
+    database,
+    deadletters,
+    notes,
+    partitions,
+    projects,
+    properties,
+    rollups,
+)
 
 
 def init_app(app: Flask) -> None:
@@ -18,3 +27,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(partitions.partitions_cli)
     app.cli.add_command(deadletters.deadletter_cli)
     app.cli.add_command(alerts.alerts_cli)
+    app.cli.add_command(notes.annotations_cli)

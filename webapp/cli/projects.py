@@ -35,7 +35,8 @@ def create_project_command(name, org_slug, slug):
 
 @projects_cli.command("key")
 @click.argument("project", type=PROJECT)
-@click.option("--kind", type=click.Choice(["ingest", "read"]), default="ingest", show_default=True)
+@click.option("--kind", type=click.Choice(list(tenants.KEY_PREFIXES)), default="ingest",
+              show_default=True, help="annotate: a key that may only write annotations")
 @click.option("--name", default="", help="what the key is for")
 def create_key_command(project, kind, name):
     """Add a key to a project; prints it once."""
@@ -59,7 +60,7 @@ def list_keys_command(project):
 
 @projects_cli.command("revoke")
 @click.argument("project", type=PROJECT)
-@click.argument("kind", type=click.Choice(["ingest", "read", SIGNING]))
+@click.argument("kind", type=click.Choice([*tenants.KEY_PREFIXES, SIGNING]))
 @click.argument("number", type=int)
 def revoke_key_command(project, kind, number):
     """Revoke a key or signing secret, named by its kind and number (`projects keys` lists

@@ -1,9 +1,9 @@
 """The Postman collection in docs/, generated from the OpenAPI document: `make postman`.
 
 One folder per tag, one request per operation, with the project's credentials as collection
-variables (`ingestKey`, `readToken`, `signingSecret`) and a pre-request script that signs
-deliveries to `/webhook/{project}` the Standard Webhooks way. tests/unit/dev/test_postman.py
-checks that the committed collection is what this writes.
+variables (`ingestKey`, `readToken`, `annotationKey`, `signingSecret`) and a pre-request
+script that signs deliveries to `/webhook/{project}` the Standard Webhooks way.
+tests/unit/dev/test_postman.py checks that the committed collection is what this writes.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ VARIABLES = {
     "baseUrl": "http://127.0.0.1:8000",
     "ingestKey": "",
     "readToken": "",
+    "annotationKey": "",
     "signingSecret": "",
     "project": "default",
     "organization": "default",
@@ -38,6 +39,10 @@ AUTH = {  # security scheme -> Postman auth
         {"key": "token", "value": "{{ingestKey}}", "type": "string"}]},
     "readToken": {"type": "bearer", "bearer": [
         {"key": "token", "value": "{{readToken}}", "type": "string"}]},
+    "annotationKey": {"type": "apikey", "apikey": [
+        {"key": "key", "value": "X-API-Key", "type": "string"},
+        {"key": "value", "value": "{{annotationKey}}", "type": "string"},
+        {"key": "in", "value": "header", "type": "string"}]},
     "segmentWriteKey": {"type": "basic", "basic": [  # Segment's way: the key as the username
         {"key": "username", "value": "{{ingestKey}}", "type": "string"},
         {"key": "password", "value": "", "type": "string"}]},

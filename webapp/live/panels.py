@@ -7,6 +7,7 @@ from datetime import datetime
 from flask import render_template
 
 from webapp.alerts import panel as alerts
+from webapp.annotations import notes
 from webapp.models import EventRollupMinute, Organization, Project
 from webapp.reads import chart, stats
 from webapp.reads.events import list_events
@@ -39,10 +40,13 @@ def panel_data(project_id: int, window: Window, now: datetime) -> dict:
     organization, slug, zone = (Project.select(Organization.slug, Project.slug, Project.time_zone)
                                 .join(Organization).where(Project.id == project_id)
                                 .tuples().get())
+    drawn = chart.build(data["series"], int(window.bucket.total_seconds()), zone)
     return {
         "stats": data,
         "this_minute": events_this_minute(project_id, now),
-        "chart": chart.build(data["series"], int(window.bucket.total_seconds()), zone),
+        "chart": drawn,
+        "markers": notes.on_chart(project_id, drawn, window.bucket_starts(now),
+                                  window.bucket_of(now) + window.bucket, zone),
         "recent": list_events(project_id, window, now, limit=RECENT)["events"],
         "dead_letters": deadletters.pending_count(project_id),
         "project_slug": f"{organization}/{slug}",  # a handle: the same for every watcher

@@ -30,6 +30,8 @@ class Chart:
     height: int = HEIGHT
     left: int = LEFT
     baseline: float = HEIGHT - BOTTOM
+    top: int = TOP
+    right: int = WIDTH - RIGHT  # the plot's right edge (the bars lie between left and right)
 
 
 def nice_ceiling(value: int) -> int:

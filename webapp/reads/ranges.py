@@ -55,6 +55,14 @@ def _parse_bound(text: str, name: str, time_zone: str, problems: list[str], *,
     return moment
 
 
+def parse_instant(text: str, name: str, time_zone: str, problems: list[str], *,
+                  end: bool = False) -> datetime | None:
+    """One instant given as a date (its local midnight; with `end`, the midnight after it) or
+    an instant (on the project's clocks without an offset), in UTC; None (a problem listed,
+    naming it `name`) for one that is not, or that lies outside the supported range."""
+    return _parse_bound(text, name, time_zone, problems, end=end)
+
+
 def parse_range(start: str | None, end: str | None, time_zone: str, now: datetime,
                 problems: list[str]) -> tuple[datetime, datetime]:
     """[start, end) instants for `from`/`to`: a `to` date includes that whole local day, an

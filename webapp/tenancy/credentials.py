@@ -1,6 +1,7 @@
-"""Who is calling, by credential: the ingest key of `/webhook`, a read token, a signed
-delivery's project, and the short-lived memory of what the database said of each (a revoked
-key stops working within seconds; a flood of unknown keys costs no database time)."""
+"""Who is calling, by credential: the ingest key of `/webhook`, a read token, an annotation
+key, a signed delivery's project, and the short-lived memory of what the database said of
+each (a revoked key stops working within seconds; a flood of unknown keys costs no database
+time)."""
 
 from __future__ import annotations
 
@@ -23,7 +24,8 @@ MAX_UNKNOWN = 10_000  # unknown keys remembered; a flood of them forgets only un
 _known: dict[tuple[str, str], tuple[float, Any]] = {}  # keys the database confirmed, and values
 _unknown: dict[tuple[str, str], float] = {}
 T = TypeVar("T")
-CREDENTIALS = ("ingest", "read", "slug")  # kinds whose unknown values are refusals
+# kinds whose unknown values are refusals; "annotations": an annotation key or a read token
+CREDENTIALS = ("ingest", "read", "slug", "annotations")
 _lookups: dict[tuple[str, str], threading.Lock] = {}
 # Called with 0 before an unconfirmed key is looked up, with 1 when a request is refused for a
 # wrong or missing key (set by the rate limits: it counts refusals per address and raises once
@@ -143,9 +145,11 @@ def refused() -> None:
     _guard(1)
 
 
-def _look_up(kind: str, secret: str) -> int | None:
+def _look_up(kind: str, secret: str) -> Any:
     if kind == "slug":  # a signed delivery's project: "<org>/<slug>", or a bare slug (the oldest)
         return projects.oldest_id(secret)
+    if kind == "annotations":  # (project id, kind): who may list annotations, and who change them
+        return ApiKey.live(("annotate", "read"), secret).first()
     return ApiKey.project_id_for(kind, secret)
 
 

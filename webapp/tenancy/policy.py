@@ -112,6 +112,32 @@ def read_access() -> tuple[int, tuple]:
     return project_id, ("token", digest(token), project_id)
 
 
+def annotation_project_id(change: bool = False) -> int:
+    """The project whose annotations a request may list (an annotation key's, a read token's,
+    or one the dashboard session may see) or, with `change`, write (an annotation key's only:
+    the API takes no cookie for a change, the pages change notes with their forms).
+
+    A key is looked up once for both kinds it may be (one refusal counted for a wrong one);
+    `?project=` must then name the key's own project."""
+    key = presented_key("X-API-Key")
+    if key is None:
+        if not change:
+            return read_project_id()
+        credentials.refused()
+        raise Unauthorized("Missing annotation key: send it as X-API-Key or Authorization: Bearer")
+    found = credentials.project_of("annotations", key)
+    if found is None:
+        raise Unauthorized("Invalid annotation key" if change
+                           else "Invalid annotation key or read token")
+    project_id, kind = found
+    if change and kind != "annotate":
+        raise Forbidden("A read token may list annotations; writing one takes an annotation key")
+    handle = request.args.get("project") or None
+    if handle is not None and not credentials.names_project(project_id, handle):
+        raise Forbidden("This key may not reach that project")
+    return project_id
+
+
 def still_allowed(principals: set[tuple]) -> set[tuple]:
     """Those of `principals` (from read_access, or a shared dashboard's link) that may still
     read their project: the token or the share link is live, or the session is and its user is

@@ -14,7 +14,8 @@ from webapp.tenancy.projects import DEFAULT_SLUG, SLUG
 from webapp.tenancy.values import limit_problem, new_secret
 from webapp.zones import zone
 
-KEY_PREFIXES = {"ingest": "pb_live_", "read": "pb_read_"}
+KEY_PREFIXES = {"ingest": "pb_live_", "read": "pb_read_", "annotate": "pb_note_"}
+KEY_KINDS = {"ingest": "ingest key", "read": "read token", "annotate": "annotation key"}
 
 
 def slugify(name: str, fallback: str = "project") -> str:
@@ -57,7 +58,7 @@ def create_key(project: Project, kind: str, name: str,
                secret: str | None = None) -> tuple[ApiKey, str]:
     """A new key; the plain text is returned once and only its hash is kept."""
     if kind not in KEY_PREFIXES:
-        raise TenantError("kind must be ingest or read")
+        raise TenantError("kind must be ingest, read or annotate")
     secret = secret or KEY_PREFIXES[kind] + secrets.token_urlsafe(24)
     key = ApiKey.create(project=project, kind=kind, name=name.strip() or kind,
                         prefix=secret[:12], key_hash=digest(secret))

@@ -21,6 +21,8 @@ from werkzeug.exceptions import ServiceUnavailable
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
+from webapp.annotations import notes
+from webapp.annotations.markers import starts_of
 from webapp.errors import UnknownFilter
 from webapp.ingest.limits import limiter, limits_available, login_account_key
 from webapp.live.panels import RECENT, panel_data
@@ -95,13 +97,16 @@ def index():
         if not visible:
             abort(403, "No such project for your account")
         project = visible[0]
+    note_form = {"may_annotate": policy.role_in(user, project.organization_id) in
+                 policy.MANAGERS,
+                 "now_local": notes.local_input(datetime.now(UTC), project.time_zone)}
     if request.args.get("from") or request.args.get("to"):
         return render_template("dashboard.html", project=project, projects=visible, user=user,
-                               **range_data(project))
+                               **note_form, **range_data(project))
     window = _window()
     context = panel_data(project.id, window, datetime.now(UTC))
     return render_template("dashboard.html", project=project, projects=visible, user=user,
-                           **context)
+                           **note_form, **context)
 
 
 def range_data(project) -> dict:
@@ -118,7 +123,11 @@ def range_data(project) -> dict:
     data = span.compute(project.id, start, end, project.time_zone, bucket)
     seconds = {"hour": 3600, "day": 86400, "week": 7 * 86400}[data["bucket"]]
     recent = list_events(project.id, WINDOWS["week"], now, limit=RECENT, span=(start, end))
-    return {"stats": data, "chart": chart.build(data["series"], seconds, project.time_zone),
+    zone = project.time_zone
+    drawn = chart.build(data["series"], seconds, zone)
+    return {"stats": data, "chart": drawn,
+            "markers": notes.on_chart(project.id, drawn, starts_of(data["series"], zone), end,
+                                      zone),
             "recent": recent["events"], "window": Window("range", timedelta(0), 0),
             "windows": list(WINDOWS), "project_slug": project.handle, "span": data,
             "time_zone": project.time_zone,

@@ -197,7 +197,7 @@ def test_owner_manages_keys_with_server_side_validation(app, client, beta):
                                                                "name": ""},
                       headers={"HX-Request": "true"})
     assert bad.status_code == 400
-    assert "Choose ingest key or read token." in bad.get_data(as_text=True)
+    assert "Choose ingest key, read token or annotation key." in bad.get_data(as_text=True)
     made = client.post("/manage/projects/beta-shop/keys",
                        data={"csrf_token": token, "kind": "ingest", "name": "checkout service"},
                        headers={"HX-Request": "true"})

@@ -22,14 +22,23 @@ from schemathesis import GenerationMode
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from tests.conftest import reset, start_gunicorn, stop_process
-from tests.helpers import INGEST_HEADERS, INGEST_KEY, READ_HEADERS, READ_TOKEN, drain, sql_scalar
+from tests.helpers import (
+    ANNOTATION_HEADERS,
+    ANNOTATION_KEY,
+    INGEST_HEADERS,
+    INGEST_KEY,
+    READ_HEADERS,
+    READ_TOKEN,
+    drain,
+    sql_scalar,
+)
 from tests.integration.dev.test_hostile_inputs import still_known
 from webapp.ingest.signatures import sign
 from webapp.reads.events import BadQuery, decode_cursor
 from webapp.web import openapi
 
 EXAMPLES = 60  # per operation and generation mode (fewer where the inputs run out): about
-# 3,000 requests over the 30 operations in under 3 minutes on two shared cores
+# 3,000 requests over the 34 operations in under 3 minutes on two shared cores
 MIN_REQUESTS = 2000
 SIGNED = ("/webhook/{project}", "/webhook/{organization}/{project}")
 SEGMENT_BASIC = {"Authorization": "Basic " + base64.b64encode(f"{INGEST_KEY}:".encode()).decode()}
@@ -41,7 +50,10 @@ READS = ("/events", "/events/stats", "/events/export", "/users", "/users/{userId
            for kind in ("funnel", "retention", "paths", "breakdown", "trends")
            for csv in ("", ".csv")),
          "/suggest/types", "/suggest/keys", "/suggest/values")
+# the annotation key lists notes as well as writing them: one key for both paths
+ANNOTATIONS = ("/annotations", "/annotations/{id}")
 AUTH = {"/webhook": INGEST_HEADERS, **dict.fromkeys(READS, READ_HEADERS),
+        **dict.fromkeys(ANNOTATIONS, ANNOTATION_HEADERS),
         "/i/v1/analytics/events": {
             "Authorization": f"Bearer {INGEST_KEY}"}, **dict.fromkeys(SEGMENT, SEGMENT_BASIC)}
 KEY_FIELDS = ("api_key", "token")
@@ -132,13 +144,18 @@ REPORTS = tuple(path for path in READS if path.startswith("/reports/"))
 def relational(case) -> list:
     """What a schema cannot say about values it allows one by one: a range's `to` after its
     `from` and at most 400 days on (from today, for a bound alone), a funnel's 2 to 8 named
-    steps and 1 minute to 90 days of window; and that no text may hold a NUL (PostgreSQL
-    cannot store one: `400`). Requests that may break those are not held to "schema-valid
-    means accepted" (their 400 is still checked as documented)."""
+    steps and 1 minute to 90 days of window, a note's end after its start (now, or the one it
+    has, when the body gives none) and both within the years a range may span; and that no
+    text may hold a NUL (PostgreSQL cannot store one: `400`). Requests that may break those
+    are not held to "schema-valid means accepted" (their 400 is still checked as
+    documented)."""
     query = case.query or {}
     nul = any("\x00" in str(item) for value in query.values()
               for item in (value if isinstance(value, list) else [value]))
-    if case.operation.path in REPORTS or query.get("from") or query.get("to") or nul:
+    body = case.body if isinstance(case.body, dict) else {}
+    timed_note = case.operation.path in ANNOTATIONS and ("startsAt" in body or "endsAt" in body)
+    if (case.operation.path in REPORTS or query.get("from") or query.get("to") or nul
+            or timed_note):
         return [positive_data_acceptance]
     return []
 
@@ -194,12 +211,13 @@ class Target:
 
 @pytest.fixture(scope="module")
 def target(services, app, redis, _worker_handle):
-    from webapp.tenancy.tenants import add_signing_secret, ensure_default_project
+    from webapp.tenancy.tenants import add_signing_secret, create_key, ensure_default_project
 
     reset(app, redis)
     with app.app_context():
         project = ensure_default_project(INGEST_KEY, READ_TOKEN)
         secret = add_signing_secret(project, "fuzz").secret
+        create_key(project, "annotate", "fuzz", ANNOTATION_KEY)
     _worker_handle.ensure_running()
     # wrong credentials go to every operation from this one address, far faster than the
     # per-address limit allows a client; schemathesis wants their 401, not that limit's 429

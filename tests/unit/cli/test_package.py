@@ -11,7 +11,8 @@ from webapp import cli
 
 PACKAGE = Path(cli.__file__).parent
 GROUPS = {"db": "database", "bootstrap": "database", "projects": "projects",
-          "alerts": "alerts", "rollups": "rollups", "partitions": "partitions",
+          "alerts": "alerts", "annotations": "notes", "rollups": "rollups",
+          "partitions": "partitions", "properties": "properties",
           "deadletter": "deadletters"}
 
 

@@ -38,7 +38,8 @@ class ProjectForm(Form):
 
 class KeyForm(Form):
     kind = StringField(validators=[AnyOf(list(KEY_PREFIXES),
-                                         message="Choose ingest key or read token.")])
+                                         message="Choose ingest key, read token or "
+                                                 "annotation key.")])
     name = StringField(filters=[strip], validators=[Length(
         min=1, max=100, message="Name the key after what uses it (at most 100 characters).")])
 
@@ -94,3 +95,11 @@ class AlertForm(Form):
 
     def values(self) -> dict[str, str]:
         return {name: self[name].data or "" for name in ALERT_FIELDS}
+
+
+class AnnotationForm(Form):
+    """A note as typed: webapp.annotations.notes says what is wrong with it."""
+
+    text = StringField()
+    at = StringField(filters=[strip])  # a datetime-local value: the project's clocks
+    until = StringField(filters=[strip])

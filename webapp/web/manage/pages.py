@@ -11,7 +11,7 @@ from webapp.alerts import panel as alerts_panel
 from webapp.errors import NotFound
 from webapp.models import ApiKey, Membership, Organization, Project, SigningSecret, User
 from webapp.reports import saved
-from webapp.tenancy import policy
+from webapp.tenancy import policy, tenants
 from webapp.tenancy.accounts import ROLES
 from webapp.zones import valid_zones
 
@@ -43,7 +43,7 @@ def zone_names() -> list[str]:
 
 def project_context(project: Project, **extra) -> dict:
     keys = list(ApiKey.select().where(ApiKey.project == project).order_by(ApiKey.id))
-    return {"project": project, "keys": keys,
+    return {"project": project, "keys": keys, "key_kinds": tenants.KEY_KINDS,
             "limit_rows": [(project, None, "the project"), *(
                 (key, key.id, f"ingest key {key.name} ({key.prefix}…)") for key in keys
                 if key.kind == "ingest" and not key.revoked_at)],

@@ -1,0 +1,1 @@
+"""Annotations: a project's notes at an instant or over a range, and their marks on charts."""
