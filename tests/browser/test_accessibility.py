@@ -24,6 +24,7 @@ USERS = ("ann", "bob", "cy", "dee", "eve")
 
 # GET routes that are no page a person reads, each with why; every other GET route is audited.
 NOT_PAGES = {
+    "annotations.list_annotations": "JSON for the read token",
     "api.events": "JSON for the read token",
     "api.events_export": "a download (CSV, NDJSON or JSON)",
     "api.events_stats": "JSON for the read token",
@@ -181,13 +182,15 @@ def described(where: str, violations: list[dict]) -> str:
 @pytest.fixture
 def demo(app, live_server, project, admin, receiver):
     """The default project with events, saved reports shared by link (one of them behind a
-    password), a shared dashboard, a second member, a signing secret and a firing alert rule;
+    password), a shared dashboard, a second member, a signing secret, notes on its charts and a
+    firing alert rule;
     its route values and the tokens of its share links (the last one locked)."""
     events = history()
     post(live_server, events)
     wait_stored(app, len(events))
     with app.app_context():
         from webapp.alerts import rules
+        from webapp.annotations import notes
         from webapp.models import Organization
         from webapp.reports import saved
         from webapp.tenancy import accounts, members
@@ -203,6 +206,11 @@ def demo(app, live_server, project, admin, receiver):
                          accounts.create_user("viewer@example.test", "a long enough password"),
                          "viewer")
         add_signing_secret(project, "billing")
+        notes.create(project.id, {"text": "deployed v2.3", "starts_at": NOW - timedelta(hours=30)},
+                     "page", user_id=admin.id)
+        notes.create(project.id, {"text": "spring campaign",
+                                  "starts_at": NOW - timedelta(days=3),
+                                  "ends_at": NOW - timedelta(days=2)}, "page", user_id=admin.id)
         values, errors = rules.validate({"name": "No purchases", "when": "purchase < 1 in 5 min",
                                          "url": receiver.url}, allow_private=True)
         assert not errors
