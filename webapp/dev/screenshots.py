@@ -1,10 +1,10 @@
 """`make screenshots`: the README's and docs' pictures, taken in Chromium from a demo project.
 
 A throw-away PostgreSQL and Redis, the Procfile's web, worker and jobs processes, demo traffic
-(webapp/dev/demo.py, with a fixed seed), then Debian's Chromium, driven by Playwright (never a
-browser it downloads), photographs the dashboard and each report at desktop width, at 375 px and
-in the dark theme. Each picture is cut to a useful height and saved as a palette PNG in
-docs/images/, so that it weighs tens of kilobytes, not hundreds.
+(webapp/dev/demo.py, with a fixed seed) and two notes on the charts; then Debian's Chromium,
+driven by Playwright (never a browser it downloads), photographs the dashboard and each report
+at desktop width, at 375 px and in the dark theme. Each picture is cut to a useful height and
+saved as a palette PNG in docs/images/, so that it weighs tens of kilobytes, not hundreds.
 """
 
 from __future__ import annotations
@@ -138,6 +138,18 @@ def answers(url: str) -> bool:
     return True
 
 
+def demo_notes(flask: list[str], env: dict[str, str], log) -> None:
+    """Two notes on the charts, through `flask annotations add`, as a deploy script adds them."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    for text, starts, ends in (("deployed v2.3", timedelta(days=2), None),
+                               ("spring campaign", timedelta(days=5), timedelta(days=4))):
+        span = ["--at", (now - starts).isoformat()]
+        if ends is not None:
+            span += ["--until", (now - ends).isoformat()]
+        subprocess.run([*flask, "annotations", "add", "default", text, *span], env=env,
+                       cwd=ROOT, check=True, stdout=log, stderr=log)
+
+
 def demo_traffic(base_url: str, key: str) -> None:
     """The demo's events, the same every time (a fixed seed), over the last DAYS days."""
     rng, now = random.Random(SEED), datetime.now(UTC)
@@ -171,8 +183,10 @@ def screenshots_command(out: Path) -> None:
         log = (root / "processes.log").open("w")
         processes = None
         try:
-            subprocess.run([sys.executable, "-m", "flask", "--app", "webapp.wsgi", "bootstrap"],
-                           env=env, cwd=ROOT, check=True, stdout=log, stderr=log)
+            flask = [sys.executable, "-m", "flask", "--app", "webapp.wsgi"]
+            subprocess.run([*flask, "bootstrap"], env=env, cwd=ROOT, check=True, stdout=log,
+                           stderr=log)
+            demo_notes(flask, env, log)
             processes = subprocess.Popen(
                 [sys.executable, "-m", "honcho", "start", "-f", "Procfile", "web", "worker",
                  "jobs"], env=env, cwd=ROOT, stdout=log, stderr=log, start_new_session=True)
