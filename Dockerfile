@@ -3,10 +3,11 @@ FROM python:3.11-slim AS base
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /app
 
+# htmx for the pages; not axe-core, a devDependency the browser tests alone use
 FROM node:20-slim AS assets
 WORKDIR /assets
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+RUN npm ci --no-audit --no-fund --omit=dev
 
 # htmx's files under the names package.json's versions give them (webapp/vendor.py)
 FROM base AS vendor

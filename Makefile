@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 VENDOR := static/vendor
 
-.PHONY: run test test-fast lint docs bench bench-stats bench-live bench-reports demo postman clean
+.PHONY: run test test-fast lint docs bench bench-stats bench-live bench-reports demo screenshots postman clean
 
 $(STAMP): pyproject.toml constraints.txt package.json package-lock.json
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Pulseboard needs Python 3.11 or newer")'
@@ -41,6 +41,11 @@ bench-reports: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/python -m webapp.dev.demo $(DEMO_ARGS)
+
+# docs/images/: the dashboard and each report of a demo project in Chromium (desktop, 375 px,
+# dark), from servers of its own that it stops again
+screenshots: $(STAMP)
+	$(BIN)/python -m webapp.dev.screenshots
 
 postman: $(STAMP)
 	$(BIN)/python -m webapp.dev.postman

@@ -3,7 +3,9 @@
 package.json's `dependencies` pin each version and its `vendor` block names the file to serve;
 `copy()` (run by `make` and the Dockerfile, as `python webapp/vendor.py`) puts each under
 static/vendor/ with its version in the name, and the templates link the names `served()` gives.
-Standard library only: the Dockerfile runs it before the app's dependencies are installed.
+`devDependencies` are the test suite's own (axe-core): `tool()` finds their files where `npm ci`
+left them; they are never copied or served. Standard library only: the Dockerfile runs it before
+the app's dependencies are installed.
 """
 
 from __future__ import annotations
@@ -32,6 +34,20 @@ def _files(package_json: Path) -> dict[str, tuple[str, str]]:
 def served(package_json: Path = PACKAGE_JSON) -> dict[str, str]:
     """Each vendored package's path under static/: "htmx.org" -> "vendor/htmx-<version>.min.js"."""
     return {name: f"vendor/{target}" for name, (_source, target) in _files(package_json).items()}
+
+
+def pinned(name: str, package_json: Path = PACKAGE_JSON) -> str:
+    """The version package.json pins for a package, served or the tests' own."""
+    package = json.loads(package_json.read_text(encoding="utf-8"))
+    return {**package.get("devDependencies", {}), **package["dependencies"]}[name]
+
+
+def tool(name: str, file: str, node_modules: Path = ROOT / "node_modules") -> Path:
+    """A file of a package the tests use (package.json's devDependencies), as `npm ci` left it."""
+    path = node_modules / name / file
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} is missing: run `make` (npm ci) to install {name}")
+    return path
 
 
 def copy(node_modules: Path = ROOT / "node_modules", vendor: Path = VENDOR,

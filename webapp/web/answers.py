@@ -9,6 +9,7 @@ from playhouse.pool import MaxConnectionsExceeded
 from werkzeug.exceptions import (
     HTTPException,
     InternalServerError,
+    NotFound,
     RequestEntityTooLarge,
     ServiceUnavailable,
     default_exceptions,
@@ -58,7 +59,12 @@ def refusal(exc: PulseboardError | RequestEntityTooLarge, webhook: bool) -> Resp
 
 
 def is_page() -> bool:
-    return any(name in PAGES for name in request.blueprints)
+    """A page's route; or no route at all, asked for by a browser (a mistyped address), which
+    gets the error page too, where an API client (`Accept: */*` or JSON) keeps the envelope."""
+    if request.blueprints:
+        return any(name in PAGES for name in request.blueprints)
+    return isinstance(request.routing_exception, NotFound) and \
+        request.accept_mimetypes.best_match(("application/json", "text/html")) == "text/html"
 
 
 def page(error: HTTPException, headers=None):

@@ -89,3 +89,14 @@ def test_commands_name_a_project_by_organization(app, project, other_tenant):
         assert named.exit_code == 0, named.output
     assert "spare" in runner.invoke(args=["projects", "keys", "default"]).output
     assert "no project 'beta/nope'" in runner.invoke(args=["alerts", "log", "beta/nope"]).output
+
+
+def test_a_mistyped_address_is_the_error_page_for_a_browser_and_json_for_a_client(client):
+    browser = client.get("/no-such-page", headers={
+        "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"})
+    assert browser.status_code == 404 and browser.mimetype == "text/html"
+    assert '<html lang="en">' in browser.get_data(as_text=True)
+    assert "<title>404 · Pulseboard</title>" in browser.get_data(as_text=True)
+    for accept in ("*/*", "application/json", None):
+        api = client.get("/no-such-page", headers={"Accept": accept} if accept else {})
+        assert api.status_code == 404 and api.get_json()["success"] is False, accept
