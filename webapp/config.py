@@ -4,10 +4,9 @@
 default and meaning. `Config` (and `TestConfig` for the suite) turns the application's share of
 them into `app.config`; code outside the app (gunicorn's settings, `make run`, the benchmarks)
 reads them with `value()`. `python webapp/config.py --write` (`make docs`) regenerates
-docs/configuration.md and .env.example from the list; a test fails when either is stale.
-
-This module imports nothing outside the standard library, so gunicorn's master can load it
-without importing the `webapp` package (see webapp/gunicorn_conf.py).
+docs/configuration.md and .env.example from the list; a test fails when either is stale. It
+imports nothing outside the standard library, so gunicorn's master can load it without
+importing the `webapp` package (see webapp/gunicorn_conf.py).
 """
 
 from __future__ import annotations
@@ -173,13 +172,11 @@ SETTINGS: tuple[Setting, ...] = (
             "\"too few\" rules fire when nothing arrives, and windows slide past a burst; "
             "at least 0.2). Read by `beat`."),
     Setting("ALERTS_TREND_CHECK_SECONDS", float, 60.0,
-            "How often `beat` sends the check of the alert rules on saved trends (one task per "
-            "project, to the `jobs` workers, each expiring when the next is due; at least 1). "
-            "Read by `beat` and the `jobs` workers."),
+            "How often `beat` sends the check of the rules on saved trends (a task per project "
+            "to the `jobs` workers, expiring when the next is due; at least 1)."),
     Setting("ALERTS_TREND_TIME_LIMIT_SECONDS", float, 10.0,
-            "How long a check may take to compute one saved trend for its alert rules (the "
-            "report pages' kind of limit); past it the rules are not judged that time, and "
-            "the failure is counted and logged."),
+            "How long computing a saved trend for its alert rules may take; past it they are "
+            "not judged that time (counted and logged)."),
     Setting("RETENTION_DAYS", int, 365,
             "Days of raw events a project keeps unless it sets its own `retention_days` (at "
             "least 8); rollups are kept longer."),

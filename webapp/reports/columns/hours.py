@@ -31,8 +31,8 @@ def chunks(table: str, project_id: int, day: date, prop: str | None
            ) -> list[tuple[tuple, tuple]] | None:
     """The hours of one day that hold events, each packed on its own, in order, as `_fetch`
     gives days (key, value); None when Redis is away. Within a time limit
-    (`definition.time_limit`), TooSlow once packing outlasts it (a worker keeps the hours packed so far
-    for the next try)."""
+    (`definition.time_limit`), TooSlow once packing outlasts it (a worker keeps the hours
+    packed so far for the next try)."""
     limit = TIME_LIMIT.get()
     deadline = monotonic() + limit / 1000 if limit else None
     start, end = day_bounds(day)
