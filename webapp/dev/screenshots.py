@@ -26,6 +26,7 @@ from pathlib import Path
 
 import click
 
+from webapp.config import value
 from webapp.dev import demo
 from webapp.dev.servers import PrivatePostgres, PrivateRedis, free_port
 
@@ -115,7 +116,7 @@ def photograph(browser, base_url: str, email: str, password: str, folder: Path,
 
 
 def chromium_path() -> str:
-    path = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+    path = value("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
     if not Path(path).exists():
         raise click.ClickException(f"Chromium not found at {path}: install Debian's `chromium` "
                                    "package or set CHROMIUM_PATH")
@@ -178,8 +179,8 @@ def screenshots_command(out: Path) -> None:
                "API_TOKEN": "pb_read_" + secrets.token_urlsafe(24), "ADMIN_EMAIL": EMAIL,
                "ADMIN_PASSWORD": password, "PULSEBOARD_ENV": "development",
                "PULSEBOARD_DOTENV": os.devnull, "LOG_LEVEL": "warning",
-               "PROMETHEUS_MULTIPROC_DIR": str(root / "prometheus"),
-               "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+               "PROMETHEUS_MULTIPROC_DIR": str(root / "prometheus")}
+        env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
         log = (root / "processes.log").open("w")
         processes = None
         try:
