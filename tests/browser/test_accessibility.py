@@ -42,6 +42,7 @@ NOT_PAGES = {
     "static": "stylesheets, scripts and the vendored files",
     "suggest.suggest_json": "JSON for the read token",
     "suggest_pages.suggest_fragment": "a <datalist> the report forms fetch (no page of its own)",
+    "report_pages.conditions_fragment": "a <datalist> the condition inputs fetch (no page)",
 }
 # The pages a visitor without an account opens; every other page is opened logged in.
 LOGGED_OUT = {"dashboard.login", "shares.shared"}
@@ -94,10 +95,12 @@ def history() -> list[dict]:
     return events
 
 
-def fill(project, organization) -> dict[str, list[str]]:
-    """What each kind of route argument stands for (by `converter:name` or `name`)."""
+def fill(project, organization, board_id: int, report_id: int) -> dict[str, list[str]]:
+    """What each kind of route argument stands for (by `converter:name` or `name`), and the
+    queries of pages that need the demo's own numbers ("?endpoint")."""
     return {"project:slug": [project.slug], "slug": [organization.slug],
-            "kind": list(params.MODULES)}
+            "kind": list(params.MODULES), "int:board_id": [str(board_id)],
+            "?boards.pin_page": [f"saved_report={report_id}"]}
 
 
 def visits(app, values: dict[str, list[str]], tokens: list[str]) -> tuple[list[Visit], list[str]]:
@@ -116,12 +119,14 @@ def visits(app, values: dict[str, list[str]], tokens: list[str]) -> tuple[list[V
         for chosen in product(*(values[name] for name in names)):
             parts = iter(chosen)
             path = PLACEHOLDER.sub(lambda _match, parts=parts: next(parts), rule.rule)
-            found += pages_of(rule.endpoint, path)
+            found += pages_of(rule.endpoint, path, values.get(f"?{rule.endpoint}"))
     found += [Visit("error", path, status, logged_in) for path, status, logged_in in ERROR_PAGES]
     return found, unknown
 
 
-def pages_of(endpoint: str, path: str) -> list[Visit]:
+def pages_of(endpoint: str, path: str, queries: list[str] | None = None) -> list[Visit]:
+    """A route's visits: with each of its queries (`queries`, else QUERIES), a report page
+    also with a result and with problems."""
     logged_in = endpoint not in LOGGED_OUT
     if endpoint == "report_pages.report_page":
         kind = path.rsplit("/", 1)[1]
@@ -129,7 +134,7 @@ def pages_of(endpoint: str, path: str) -> list[Visit]:
                                                         True),
                 Visit(endpoint, f"{path}?{BAD_QUERY}", 400, True)]
     return [Visit(endpoint, f"{path}?{query}" if query else path, 200, logged_in)
-            for query in QUERIES.get(endpoint, [""])]
+            for query in queries or QUERIES.get(endpoint, [""])]
 
 
 def wrong_login(page) -> None:
@@ -182,8 +187,8 @@ def described(where: str, violations: list[dict]) -> str:
 @pytest.fixture
 def demo(app, live_server, project, admin, receiver):
     """The default project with events, saved reports shared by link (one of them behind a
-    password), a shared dashboard, a second member, a signing secret, notes on its charts and a
-    firing alert rule;
+    password), a board of them and its share link, a shared dashboard, a second member, a
+    signing secret, notes on its charts and a firing alert rule;
     its route values and the tokens of its share links (the last one locked)."""
     events = history()
     post(live_server, events)
@@ -191,15 +196,19 @@ def demo(app, live_server, project, admin, receiver):
     with app.app_context():
         from webapp.alerts import rules
         from webapp.annotations import notes
+        from webapp.boards import boards, tiles
         from webapp.models import Organization
         from webapp.reports import saved
         from webapp.tenancy import accounts, members
         from webapp.tenancy.tenants import add_signing_secret
 
         tokens = [saved.share(project.id, None)]
+        board = boards.create(project.id, "Every kind")
         for kind, query in RESULTS.items():
             report = saved.save(project.id, f"Demo {kind}", kind, query)
             tokens.append(saved.share(project.id, report.id))
+            tiles.pin(project.id, board.id, report.id, "wide" if kind == "trends" else "small")
+        tokens.append(saved.share(project.id, None, board_id=board.id))
         tokens.append(saved.share(project.id, report.id, password=SHARE_PASSWORD))
         organization = Organization.get_by_id(project.organization_id)
         members.set_role("owner", organization,
@@ -215,7 +224,7 @@ def demo(app, live_server, project, admin, receiver):
                                          "url": receiver.url}, allow_private=True)
         assert not errors
         rule = rules.create(project, values)
-        route_values = fill(project, organization)
+        route_values = fill(project, organization, board.id, report.id)
     # nothing was bought in the last 5 minutes: the dashboard shows the rule firing
     wait_until(lambda: sql_scalar(app, "SELECT state FROM alert_rule WHERE id = %s",
                                   (rule.id,)) == "firing", timeout=15, what="the rule firing")
