@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from webapp.reads.ranges import day_start
+from webapp.reads.ranges import EARLIEST, day_start
 
 MIN_BAND = 2.0  # a range narrower than this many units is still drawn this wide
 
@@ -102,6 +102,15 @@ def starts_of(buckets: Iterable[dict], zone: str) -> list[datetime]:
     """The start instants of buckets given as {"timestamp": ...} (the trends report's
     `buckets`, the statistics' `series`): an instant, or a local date of `zone` (its
     midnight)."""
-    return [day_start(date.fromisoformat(text), zone) if len(text) == 10
+    return [_midnight(text, zone) if len(text) == 10
             else datetime.fromisoformat(text.replace("Z", "+00:00"))
             for text in (bucket["timestamp"] for bucket in buckets)]
+
+
+def _midnight(text: str, zone: str) -> datetime:
+    """A local date's first instant; the first supported one for a week that begins before
+    it (the Monday of 0001-01-03's week has no instant in zones east of UTC)."""
+    try:
+        return max(day_start(date.fromisoformat(text), zone), EARLIEST)
+    except OverflowError:
+        return EARLIEST

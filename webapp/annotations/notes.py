@@ -124,7 +124,8 @@ def between(project_id: int, start: datetime | None, end: datetime | None,
     if end is not None:
         query = query.where(Annotation.starts_at < end)
     if start is not None:
-        query = query.where(Annotation.starts_at >= start - MAX_SPAN,
+        earliest = start - min(MAX_SPAN, start - datetime.min.replace(tzinfo=UTC))
+        query = query.where(Annotation.starts_at >= earliest,
                             (Annotation.starts_at >= start) | (Annotation.ends_at > start))
     return list(query.order_by(Annotation.starts_at.desc(), Annotation.id.desc()).limit(limit))
 

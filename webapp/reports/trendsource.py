@@ -158,10 +158,10 @@ class Source:
         coded = [_factorize([row[2 + i] for row in rows], keep_none=True)
                  for i in range(len(props))]
         found = Columns(users, times)
-        for prop, (values, codes) in zip(props, coded, strict=True):
-            if prop == prop:
+        for name, (values, codes) in zip(props, coded, strict=True):
+            if name == prop:
                 found.codes, found.values = codes, values
-            if prop == breakdown:
+            if name == breakdown:
                 found.groups, found.group_values = codes, values
         return found
 

@@ -131,8 +131,8 @@ def test_report_and_share_pages_name_the_organization(app, two_shops):
     for name, other in (("alpha", "beta"), ("beta", "alpha")):
         page = client.get(f"/projects/{name}/shop/reports/breakdown{query}")
         html = page.get_data(as_text=True)
-        assert page.status_code == 200 and f"<td>{name}</td>" in html
-        assert f"<td>{other}</td>" not in html
+        assert page.status_code == 200 and f'<th scope="row">{name}</th>' in html
+        assert f'<th scope="row">{other}</th>' not in html
         # its links stay in that organization's shop
         assert f'href="/projects/{name}/shop/shares"' in html
         assert f"project={name}%2Fshop" in html  # the CSV and JSON links

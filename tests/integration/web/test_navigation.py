@@ -48,6 +48,7 @@ def test_every_page_of_a_project_links_to_every_other(logged_in, berlin, here):
     assert "Time zone: Europe/Berlin" in nav
     links = hrefs(nav)
     assert links == {"Dashboard": "/?project=default", "Boards": "/projects/default/boards",
+                     "Notes": "/manage/projects/default/annotations",
                      "Funnel": REPORTS[0], "Retention": REPORTS[1], "Paths": REPORTS[2],
                      "Breakdown": REPORTS[3], "Trends": REPORTS[4],
                      "Share links": "/projects/default/shares",

@@ -62,6 +62,18 @@ NOT_API = {
     "shares.delete_saved_report",
     "shares.shared",
     "shares.shared_stream",
+    "boards.index",
+    "boards.create",
+    "boards.board",
+    "boards.rename",
+    "boards.delete",
+    "boards.set_home",
+    "boards.pin_page",
+    "boards.pin",
+    "boards.move_tile",
+    "boards.size_tile",
+    "boards.remove_tile",
+    "boards.order",
     "suggest_pages.suggest_fragment",
 }
 IMPLICIT_METHODS = {"HEAD", "OPTIONS"}  # added by Flask to every route
