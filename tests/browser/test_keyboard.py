@@ -59,7 +59,7 @@ def test_log_in_open_run_and_save_a_report_by_keyboard_alone(chromium, live_serv
     page.keyboard.press("Enter")
     page.wait_for_url(lambda url: urlparse(url).path == "/projects/default/reports/funnel")
 
-    tab_to(page, "nav[aria-label=Reports] a[href$='/reports/trends']")
+    tab_to(page, "nav[aria-label=Project] a[href$='/reports/trends']")
     page.keyboard.press("Enter")
     page.wait_for_url(lambda url: urlparse(url).path == "/projects/default/reports/trends")
     if javascript:
